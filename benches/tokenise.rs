@@ -1,0 +1,126 @@
+//! Tokenise benchmark: 1,000,000 synthetic rows, CSV → token file (issue 2).
+//!
+//! Prints records per second for the whole run with all default match keys
+//! and the Bloom encoding, the process's peak memory, and the cost of each
+//! stage on one core next to the cost of a bare HMAC-SHA-256, so the distance
+//! to the crypto floor is visible. Run with `cargo bench --bench tokenise`;
+//! `PPRL_BENCH_ROWS` changes the row count.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use pprl::synth;
+use pprl_client::config::PartnerConfig;
+use pprl_client::tokenise;
+use pprl_specs::bloom::BloomEncoder;
+use pprl_specs::key::ProjectKey;
+use pprl_specs::matchkey::MatchKeyHasher;
+use pprl_specs::normalise::DateOrder;
+use pprl_specs::record::{NormaliseOptions, NormalisedRecord, RawRecord};
+
+fn main() -> anyhow::Result<()> {
+    let rows: u64 = std::env::var("PPRL_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("extract.csv");
+    let output = dir.path().join("tokens.parquet");
+    let started = Instant::now();
+    {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&input)?);
+        synth::write_probation_csv(&mut file, rows, 42)?;
+    }
+    let input_mb = std::fs::metadata(&input)?.len() as f64 / 1e6;
+    println!("generated {rows} rows ({input_mb:.1} MB CSV) in {:.2} s", started.elapsed().as_secs_f64());
+
+    let key = ProjectKey::from_bytes([0x42; 32]);
+    let config = PartnerConfig::parse(synth::PROBATION_CONFIG).map_err(anyhow::Error::msg)?;
+    let rss_before = peak_rss_mb();
+    let started = Instant::now();
+    let summary = tokenise::run(&tokenise::Job {
+        key: &key,
+        config: &config,
+        input: &input,
+        output: &output,
+        rejects: None,
+        max_reject_fraction: None,
+        now: chrono::Utc::now(),
+        progress: None,
+    })?;
+    let secs = started.elapsed().as_secs_f64();
+    let written = summary.manifest.quality.rows_written;
+    println!(
+        "tokenise: {written} rows written, {} rejected, in {secs:.2} s = {:.0} records/s ({} threads)",
+        summary.manifest.quality.rows_rejected,
+        rows as f64 / secs,
+        rayon::current_num_threads()
+    );
+    println!(
+        "token file {:.1} MB; peak RSS {:.0} MB (before tokenise {:.0} MB)",
+        std::fs::metadata(&output)?.len() as f64 / 1e6,
+        peak_rss_mb().unwrap_or(f64::NAN),
+        rss_before.unwrap_or(f64::NAN)
+    );
+    stages(&key);
+    Ok(())
+}
+
+/// Per-record cost of each stage on one core, and of a bare HMAC.
+fn stages(key: &ProjectKey) {
+    let n = 200_000u32;
+    let hmac_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[7u8; 32]);
+    let msg = [0x61u8; 48];
+    let t = Instant::now();
+    for i in 0..n {
+        let mut m = msg;
+        m[0] = i as u8;
+        black_box(ring::hmac::sign(&hmac_key, &m));
+    }
+    let hmac_ns = t.elapsed().as_nanos() as f64 / f64::from(n);
+
+    let options = NormaliseOptions {
+        date_order: DateOrder::DayFirst,
+        as_of: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date"),
+    };
+    let raw = RawRecord {
+        given_names: Some("John Paul"),
+        family_name: Some("O'Neil-Smith"),
+        date_of_birth: Some("03/02/1980"),
+        sex: Some("M"),
+        postcode: Some("SW1A 1AA"),
+        nhs_number: Some("943 476 5919"),
+        pnc_id: Some("01/0012345Z"),
+        ..RawRecord::default()
+    };
+    let t = Instant::now();
+    for _ in 0..n {
+        black_box(NormalisedRecord::from_raw(black_box(&raw), &options));
+    }
+    let norm_ns = t.elapsed().as_nanos() as f64 / f64::from(n);
+    let record = NormalisedRecord::from_raw(&raw, &options);
+    let hasher = MatchKeyHasher::new(key);
+    let t = Instant::now();
+    for _ in 0..n {
+        black_box(hasher.tokens(black_box(&record)));
+    }
+    let mk_ns = t.elapsed().as_nanos() as f64 / f64::from(n);
+    let formed = hasher.tokens(&record).iter().filter(|t| t.is_some()).count();
+    let encoder = BloomEncoder::new(key);
+    let t = Instant::now();
+    for _ in 0..n {
+        black_box(encoder.encode(black_box(&record)));
+    }
+    let bloom_ns = t.elapsed().as_nanos() as f64 / f64::from(n);
+    println!("one core, per record: normalise {norm_ns:.0} ns, {formed} match keys {mk_ns:.0} ns, bloom {bloom_ns:.0} ns");
+    println!(
+        "bare HMAC-SHA-256 (48-byte message): {hmac_ns:.0} ns; crypto floor for {} HMACs/record = {:.0} records/s/core",
+        formed + 1,
+        1e9 / (hmac_ns * (formed + 1) as f64)
+    );
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), in MB.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}

@@ -1,0 +1,10 @@
+//! The pprl partner and evaluator client, as a library behind the
+//! `pprl-client` binary. It holds the project key; the linker never does.
+
+pub mod config;
+pub mod input;
+pub mod inspect;
+pub mod keyfile;
+pub mod row;
+pub mod tokenise;
+pub mod writer;

@@ -1,0 +1,160 @@
+//! `pprl-client`: turn an extract into a token file, and check it.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use pprl_client::config::{self, PartnerConfig};
+use pprl_client::{inspect, keyfile, tokenise};
+
+/// Privacy-preserving record linkage: the partner's client.
+///
+/// Keys are read from a file, or from standard input with `--key-file -`;
+/// never from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "pprl-client", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make a new random project key (file mode 0600; never overwrites).
+    Keygen {
+        /// Where to write the key file.
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Print the fingerprint of a key file.
+    Fingerprint {
+        /// The key file, or `-` for standard input.
+        #[arg(long)]
+        key_file: PathBuf,
+    },
+    /// Turn an extract (CSV or Parquet) into a token file.
+    Tokenise {
+        /// The project key file, or `-` for standard input.
+        #[arg(long)]
+        key_file: PathBuf,
+        /// The partner configuration (see `config-template`).
+        #[arg(long)]
+        config: PathBuf,
+        /// The extract.
+        #[arg(long)]
+        input: PathBuf,
+        /// The token file to write.
+        #[arg(long)]
+        output: PathBuf,
+        /// Where rejected rows are listed (default: OUTPUT.rejects.csv).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Largest share of rejected rows, 0 to 1 (overrides the config).
+        #[arg(long)]
+        max_reject_fraction: Option<f64>,
+        /// Never show a progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Show what a token file holds: manifest, counts and columns.
+    Inspect {
+        /// The token file.
+        file: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a commented example partner configuration.
+    ConfigTemplate,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Keygen { output } => {
+            let key = keyfile::keygen(&output)?;
+            println!("wrote {} (mode 0600)", output.display());
+            println!("fingerprint {}", key.fingerprint());
+            eprintln!("Give this file to each partner over a secure channel, and the fingerprint to the linker's administrator.");
+        }
+        Command::Fingerprint { key_file } => {
+            println!("{}", keyfile::read_key(&key_file)?.fingerprint());
+        }
+        Command::Tokenise { key_file, config, input, output, rejects, max_reject_fraction, quiet } => {
+            let key = keyfile::read_key(&key_file)?;
+            let config = PartnerConfig::load(&config)?;
+            let bar = progress_bar(quiet);
+            let progress = |done: u64, total: u64| {
+                bar.set_length(total);
+                bar.set_position(done);
+            };
+            let job = tokenise::Job {
+                key: &key,
+                config: &config,
+                input: &input,
+                output: &output,
+                rejects: rejects.as_deref(),
+                max_reject_fraction,
+                now: chrono::Utc::now(),
+                progress: Some(&progress),
+            };
+            let result = tokenise::run(&job);
+            bar.finish_and_clear();
+            let summary = result?;
+            let q = &summary.manifest.quality;
+            println!("wrote {} ({} rows)", summary.output.display(), q.rows_written);
+            println!(
+                "rows read {}, written {}, rejected {} (see {})",
+                q.rows_read,
+                q.rows_written,
+                q.rows_rejected,
+                summary.rejects.display()
+            );
+            println!("duplicate record ids {}, duplicate identities {}", q.duplicate_record_ids, q.duplicate_identities);
+            println!("{:<16} {:>10} {:>10} {:>10} {:>12}", "identifier", "present", "missing", "invalid", "placeholder");
+            for (name, c) in &q.identifiers {
+                println!("{:<16} {:>10} {:>10} {:>10} {:>12}", name, c.present, c.missing, c.invalid, c.placeholder);
+            }
+            println!("key fingerprint {}; check the file with `pprl-client inspect {}`", summary.manifest.key_fingerprint, summary.output.display());
+        }
+        Command::Inspect { file, json } => {
+            let inspection = inspect::inspect(&file)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&inspection)?);
+            } else {
+                print!("{}", inspect::render(&inspection));
+            }
+        }
+        Command::ConfigTemplate => print!("{}", config::TEMPLATE),
+    }
+    Ok(())
+}
+
+/// A byte-progress bar on a terminal; hidden otherwise.
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent}% eta {eta}")
+            .expect("the progress template is valid"),
+    );
+    bar
+}

@@ -1,0 +1,283 @@
+//! `pprl-client tokenise`: an extract in, a token file and a rejects file out.
+//!
+//! Three stages run at once with bounded queues between them, so memory stays
+//! flat whatever the file size: a reader thread fills batches of rows; the
+//! calling thread tokenises each batch across the rayon pool and checks it in
+//! order (duplicates, counts); a writer thread encodes Parquet.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
+use crossbeam_channel::bounded;
+use pprl_specs::key::ProjectKey;
+use pprl_specs::matchkey::{MATCH_KEYS, Token};
+use pprl_specs::normalise::FieldState;
+use pprl_specs::tokenfile::{BloomParams, IdentifierCounts, Manifest, QualityCounts};
+use rayon::prelude::*;
+
+use crate::config::{PartnerConfig, Settings};
+use crate::input::{self, RowBatch};
+use crate::row::{Outcome, Reject, RowTokeniser, TokenRow};
+use crate::writer::TokenFileWriter;
+
+/// Rows per batch handed to the worker pool.
+pub const BATCH_ROWS: usize = 16_384;
+
+/// What to tokenise and where to put it.
+pub struct Job<'a> {
+    pub key: &'a ProjectKey,
+    pub config: &'a PartnerConfig,
+    pub input: &'a Path,
+    pub output: &'a Path,
+    /// Where rejected rows go; by default beside the output.
+    pub rejects: Option<&'a Path>,
+    /// Overrides the config's `rejects.max_fraction`.
+    pub max_reject_fraction: Option<f64>,
+    /// The clock, passed in: the manifest's creation time and the upper bound on dates of birth.
+    pub now: DateTime<Utc>,
+    /// Called with (done, total) as the input is read.
+    pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
+}
+
+impl std::fmt::Debug for Job<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("input", &self.input)
+            .field("output", &self.output)
+            .field("dataset", &self.config.dataset)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a finished run reports.
+#[derive(Debug)]
+pub struct Summary {
+    pub manifest: Manifest,
+    pub output: PathBuf,
+    pub rejects: PathBuf,
+}
+
+/// Why a run wrote no token file, with the counts so far.
+#[derive(Debug, thiserror::Error)]
+pub enum TokeniseFailure {
+    #[error(
+        "no usable rows: all {read} rows were rejected; see {rejects} for each row's line and reason"
+    )]
+    NothingUsable { read: u64, rejects: String },
+    #[error(
+        "{rejected} of {read} rows were rejected ({percent:.1}%), more than the allowed {allowed:.1}%; no token file was written. See {rejects} for each row's line and reason, fix the extract or the config, or raise rejects.max_fraction"
+    )]
+    TooManyRejects { rejected: u64, read: u64, percent: f64, allowed: f64, rejects: String },
+}
+
+/// The default rejects path: `<output>.rejects.csv`.
+pub fn default_rejects_path(output: &Path) -> PathBuf {
+    let mut name = output.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".rejects.csv");
+    output.with_file_name(name)
+}
+
+/// Runs a tokenise job.
+pub fn run(job: &Job<'_>) -> Result<Summary> {
+    let base = crate::config::BaseSettings::check(job.config)?;
+    let mut source = input::open(job.input, job.config.input.format, base.delimiter, base.encoding)?;
+    let settings = Settings::resolve(job.config, source.header())?;
+    source.select(&settings.columns)?;
+    let max_fraction = job.max_reject_fraction.unwrap_or(settings.max_reject_fraction);
+    let rejects_path = job.rejects.map(Path::to_owned).unwrap_or_else(|| default_rejects_path(job.output));
+    let mut rejects = RejectsFile::create(&rejects_path)?;
+    let tokeniser = RowTokeniser::new(job.key, &settings, job.now.date_naive());
+    let mut checker = Checker::default();
+    let mut writer = TokenFileWriter::create(job.output, &settings.attributes)?;
+
+    std::thread::scope(|scope| -> Result<()> {
+        let (batch_tx, batch_rx) = bounded::<RowBatch>(2);
+        let (rows_tx, rows_rx) = bounded::<Vec<TokenRow>>(2);
+        let reader = scope.spawn(move || -> Result<()> {
+            while let Some(batch) = source.next_batch(BATCH_ROWS)? {
+                if let Some(progress) = job.progress {
+                    let (done, total) = source.progress();
+                    progress(done, total);
+                }
+                if batch_tx.send(batch).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let writer_ref = &mut writer;
+        let writer_thread = scope.spawn(move || -> Result<()> {
+            for rows in rows_rx {
+                writer_ref.write(&rows)?;
+            }
+            Ok(())
+        });
+        let mut outcome = Ok(());
+        for batch in batch_rx {
+            let outcomes: Vec<Outcome> =
+                (0..batch.len()).into_par_iter().map(|row| tokeniser.process(&batch, row)).collect();
+            drop(batch);
+            let rows = match checker.check(outcomes, &mut rejects) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            };
+            if rows_tx.send(rows).is_err() {
+                break;
+            }
+        }
+        drop(rows_tx);
+        let read = reader.join().expect("the reader thread does not panic");
+        let wrote = writer_thread.join().expect("the writer thread does not panic");
+        outcome.and(read).and(wrote)
+    })?;
+    rejects.finish()?;
+
+    let quality = checker.quality;
+    let rejects_display = rejects_path.display().to_string();
+    if quality.rows_written == 0 {
+        return Err(TokeniseFailure::NothingUsable { read: quality.rows_read, rejects: rejects_display }.into());
+    }
+    let fraction = quality.rows_rejected as f64 / quality.rows_read as f64;
+    if fraction > max_fraction {
+        return Err(TokeniseFailure::TooManyRejects {
+            rejected: quality.rows_rejected,
+            read: quality.rows_read,
+            percent: fraction * 100.0,
+            allowed: max_fraction * 100.0,
+            rejects: rejects_display,
+        }
+        .into());
+    }
+    let manifest = Manifest {
+        spec_version: pprl_specs::SPEC_VERSION.to_owned(),
+        key_fingerprint: job.key.fingerprint().to_string(),
+        dataset: settings.dataset.clone(),
+        row_count: quality.rows_written,
+        created_at: job.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        client_version: env!("CARGO_PKG_VERSION").to_owned(),
+        match_keys: MATCH_KEYS.iter().map(|d| d.name.to_owned()).collect(),
+        bloom: BloomParams::v1(),
+        attributes: settings.attributes.clone(),
+        quality,
+    };
+    writer.finish(&manifest)?;
+    Ok(Summary { manifest, output: job.output.to_owned(), rejects: rejects_path })
+}
+
+/// The in-order stage: duplicate checks and quality counts.
+#[derive(Default)]
+struct Checker {
+    quality: QualityCounts,
+    /// Record reference → line where it was first seen.
+    seen_refs: HashMap<Token, u64>,
+    /// Tokens of the `first_family_dob` key already written.
+    seen_identities: HashSet<Token>,
+}
+
+/// Index of the match key used to count duplicate identities.
+fn identity_key_index() -> usize {
+    MATCH_KEYS.iter().position(|d| d.name == "first_family_dob").expect("pprl/v1 defines first_family_dob")
+}
+
+impl Checker {
+    fn check(&mut self, outcomes: Vec<Outcome>, rejects: &mut RejectsFile) -> Result<Vec<TokenRow>> {
+        let identity = identity_key_index();
+        let mut rows = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            self.quality.rows_read += 1;
+            if let Some(states) = &outcome.states {
+                for (kind, state) in states {
+                    let counts = self.quality.identifiers.entry(kind.name().to_owned()).or_insert_with(IdentifierCounts::default);
+                    match state {
+                        FieldState::Present => counts.present += 1,
+                        FieldState::Missing => counts.missing += 1,
+                        FieldState::Invalid => counts.invalid += 1,
+                        FieldState::Placeholder => counts.placeholder += 1,
+                    }
+                }
+            }
+            let row = match outcome.result {
+                Ok(row) => row,
+                Err(reject) => {
+                    self.quality.rows_rejected += 1;
+                    rejects.write(&reject)?;
+                    continue;
+                }
+            };
+            if let Some(first) = self.seen_refs.get(&row.record_ref) {
+                self.quality.rows_rejected += 1;
+                self.quality.duplicate_record_ids += 1;
+                rejects.write(&Reject {
+                    line: row.line,
+                    column: None,
+                    field: Some("record_id".to_owned()),
+                    reason: format!("record id repeats the record on line {first}"),
+                })?;
+                continue;
+            }
+            self.seen_refs.insert(row.record_ref, row.line);
+            if let Some(token) = row.tokens[identity] {
+                if !self.seen_identities.insert(token) {
+                    self.quality.duplicate_identities += 1;
+                }
+            }
+            for (def, token) in MATCH_KEYS.iter().zip(&row.tokens) {
+                if token.is_some() {
+                    *self.quality.match_keys_formed.entry(def.name.to_owned()).or_default() += 1;
+                }
+            }
+            self.quality.rows_written += 1;
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+}
+
+/// The rejects file: CSV of line, column, field and reason. It never holds
+/// the rejected value, so it is safe to share with whoever fixes the extract.
+struct RejectsFile {
+    out: csv::Writer<BufWriter<File>>,
+    path: PathBuf,
+}
+
+impl RejectsFile {
+    fn create(path: &Path) -> Result<Self> {
+        let file = File::create(path).with_context(|| format!("cannot create rejects file {}", path.display()))?;
+        let mut out = csv::Writer::from_writer(BufWriter::new(file));
+        out.write_record(["line", "column", "field", "reason"])?;
+        Ok(RejectsFile { out, path: path.to_owned() })
+    }
+
+    fn write(&mut self, reject: &Reject) -> Result<()> {
+        self.out
+            .write_record([
+                reject.line.to_string().as_str(),
+                reject.column.as_deref().unwrap_or(""),
+                reject.field.as_deref().unwrap_or(""),
+                reject.reason.as_str(),
+            ])
+            .with_context(|| format!("cannot write rejects file {}", self.path.display()))
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.out.flush()?;
+        let inner = self.out.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?;
+        inner.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?.sync_all()?;
+        Ok(())
+    }
+}
+
+/// Refuses a run whose counts make no sense; used by tests of the summary.
+pub fn check_counts(q: &QualityCounts) -> Result<()> {
+    if q.rows_read != q.rows_written + q.rows_rejected {
+        bail!("rows read ({}) != written ({}) + rejected ({})", q.rows_read, q.rows_written, q.rows_rejected);
+    }
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! Writing token files: Parquet with the spec's schema, the manifest in the
+//! file metadata, written to a temporary name and renamed into place.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use arrow_array::builder::{
+    BooleanBuilder, Date32Builder, FixedSizeBinaryBuilder, Float64Builder, Int64Builder, StringBuilder,
+};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::Schema;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+use pprl_specs::bloom;
+use pprl_specs::matchkey::{MATCH_KEYS, TOKEN_LEN, column_name};
+use pprl_specs::tokenfile::{
+    AttributeSpec, AttributeType, BLOOM_COLUMN, MANIFEST_METADATA_KEY, Manifest, RECORD_REF_COLUMN, schema_ref,
+};
+
+use crate::row::{AttrValue, TokenRow};
+
+/// Rows per Parquet row group: bounds the writer's memory (about 25 MB a group).
+pub const ROW_GROUP_ROWS: usize = 65_536;
+
+/// Writer properties for token files (spec §7.1): token columns are random
+/// bytes, so no dictionary, no statistics and no compression; attribute
+/// columns are dictionary-encoded and zstd-compressed.
+pub fn writer_properties(attributes: &[AttributeSpec]) -> WriterProperties {
+    let mut builder = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_created_by(format!("pprl-client {}", env!("CARGO_PKG_VERSION")));
+    let token_columns = std::iter::once(RECORD_REF_COLUMN.to_owned())
+        .chain(MATCH_KEYS.iter().map(column_name))
+        .chain(std::iter::once(BLOOM_COLUMN.to_owned()));
+    for name in token_columns {
+        let path = ColumnPath::from(name.as_str());
+        builder = builder
+            .set_column_dictionary_enabled(path.clone(), false)
+            .set_column_statistics_enabled(path.clone(), EnabledStatistics::None)
+            .set_column_compression(path, Compression::UNCOMPRESSED);
+    }
+    let _ = attributes;
+    builder.build()
+}
+
+/// A token file being written. Dropped without [`TokenFileWriter::finish`],
+/// it leaves nothing behind.
+pub struct TokenFileWriter {
+    writer: ArrowWriter<File>,
+    temp: tempfile::TempPath,
+    target: PathBuf,
+    schema: Arc<Schema>,
+    attributes: Vec<AttributeSpec>,
+}
+
+impl std::fmt::Debug for TokenFileWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TokenFileWriter({})", self.target.display())
+    }
+}
+
+impl TokenFileWriter {
+    /// Opens a temporary file beside `target`.
+    pub fn create(target: &Path, attributes: &[AttributeSpec]) -> Result<Self> {
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(".pprl-tokens-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+        let (file, temp) = temp.into_parts();
+        let schema = schema_ref(attributes);
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(attributes)))
+            .context("cannot start the Parquet writer")?;
+        Ok(TokenFileWriter { writer, temp, target: target.to_owned(), schema, attributes: attributes.to_vec() })
+    }
+
+    /// Appends rows.
+    pub fn write(&mut self, rows: &[TokenRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let batch = to_record_batch(&self.schema, &self.attributes, rows)?;
+        self.writer.write(&batch).with_context(|| format!("cannot write {}", self.target.display()))
+    }
+
+    /// Stores the manifest, closes the file and renames it into place.
+    pub fn finish(mut self, manifest: &Manifest) -> Result<()> {
+        self.writer.append_key_value_metadata(KeyValue::new(MANIFEST_METADATA_KEY.to_owned(), manifest.to_json()));
+        let file = self.writer.into_inner().context("cannot finish the Parquet file")?;
+        file.sync_all().context("cannot flush the token file to disk")?;
+        self.temp
+            .persist(&self.target)
+            .with_context(|| format!("cannot move the token file into place at {}", self.target.display()))?;
+        Ok(())
+    }
+}
+
+/// Builds one Arrow batch of token rows.
+pub fn to_record_batch(schema: &Arc<Schema>, attributes: &[AttributeSpec], rows: &[TokenRow]) -> Result<RecordBatch> {
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    let mut refs = FixedSizeBinaryBuilder::with_capacity(rows.len(), TOKEN_LEN as i32);
+    for row in rows {
+        refs.append_value(row.record_ref)?;
+    }
+    columns.push(Arc::new(refs.finish()));
+    for k in 0..MATCH_KEYS.len() {
+        let mut b = FixedSizeBinaryBuilder::with_capacity(rows.len(), TOKEN_LEN as i32);
+        for row in rows {
+            match &row.tokens[k] {
+                Some(t) => b.append_value(t)?,
+                None => b.append_null(),
+            }
+        }
+        columns.push(Arc::new(b.finish()));
+    }
+    let mut b = FixedSizeBinaryBuilder::with_capacity(rows.len(), bloom::BYTES as i32);
+    for row in rows {
+        match &row.bloom {
+            Some(e) => b.append_value(e)?,
+            None => b.append_null(),
+        }
+    }
+    columns.push(Arc::new(b.finish()));
+    for (i, attr) in attributes.iter().enumerate() {
+        columns.push(attribute_array(attr.kind, rows.iter().map(|r| &r.attributes[i])));
+    }
+    RecordBatch::try_new(schema.clone(), columns).context("token rows do not fit the token-file schema")
+}
+
+fn attribute_array<'a>(kind: AttributeType, values: impl ExactSizeIterator<Item = &'a AttrValue>) -> ArrayRef {
+    macro_rules! build {
+        ($builder:expr, $variant:ident) => {{
+            let mut b = $builder;
+            for v in values {
+                match v {
+                    AttrValue::$variant(x) => b.append_value(x.clone()),
+                    _ => b.append_null(),
+                }
+            }
+            Arc::new(b.finish()) as ArrayRef
+        }};
+    }
+    let n = values.len();
+    match kind {
+        AttributeType::String => build!(StringBuilder::with_capacity(n, n * 8), Str),
+        AttributeType::Integer => build!(Int64Builder::with_capacity(n), Int),
+        AttributeType::Number => build!(Float64Builder::with_capacity(n), Num),
+        AttributeType::Boolean => build!(BooleanBuilder::with_capacity(n), Bool),
+        AttributeType::Date => build!(Date32Builder::with_capacity(n), Date),
+    }
+}

@@ -1,0 +1,3 @@
+//! Support for pprl's end-to-end tests and benchmarks.
+
+pub mod synth;
