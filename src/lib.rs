@@ -1,3 +1,4 @@
-//! Support for pprl's end-to-end tests and benchmarks.
+//! Support for pprl's end-to-end tests, benchmarks and demo.
 
+pub mod bins;
 pub mod synth;

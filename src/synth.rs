@@ -43,38 +43,201 @@ impl Rng {
 }
 
 pub const GIVEN_MALE: &[&str] = &[
-    "Oliver", "George", "Harry", "Jack", "Jacob", "Noah", "Charlie", "Muhammad", "Thomas", "Oscar",
-    "William", "James", "Henry", "Leo", "Alfie", "Joshua", "Freddie", "Archie", "Ethan", "Isaac",
-    "Alexander", "Joseph", "Edward", "Samuel", "Max", "Daniel", "Arthur", "Lucas", "Mohammed", "Logan",
-    "David", "John", "Michael", "Paul", "Mark", "Andrew", "Stephen", "Robert", "Richard", "Christopher",
-    "Anthony", "Peter", "Kevin", "Gary", "Darren", "Lee", "Craig", "Dean", "Ryan", "Liam",
-    "Connor", "Kyle", "Jordan", "Callum", "Declan", "Seán", "Ciarán", "Rhys", "Dylan", "Owen",
+    "Oliver",
+    "George",
+    "Harry",
+    "Jack",
+    "Jacob",
+    "Noah",
+    "Charlie",
+    "Muhammad",
+    "Thomas",
+    "Oscar",
+    "William",
+    "James",
+    "Henry",
+    "Leo",
+    "Alfie",
+    "Joshua",
+    "Freddie",
+    "Archie",
+    "Ethan",
+    "Isaac",
+    "Alexander",
+    "Joseph",
+    "Edward",
+    "Samuel",
+    "Max",
+    "Daniel",
+    "Arthur",
+    "Lucas",
+    "Mohammed",
+    "Logan",
+    "David",
+    "John",
+    "Michael",
+    "Paul",
+    "Mark",
+    "Andrew",
+    "Stephen",
+    "Robert",
+    "Richard",
+    "Christopher",
+    "Anthony",
+    "Peter",
+    "Kevin",
+    "Gary",
+    "Darren",
+    "Lee",
+    "Craig",
+    "Dean",
+    "Ryan",
+    "Liam",
+    "Connor",
+    "Kyle",
+    "Jordan",
+    "Callum",
+    "Declan",
+    "Seán",
+    "Ciarán",
+    "Rhys",
+    "Dylan",
+    "Owen",
 ];
 
 pub const GIVEN_FEMALE: &[&str] = &[
-    "Olivia", "Amelia", "Isla", "Ava", "Emily", "Sophia", "Grace", "Mia", "Poppy", "Ella",
-    "Lily", "Evie", "Isabella", "Sophie", "Ivy", "Freya", "Harper", "Willow", "Charlotte", "Jessica",
-    "Sarah", "Emma", "Laura", "Rebecca", "Claire", "Nicola", "Michelle", "Lisa", "Kelly", "Donna",
-    "Karen", "Susan", "Elizabeth", "Margaret", "Catherine", "Joanne", "Amy", "Chloe", "Megan", "Hannah",
-    "Zoë", "Siobhán", "Aoife", "Niamh", "Bethan", "Ffion", "Aisha", "Fatima", "Priya", "Mary-Ann",
+    "Olivia",
+    "Amelia",
+    "Isla",
+    "Ava",
+    "Emily",
+    "Sophia",
+    "Grace",
+    "Mia",
+    "Poppy",
+    "Ella",
+    "Lily",
+    "Evie",
+    "Isabella",
+    "Sophie",
+    "Ivy",
+    "Freya",
+    "Harper",
+    "Willow",
+    "Charlotte",
+    "Jessica",
+    "Sarah",
+    "Emma",
+    "Laura",
+    "Rebecca",
+    "Claire",
+    "Nicola",
+    "Michelle",
+    "Lisa",
+    "Kelly",
+    "Donna",
+    "Karen",
+    "Susan",
+    "Elizabeth",
+    "Margaret",
+    "Catherine",
+    "Joanne",
+    "Amy",
+    "Chloe",
+    "Megan",
+    "Hannah",
+    "Zoë",
+    "Siobhán",
+    "Aoife",
+    "Niamh",
+    "Bethan",
+    "Ffion",
+    "Aisha",
+    "Fatima",
+    "Priya",
+    "Mary-Ann",
 ];
 
 pub const FAMILY: &[&str] = &[
-    "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas", "Johnson",
-    "Roberts", "Robinson", "Thompson", "Wright", "Walker", "White", "Edwards", "Hughes", "Green", "Hall",
-    "Lewis", "Harris", "Clarke", "Patel", "Jackson", "Wood", "Turner", "Martin", "Cooper", "Hill",
-    "Ward", "Morris", "Moore", "Clark", "Lee", "King", "Baker", "Harrison", "Morgan", "Allen",
-    "James", "Scott", "Phillips", "Watson", "Davis", "Parker", "Price", "Bennett", "Young", "Griffiths",
-    "O'Neil", "O'Brien", "McDonald", "MacLeod", "Smith-Jones", "Khan", "Ahmed", "Ali", "Begum", "Hussain",
-    "Nowak", "Kowalski", "Müller", "Ødegård", "Van der Berg", "D'Souza", "Fitzgerald", "Murphy", "Kelly", "Byrne",
+    "Smith",
+    "Jones",
+    "Williams",
+    "Taylor",
+    "Brown",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Johnson",
+    "Roberts",
+    "Robinson",
+    "Thompson",
+    "Wright",
+    "Walker",
+    "White",
+    "Edwards",
+    "Hughes",
+    "Green",
+    "Hall",
+    "Lewis",
+    "Harris",
+    "Clarke",
+    "Patel",
+    "Jackson",
+    "Wood",
+    "Turner",
+    "Martin",
+    "Cooper",
+    "Hill",
+    "Ward",
+    "Morris",
+    "Moore",
+    "Clark",
+    "Lee",
+    "King",
+    "Baker",
+    "Harrison",
+    "Morgan",
+    "Allen",
+    "James",
+    "Scott",
+    "Phillips",
+    "Watson",
+    "Davis",
+    "Parker",
+    "Price",
+    "Bennett",
+    "Young",
+    "Griffiths",
+    "O'Neil",
+    "O'Brien",
+    "McDonald",
+    "MacLeod",
+    "Smith-Jones",
+    "Khan",
+    "Ahmed",
+    "Ali",
+    "Begum",
+    "Hussain",
+    "Nowak",
+    "Kowalski",
+    "Müller",
+    "Ødegård",
+    "Van der Berg",
+    "D'Souza",
+    "Fitzgerald",
+    "Murphy",
+    "Kelly",
+    "Byrne",
 ];
 
 /// Outward codes spread over England and Wales.
 pub const OUTWARD: &[&str] = &[
-    "SW1A", "SW2", "SE1", "SE15", "E1", "E14", "N1", "N17", "NW10", "W12", "EC1A", "WC2H", "CR0", "CR2",
-    "BR1", "HA0", "UB1", "M1", "M14", "M40", "L1", "L8", "B1", "B33", "B12", "LS1", "LS9", "S1", "S5",
-    "NE1", "NE4", "DH1", "DL1", "SR1", "TS1", "CH1", "CW1", "WA1", "ST1", "CV1", "WV1", "DY1", "NG1",
-    "LE1", "BS1", "CF10", "SA1", "PL1", "EX1", "BN1", "OX1", "CB1", "NR1", "IP1", "HU1", "BD1", "PR1",
+    "SW1A", "SW2", "SE1", "SE15", "E1", "E14", "N1", "N17", "NW10", "W12", "EC1A", "WC2H", "CR0",
+    "CR2", "BR1", "HA0", "UB1", "M1", "M14", "M40", "L1", "L8", "B1", "B33", "B12", "LS1", "LS9",
+    "S1", "S5", "NE1", "NE4", "DH1", "DL1", "SR1", "TS1", "CH1", "CW1", "WA1", "ST1", "CV1", "WV1",
+    "DY1", "NG1", "LE1", "BS1", "CF10", "SA1", "PL1", "EX1", "BN1", "OX1", "CB1", "NR1", "IP1",
+    "HU1", "BD1", "PR1",
 ];
 
 const INWARD_LETTERS: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
@@ -93,7 +256,13 @@ pub fn nhs_number(rng: &mut Rng) -> String {
     loop {
         let first9 = format!("{:09}", 400_000_000 + rng.below(300_000_000));
         if let Some(check) = nhs_check_digit(&first9) {
-            return format!("{} {} {}{}", &first9[0..3], &first9[3..6], &first9[6..9], check);
+            return format!(
+                "{} {} {}{}",
+                &first9[0..3],
+                &first9[3..6],
+                &first9[6..9],
+                check
+            );
         }
     }
 }
@@ -116,7 +285,16 @@ pub fn dob(rng: &mut Rng) -> String {
 
 /// Column header of [`write_probation_csv`].
 pub const PROBATION_HEADER: &[&str] = &[
-    "CRN", "Forenames", "Surname", "DOB", "Gender", "Postcode", "PNC", "NHS", "Release Date", "Area",
+    "CRN",
+    "Forenames",
+    "Surname",
+    "DOB",
+    "Gender",
+    "Postcode",
+    "PNC",
+    "NHS",
+    "Release Date",
+    "Area",
 ];
 
 /// Writes `rows` rows of a probation-caseload-shaped extract.
@@ -126,12 +304,28 @@ pub fn write_probation_csv(out: &mut impl Write, rows: u64, seed: u64) -> std::i
     w.write_record(PROBATION_HEADER)?;
     for i in 0..rows {
         let male = rng.chance(0.85);
-        let given = if male { *rng.pick(GIVEN_MALE) } else { *rng.pick(GIVEN_FEMALE) };
-        let middle = if rng.chance(0.4) { format!(" {}", rng.pick(GIVEN_MALE)) } else { String::new() };
+        let given = if male {
+            *rng.pick(GIVEN_MALE)
+        } else {
+            *rng.pick(GIVEN_FEMALE)
+        };
+        let middle = if rng.chance(0.4) {
+            format!(" {}", rng.pick(GIVEN_MALE))
+        } else {
+            String::new()
+        };
         let crn = format!("X{:07}", i + 1);
         let release = format!("{:02}/{:02}/2025", 1 + rng.below(28), 1 + rng.below(12));
-        let pnc = if rng.chance(0.8) { pnc_id(&mut rng) } else { String::new() };
-        let nhs = if rng.chance(0.6) { nhs_number(&mut rng) } else { String::new() };
+        let pnc = if rng.chance(0.8) {
+            pnc_id(&mut rng)
+        } else {
+            String::new()
+        };
+        let nhs = if rng.chance(0.6) {
+            nhs_number(&mut rng)
+        } else {
+            String::new()
+        };
         w.write_record([
             crn.as_str(),
             &format!("{given}{middle}"),
@@ -176,15 +370,23 @@ type = "string"
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pprl_specs::normalise::{Field, nhs_number as check_nhs, pnc_id as check_pnc, postcode as check_postcode};
+    use pprl_specs::normalise::{
+        Field, nhs_number as check_nhs, pnc_id as check_pnc, postcode as check_postcode,
+    };
 
     #[test]
     fn generated_numbers_validate() {
         let mut rng = Rng::new(1);
         for _ in 0..500 {
-            assert!(matches!(check_nhs(&nhs_number(&mut rng)), Field::Present(_)));
+            assert!(matches!(
+                check_nhs(&nhs_number(&mut rng)),
+                Field::Present(_)
+            ));
             assert!(matches!(check_pnc(&pnc_id(&mut rng)), Field::Present(_)));
-            assert!(matches!(check_postcode(&postcode(&mut rng)), Field::Present(_)));
+            assert!(matches!(
+                check_postcode(&postcode(&mut rng)),
+                Field::Present(_)
+            ));
         }
     }
 

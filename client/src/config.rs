@@ -95,7 +95,9 @@ pub struct RejectsConfig {
 
 impl Default for RejectsConfig {
     fn default() -> Self {
-        RejectsConfig { max_fraction: default_max_fraction() }
+        RejectsConfig {
+            max_fraction: default_max_fraction(),
+        }
     }
 }
 
@@ -107,7 +109,10 @@ fn default_max_fraction() -> f64 {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("config file {path}: {message}")]
     Parse { path: String, message: String },
     #[error("config: {0}")]
@@ -115,15 +120,24 @@ pub enum ConfigError {
     #[error(
         "config: {what} names column `{column}`, which the extract does not have; its columns are: {available}"
     )]
-    UnknownColumn { what: String, column: String, available: String },
+    UnknownColumn {
+        what: String,
+        column: String,
+        available: String,
+    },
 }
 
 impl PartnerConfig {
     /// Reads and parses a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
-        Self::parse(&text).map_err(|message| ConfigError::Parse { path: path.display().to_string(), message })
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.display().to_string(),
+            message,
+        })
     }
 
     /// Parses config text; the error gives line and column.
@@ -168,16 +182,27 @@ impl Settings {
     pub fn resolve(config: &PartnerConfig, header: &[String]) -> Result<Self, ConfigError> {
         let base = BaseSettings::check(config)?;
         let find = |what: String, column: &str| -> Result<usize, ConfigError> {
-            header.iter().position(|h| h == column).ok_or_else(|| ConfigError::UnknownColumn {
-                what,
-                column: column.to_owned(),
-                available: header.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", "),
-            })
+            header
+                .iter()
+                .position(|h| h == column)
+                .ok_or_else(|| ConfigError::UnknownColumn {
+                    what,
+                    column: column.to_owned(),
+                    available: header
+                        .iter()
+                        .map(|h| format!("`{h}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
         };
         let mut columns = Vec::new();
         for (kind, column) in &config.identifiers {
             let index = find(format!("identifiers.{}", kind.name()), column)?;
-            columns.push(SelectedColumn { name: column.clone(), index, role: ColumnRole::Identifier(*kind) });
+            columns.push(SelectedColumn {
+                name: column.clone(),
+                index,
+                role: ColumnRole::Identifier(*kind),
+            });
         }
         for (i, attr) in config.attributes.iter().enumerate() {
             let column = attr.column.as_deref().unwrap_or(&attr.name);
@@ -187,12 +212,17 @@ impl Settings {
                     attr.name,
                     match id.role {
                         ColumnRole::Identifier(kind) => kind.name().to_owned(),
-                        ColumnRole::Attribute(j) => format!("attribute `{}`", config.attributes[j].name),
+                        ColumnRole::Attribute(j) =>
+                            format!("attribute `{}`", config.attributes[j].name),
                     }
                 )));
             }
             let index = find(format!("attribute `{}`", attr.name), column)?;
-            columns.push(SelectedColumn { name: column.to_owned(), index, role: ColumnRole::Attribute(i) });
+            columns.push(SelectedColumn {
+                name: column.to_owned(),
+                index,
+                role: ColumnRole::Attribute(i),
+            });
         }
         Ok(Settings {
             dataset: config.dataset.clone(),
@@ -219,7 +249,10 @@ impl BaseSettings {
     pub fn check(config: &PartnerConfig) -> Result<Self, ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
         if config.dataset.trim().is_empty()
-            || !config.dataset.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            || !config
+                .dataset
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
             return invalid(format!(
                 "dataset `{}` must be letters, digits, `_` and `-` only",
@@ -228,7 +261,8 @@ impl BaseSettings {
         }
         if !config.identifiers.contains_key(&IdentifierKind::RecordId) {
             return invalid(
-                "identifiers.record_id is required: the column holding your own record number".to_owned(),
+                "identifiers.record_id is required: the column holding your own record number"
+                    .to_owned(),
             );
         }
         if config.identifiers.len() < 2 {
@@ -237,33 +271,56 @@ impl BaseSettings {
         let delimiter = match config.input.delimiter.as_bytes() {
             [b] if b.is_ascii() => *b,
             _ if config.input.delimiter == "\\t" => b'\t',
-            _ => return invalid(format!("input.delimiter `{}` must be one ASCII character", config.input.delimiter)),
+            _ => {
+                return invalid(format!(
+                    "input.delimiter `{}` must be one ASCII character",
+                    config.input.delimiter
+                ));
+            }
         };
-        let Some(encoding) = encoding_rs::Encoding::for_label(config.input.encoding.as_bytes()) else {
+        let Some(encoding) = encoding_rs::Encoding::for_label(config.input.encoding.as_bytes())
+        else {
             return invalid(format!(
                 "input.encoding `{}` is not a known encoding label (try utf-8, windows-1252, iso-8859-1)",
                 config.input.encoding
             ));
         };
         if !(0.0..=1.0).contains(&config.rejects.max_fraction) {
-            return invalid(format!("rejects.max_fraction {} must be between 0 and 1", config.rejects.max_fraction));
+            return invalid(format!(
+                "rejects.max_fraction {} must be between 0 and 1",
+                config.rejects.max_fraction
+            ));
         }
         let mut attributes = Vec::with_capacity(config.attributes.len());
         for attr in &config.attributes {
             check_attribute_name(&attr.name).map_err(|e| ConfigError::Invalid(e.to_string()))?;
-            if attributes.iter().any(|a: &AttributeSpec| a.name == attr.name) {
+            if attributes
+                .iter()
+                .any(|a: &AttributeSpec| a.name == attr.name)
+            {
                 return invalid(format!("attribute `{}` is declared twice", attr.name));
             }
             let precision = match (attr.kind, attr.precision) {
                 (AttributeType::Date, p) => Some(p.unwrap_or_default()),
                 (_, None) => None,
                 (_, Some(_)) => {
-                    return invalid(format!("attribute `{}`: precision applies to dates only", attr.name));
+                    return invalid(format!(
+                        "attribute `{}`: precision applies to dates only",
+                        attr.name
+                    ));
                 }
             };
-            attributes.push(AttributeSpec { name: attr.name.clone(), kind: attr.kind, precision });
+            attributes.push(AttributeSpec {
+                name: attr.name.clone(),
+                kind: attr.kind,
+                precision,
+            });
         }
-        Ok(BaseSettings { delimiter, encoding, attributes })
+        Ok(BaseSettings {
+            delimiter,
+            encoding,
+            attributes,
+        })
     }
 }
 
@@ -282,9 +339,19 @@ mod tests {
     fn template_parses_and_resolves() {
         let config = PartnerConfig::parse(TEMPLATE).expect("the template is valid");
         let h = header(&[
-            "CRN", "Forenames", "Surname", "DOB", "Gender", "Postcode", "PNC", "NHS", "Release Date", "Area",
+            "CRN",
+            "Forenames",
+            "Surname",
+            "DOB",
+            "Gender",
+            "Postcode",
+            "PNC",
+            "NHS",
+            "Release Date",
+            "Area",
         ]);
-        let settings = Settings::resolve(&config, &h).expect("the template resolves against its own columns");
+        let settings =
+            Settings::resolve(&config, &h).expect("the template resolves against its own columns");
         assert_eq!(settings.attributes.len(), 2);
     }
 
@@ -294,7 +361,9 @@ mod tests {
             "dataset = \"d\"\n[identifiers]\nrecord_id = \"ID\"\nfamily_name = \"Surnme\"\n",
         )
         .expect("valid toml");
-        let err = Settings::resolve(&config, &header(&["ID", "Surname"])).unwrap_err().to_string();
+        let err = Settings::resolve(&config, &header(&["ID", "Surname"]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`Surnme`"), "{err}");
         assert!(err.contains("`ID`, `Surname`"), "{err}");
         assert!(err.contains("identifiers.family_name"), "{err}");
@@ -306,14 +375,18 @@ mod tests {
             "dataset = \"d\"\n[identifiers]\nrecord_id = \"ID\"\ndate_of_birth = \"DOB\"\n[[attributes]]\nname = \"dob\"\ncolumn = \"DOB\"\ntype = \"date\"\n",
         )
         .expect("valid toml");
-        let err = Settings::resolve(&config, &header(&["ID", "DOB"])).unwrap_err().to_string();
+        let err = Settings::resolve(&config, &header(&["ID", "DOB"]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("date_of_birth"), "{err}");
     }
 
     #[test]
     fn typos_in_keys_are_refused_with_position() {
-        let err = PartnerConfig::parse("dataset = \"d\"\n[identifiers]\nrecord_id = \"ID\"\nsurname = \"S\"\n")
-            .unwrap_err();
+        let err = PartnerConfig::parse(
+            "dataset = \"d\"\n[identifiers]\nrecord_id = \"ID\"\nsurname = \"S\"\n",
+        )
+        .unwrap_err();
         assert!(err.contains("line 4"), "{err}");
         assert!(err.contains("surname"), "{err}");
     }
@@ -321,14 +394,28 @@ mod tests {
     #[test]
     fn bad_settings_are_refused() {
         for (text, needle) in [
-            ("dataset = \"a b\"\n[identifiers]\nrecord_id = \"ID\"\nsex = \"S\"\n", "dataset"),
+            (
+                "dataset = \"a b\"\n[identifiers]\nrecord_id = \"ID\"\nsex = \"S\"\n",
+                "dataset",
+            ),
             ("dataset = \"d\"\n[identifiers]\nsex = \"S\"\n", "record_id"),
-            ("dataset = \"d\"\n[input]\nencoding = \"klingon\"\n[identifiers]\nrecord_id = \"ID\"\nsex = \"S\"\n", "encoding"),
-            ("dataset = \"d\"\n[input]\ndelimiter = \";;\"\n[identifiers]\nrecord_id = \"ID\"\nsex = \"S\"\n", "delimiter"),
-            ("dataset = \"d\"\n[rejects]\nmax_fraction = 2.0\n[identifiers]\nrecord_id = \"ID\"\nsex = \"S\"\n", "max_fraction"),
+            (
+                "dataset = \"d\"\n[input]\nencoding = \"klingon\"\n[identifiers]\nrecord_id = \"ID\"\nsex = \"S\"\n",
+                "encoding",
+            ),
+            (
+                "dataset = \"d\"\n[input]\ndelimiter = \";;\"\n[identifiers]\nrecord_id = \"ID\"\nsex = \"S\"\n",
+                "delimiter",
+            ),
+            (
+                "dataset = \"d\"\n[rejects]\nmax_fraction = 2.0\n[identifiers]\nrecord_id = \"ID\"\nsex = \"S\"\n",
+                "max_fraction",
+            ),
         ] {
             let config = PartnerConfig::parse(text).expect("valid toml");
-            let err = BaseSettings::check(&config).err().expect("refused").to_string();
+            let err = BaseSettings::check(&config)
+                .expect_err("refused")
+                .to_string();
             assert!(err.contains(needle), "{text}: {err}");
         }
     }

@@ -121,7 +121,12 @@ pub fn open(
 ) -> Result<Box<dyn RowSource>> {
     let format = match format {
         Some(f) => f,
-        None => match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        None => match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("parquet") | Some("pq") => InputFormat::Parquet,
             _ => InputFormat::Csv,
         },
@@ -144,7 +149,8 @@ pub struct CsvSource {
 
 impl CsvSource {
     fn open(path: &Path, delimiter: u8, encoding: &'static encoding_rs::Encoding) -> Result<Self> {
-        let file = File::open(path).with_context(|| format!("cannot open extract {}", path.display()))?;
+        let file =
+            File::open(path).with_context(|| format!("cannot open extract {}", path.display()))?;
         let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
         let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new()
             .encoding(Some(encoding))
@@ -167,7 +173,12 @@ impl CsvSource {
         let mut header = Vec::with_capacity(header_record.len());
         for (i, name) in header_record.iter().enumerate() {
             let name = std::str::from_utf8(name).with_context(|| {
-                format!("{}: line 1, column {}: the header is not valid {} text", path.display(), i + 1, encoding.name())
+                format!(
+                    "{}: line 1, column {}: the header is not valid {} text",
+                    path.display(),
+                    i + 1,
+                    encoding.name()
+                )
             })?;
             header.push(name.trim().to_owned());
         }
@@ -195,7 +206,11 @@ impl RowSource for CsvSource {
     fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
         let mut batch = RowBatch::new(self.selected.len(), max_rows);
         while batch.len() < max_rows {
-            if !self.reader.read_byte_record(&mut self.record).context("cannot read the extract")? {
+            if !self
+                .reader
+                .read_byte_record(&mut self.record)
+                .context("cannot read the extract")?
+            {
                 break;
             }
             let line = self.record.position().map_or(0, |p| p.line());
@@ -203,7 +218,11 @@ impl RowSource for CsvSource {
             if self.record.len() != self.header.len() {
                 batch.fail_row(ReadError {
                     column: None,
-                    reason: format!("row has {} fields, the header has {}", self.record.len(), self.header.len()),
+                    reason: format!(
+                        "row has {} fields, the header has {}",
+                        self.record.len(),
+                        self.header.len()
+                    ),
                 });
                 continue;
             }
@@ -233,7 +252,9 @@ impl RowSource for CsvSource {
 
 impl std::fmt::Debug for CsvSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CsvSource").field("columns", &self.header.len()).finish_non_exhaustive()
+        f.debug_struct("CsvSource")
+            .field("columns", &self.header.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -251,10 +272,16 @@ pub struct ParquetSource {
 
 impl ParquetSource {
     fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).with_context(|| format!("cannot open extract {}", path.display()))?;
+        let file =
+            File::open(path).with_context(|| format!("cannot open extract {}", path.display()))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file)
             .with_context(|| format!("{} is not a readable Parquet file", path.display()))?;
-        let header = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let header = builder
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
         let total_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
         Ok(ParquetSource {
             builder: Some(builder),
@@ -270,13 +297,17 @@ impl ParquetSource {
     /// The next Arrow batch with the selected columns cast to text, in selection order.
     fn next_arrow(&mut self) -> Result<Option<Vec<StringArray>>> {
         let reader = self.reader.as_mut().context("select() was not called")?;
-        let Some(batch) = reader.next() else { return Ok(None) };
+        let Some(batch) = reader.next() else {
+            return Ok(None);
+        };
         let batch = batch.context("cannot read the Parquet extract")?;
         let schema = batch.schema();
         let mut columns = Vec::with_capacity(self.selected.len());
         for &index in &self.selected {
             let name = &self.header[index];
-            let position = schema.index_of(name).context("projected column is present")?;
+            let position = schema
+                .index_of(name)
+                .context("projected column is present")?;
             let cast = arrow_cast::cast(batch.column(position), &DataType::Utf8)
                 .with_context(|| format!("column `{name}` cannot be read as text"))?;
             let strings = cast
@@ -292,7 +323,9 @@ impl ParquetSource {
 
 impl std::fmt::Debug for ParquetSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParquetSource").field("rows", &self.total_rows).finish_non_exhaustive()
+        f.debug_struct("ParquetSource")
+            .field("rows", &self.total_rows)
+            .finish_non_exhaustive()
     }
 }
 
@@ -308,7 +341,12 @@ impl RowSource for ParquetSource {
         roots.sort_unstable();
         roots.dedup();
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-        self.reader = Some(builder.with_projection(mask).with_batch_size(8192).build()?);
+        self.reader = Some(
+            builder
+                .with_projection(mask)
+                .with_batch_size(8192)
+                .build()?,
+        );
         Ok(())
     }
 
@@ -327,7 +365,11 @@ impl RowSource for ParquetSource {
                 self.rows_done += 1;
                 batch.push_row(self.rows_done);
                 for column in columns.iter() {
-                    batch.push_field(if column.is_null(*next) { "" } else { column.value(*next) });
+                    batch.push_field(if column.is_null(*next) {
+                        ""
+                    } else {
+                        column.value(*next)
+                    });
                 }
                 *next += 1;
             }

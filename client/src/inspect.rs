@@ -34,10 +34,18 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
         .key_value_metadata()
         .and_then(|kv| kv.iter().find(|e| e.key == MANIFEST_METADATA_KEY))
         .and_then(|e| e.value.clone())
-        .with_context(|| format!("{} has no pprl manifest: it is not a token file", path.display()))?;
-    let manifest = Manifest::from_json(&manifest_json).with_context(|| format!("{}: bad manifest", path.display()))?;
+        .with_context(|| {
+            format!(
+                "{} has no pprl manifest: it is not a token file",
+                path.display()
+            )
+        })?;
+    let manifest = Manifest::from_json(&manifest_json)
+        .with_context(|| format!("{}: bad manifest", path.display()))?;
     let schema = builder.schema().clone();
-    manifest.check(&schema).with_context(|| format!("{} is not a valid token file", path.display()))?;
+    manifest
+        .check(&schema)
+        .with_context(|| format!("{} is not a valid token file", path.display()))?;
     let file_rows = meta.file_metadata().num_rows().max(0) as u64;
     if file_rows != manifest.row_count {
         bail!(
@@ -47,8 +55,11 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
             file_rows
         );
     }
-    let columns: Vec<(String, String)> =
-        schema.fields().iter().map(|f| (f.name().clone(), f.data_type().to_string())).collect();
+    let columns: Vec<(String, String)> = schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().to_string()))
+        .collect();
     let mut non_null = Vec::with_capacity(columns.len());
     // Leaf column i is top-level field i: the token-file schema is flat.
     for (i, (name, _)) in columns.iter().enumerate() {
@@ -64,7 +75,14 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
             non_null.push((name.clone(), file_rows - nulls));
         }
     }
-    Ok(Inspection { manifest, file_rows, row_groups: meta.num_row_groups(), file_bytes, columns, non_null })
+    Ok(Inspection {
+        manifest,
+        file_rows,
+        row_groups: meta.num_row_groups(),
+        file_bytes,
+        columns,
+        non_null,
+    })
 }
 
 /// Human-readable rendering of an inspection.
@@ -73,26 +91,62 @@ pub fn render(inspection: &Inspection) -> String {
     let m = &inspection.manifest;
     let q = &m.quality;
     let mut s = String::new();
-    let _ = writeln!(s, "token file        {} rows, {} row groups, {} bytes", inspection.file_rows, inspection.row_groups, inspection.file_bytes);
+    let _ = writeln!(
+        s,
+        "token file        {} rows, {} row groups, {} bytes",
+        inspection.file_rows, inspection.row_groups, inspection.file_bytes
+    );
     let _ = writeln!(s, "spec version      {}", m.spec_version);
     let _ = writeln!(s, "dataset           {}", m.dataset);
     let _ = writeln!(s, "key fingerprint   {}", m.key_fingerprint);
     let _ = writeln!(s, "created at        {}", m.created_at);
     let _ = writeln!(s, "client version    {}", m.client_version);
-    let _ = writeln!(s, "bloom encoding    {} bits, {}", m.bloom.bits, m.bloom.hardening);
+    let _ = writeln!(
+        s,
+        "bloom encoding    {} bits, {}",
+        m.bloom.bits, m.bloom.hardening
+    );
     let _ = writeln!(s);
-    let _ = writeln!(s, "rows read {}, written {}, rejected {} (duplicate record ids {}), duplicate identities {}", q.rows_read, q.rows_written, q.rows_rejected, q.duplicate_record_ids, q.duplicate_identities);
+    let _ = writeln!(
+        s,
+        "rows read {}, written {}, rejected {} (duplicate record ids {}), duplicate identities {}",
+        q.rows_read,
+        q.rows_written,
+        q.rows_rejected,
+        q.duplicate_record_ids,
+        q.duplicate_identities
+    );
     let _ = writeln!(s);
-    let _ = writeln!(s, "{:<16} {:>10} {:>10} {:>10} {:>12}", "identifier", "present", "missing", "invalid", "placeholder");
+    let _ = writeln!(
+        s,
+        "{:<16} {:>10} {:>10} {:>10} {:>12}",
+        "identifier", "present", "missing", "invalid", "placeholder"
+    );
     for (name, c) in &q.identifiers {
-        let _ = writeln!(s, "{:<16} {:>10} {:>10} {:>10} {:>12}", name, c.present, c.missing, c.invalid, c.placeholder);
+        let _ = writeln!(
+            s,
+            "{:<16} {:>10} {:>10} {:>10} {:>12}",
+            name, c.present, c.missing, c.invalid, c.placeholder
+        );
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "columns (nothing else is in the file):");
     for (name, ty) in &inspection.columns {
-        let count = inspection.non_null.iter().find(|(n, _)| n == name).map(|(_, c)| format!("{c} non-null"));
-        let kind = if m.attributes.iter().any(|a| &a.name == name) { "attribute" } else { "token" };
-        let _ = writeln!(s, "  {name:<32} {ty:<24} {kind:<10} {}", count.unwrap_or_default());
+        let count = inspection
+            .non_null
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| format!("{c} non-null"));
+        let kind = if m.attributes.iter().any(|a| &a.name == name) {
+            "attribute"
+        } else {
+            "token"
+        };
+        let _ = writeln!(
+            s,
+            "  {name:<32} {ty:<24} {kind:<10} {}",
+            count.unwrap_or_default()
+        );
     }
     s
 }

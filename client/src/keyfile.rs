@@ -44,31 +44,38 @@ pub fn keygen(path: &Path) -> Result<ProjectKey> {
 pub fn read_key(path: &Path) -> Result<ProjectKey> {
     let mut text = Zeroizing::new(String::new());
     if path == Path::new("-") {
-        std::io::stdin().read_to_string(&mut text).context("cannot read the key from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the key from standard input")?;
     } else {
         warn_if_readable_by_others(path);
-        let mut file = std::fs::File::open(path).with_context(|| format!("cannot open key file {}", path.display()))?;
+        let mut file = std::fs::File::open(path)
+            .with_context(|| format!("cannot open key file {}", path.display()))?;
         if file.metadata().map(|m| m.len()).unwrap_or(0) > 4096 {
             bail!("{} is too large to be a pprl key file", path.display());
         }
-        file.read_to_string(&mut text).with_context(|| format!("cannot read key file {}", path.display()))?;
+        file.read_to_string(&mut text)
+            .with_context(|| format!("cannot read key file {}", path.display()))?;
     }
     ProjectKey::from_key_file(&text).with_context(|| {
-        format!("{} is not a pprl key file (make one with `pprl-client keygen`)", path.display())
+        format!(
+            "{} is not a pprl key file (make one with `pprl-client keygen`)",
+            path.display()
+        )
     })
 }
 
 #[cfg(unix)]
 fn warn_if_readable_by_others(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path) {
-        if meta.permissions().mode() & 0o077 != 0 {
-            eprintln!(
-                "warning: key file {} can be read by other users; run `chmod 600 {}`",
-                path.display(),
-                path.display()
-            );
-        }
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        eprintln!(
+            "warning: key file {} can be read by other users; run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        );
     }
 }
 

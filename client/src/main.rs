@@ -91,12 +91,22 @@ fn run(command: Command) -> Result<()> {
             let key = keyfile::keygen(&output)?;
             println!("wrote {} (mode 0600)", output.display());
             println!("fingerprint {}", key.fingerprint());
-            eprintln!("Give this file to each partner over a secure channel, and the fingerprint to the linker's administrator.");
+            eprintln!(
+                "Give this file to each partner over a secure channel, and the fingerprint to the linker's administrator."
+            );
         }
         Command::Fingerprint { key_file } => {
             println!("{}", keyfile::read_key(&key_file)?.fingerprint());
         }
-        Command::Tokenise { key_file, config, input, output, rejects, max_reject_fraction, quiet } => {
+        Command::Tokenise {
+            key_file,
+            config,
+            input,
+            output,
+            rejects,
+            max_reject_fraction,
+            quiet,
+        } => {
             let key = keyfile::read_key(&key_file)?;
             let config = PartnerConfig::load(&config)?;
             let bar = progress_bar(quiet);
@@ -118,7 +128,11 @@ fn run(command: Command) -> Result<()> {
             bar.finish_and_clear();
             let summary = result?;
             let q = &summary.manifest.quality;
-            println!("wrote {} ({} rows)", summary.output.display(), q.rows_written);
+            println!(
+                "wrote {} ({} rows)",
+                summary.output.display(),
+                q.rows_written
+            );
             println!(
                 "rows read {}, written {}, rejected {} (see {})",
                 q.rows_read,
@@ -126,12 +140,25 @@ fn run(command: Command) -> Result<()> {
                 q.rows_rejected,
                 summary.rejects.display()
             );
-            println!("duplicate record ids {}, duplicate identities {}", q.duplicate_record_ids, q.duplicate_identities);
-            println!("{:<16} {:>10} {:>10} {:>10} {:>12}", "identifier", "present", "missing", "invalid", "placeholder");
+            println!(
+                "duplicate record ids {}, duplicate identities {}",
+                q.duplicate_record_ids, q.duplicate_identities
+            );
+            println!(
+                "{:<16} {:>10} {:>10} {:>10} {:>12}",
+                "identifier", "present", "missing", "invalid", "placeholder"
+            );
             for (name, c) in &q.identifiers {
-                println!("{:<16} {:>10} {:>10} {:>10} {:>12}", name, c.present, c.missing, c.invalid, c.placeholder);
+                println!(
+                    "{:<16} {:>10} {:>10} {:>10} {:>12}",
+                    name, c.present, c.missing, c.invalid, c.placeholder
+                );
             }
-            println!("key fingerprint {}; check the file with `pprl-client inspect {}`", summary.manifest.key_fingerprint, summary.output.display());
+            println!(
+                "key fingerprint {}; check the file with `pprl-client inspect {}`",
+                summary.manifest.key_fingerprint,
+                summary.output.display()
+            );
         }
         Command::Inspect { file, json } => {
             let inspection = inspect::inspect(&file)?;
@@ -153,8 +180,10 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     }
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent}% eta {eta}")
-            .expect("the progress template is valid"),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {percent}% eta {eta}",
+        )
+        .expect("the progress template is valid"),
     );
     bar
 }

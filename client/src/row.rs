@@ -75,14 +75,19 @@ impl RowTokeniser {
         let mut attribute_columns = vec![(0, String::new()); settings.attributes.len()];
         for (position, column) in settings.columns.iter().enumerate() {
             match column.role {
-                ColumnRole::Identifier(kind) => identifier_columns.push((kind, position, column.name.clone())),
+                ColumnRole::Identifier(kind) => {
+                    identifier_columns.push((kind, position, column.name.clone()))
+                }
                 ColumnRole::Attribute(i) => attribute_columns[i] = (position, column.name.clone()),
             }
         }
         RowTokeniser {
             hasher: MatchKeyHasher::new(key),
             bloom: BloomEncoder::new(key),
-            options: NormaliseOptions { date_order: settings.date_order, as_of },
+            options: NormaliseOptions {
+                date_order: settings.date_order,
+                as_of,
+            },
             dataset: settings.dataset.clone(),
             attributes: settings.attributes.clone(),
             identifier_columns,
@@ -94,15 +99,24 @@ impl RowTokeniser {
     pub fn process(&self, batch: &RowBatch, row: usize) -> Outcome {
         let line = batch.line(row);
         if let Some(error) = batch.error(row) {
-            let reject = Reject { line, column: error.column.clone(), field: None, reason: error.reason.clone() };
-            return Outcome { result: Err(reject), states: None };
+            let reject = Reject {
+                line,
+                column: error.column.clone(),
+                field: None,
+                reason: error.reason.clone(),
+            };
+            return Outcome {
+                result: Err(reject),
+                states: None,
+            };
         }
         let mut raw = RawRecord::default();
         let mut record_id = None;
         for (kind, position, column) in &self.identifier_columns {
-            let value = Some(batch.field(row, *position));
+            let text = batch.field(row, *position);
+            let value = Some(text);
             match kind {
-                IdentifierKind::RecordId => record_id = Some((value.unwrap_or_default(), column)),
+                IdentifierKind::RecordId => record_id = Some((text, column)),
                 IdentifierKind::GivenNames => raw.given_names = value,
                 IdentifierKind::FamilyName => raw.family_name = value,
                 IdentifierKind::DateOfBirth => raw.date_of_birth = value,
@@ -118,12 +132,21 @@ impl RowTokeniser {
         let record = NormalisedRecord::from_raw(&raw, &self.options);
         let states = record.states();
         let reject = |column: Option<&String>, field: &str, reason: String| Outcome {
-            result: Err(Reject { line, column: column.cloned(), field: Some(field.to_owned()), reason }),
+            result: Err(Reject {
+                line,
+                column: column.cloned(),
+                field: Some(field.to_owned()),
+                reason,
+            }),
             states: Some(states),
         };
         let (record_id, id_column) = record_id.expect("settings always map record_id");
         if record_id.trim().is_empty() {
-            return reject(Some(id_column), "record_id", "record id is empty".to_owned());
+            return reject(
+                Some(id_column),
+                "record_id",
+                "record id is empty".to_owned(),
+            );
         }
         let mut attributes = Vec::with_capacity(self.attributes.len());
         for (spec, (position, column)) in self.attributes.iter().zip(&self.attribute_columns) {
@@ -143,7 +166,13 @@ impl RowTokeniser {
         }
         let record_ref = self.hasher.record_ref(&self.dataset, record_id);
         Outcome {
-            result: Ok(TokenRow { line, record_ref, tokens, bloom, attributes }),
+            result: Ok(TokenRow {
+                line,
+                record_ref,
+                tokens,
+                bloom,
+                attributes,
+            }),
             states: Some(states),
         }
     }
@@ -161,7 +190,10 @@ pub fn parse_attribute(
     }
     match spec.kind {
         AttributeType::String => Ok(AttrValue::Str(text.to_owned())),
-        AttributeType::Integer => text.parse().map(AttrValue::Int).map_err(|_| "not a whole number".to_owned()),
+        AttributeType::Integer => text
+            .parse()
+            .map(AttrValue::Int)
+            .map_err(|_| "not a whole number".to_owned()),
         AttributeType::Number => text
             .parse::<f64>()
             .ok()
@@ -174,7 +206,8 @@ pub fn parse_attribute(
             _ => Err("not a boolean (true/false, yes/no, 1/0)".to_owned()),
         },
         AttributeType::Date => {
-            let date = normalise::date::parse_date(text, order).map_err(|e| format!("not a date: {}", e.0))?;
+            let date = normalise::date::parse_date(text, order)
+                .map_err(|e| format!("not a date: {}", e.0))?;
             let date = match spec.precision.unwrap_or_default() {
                 DatePrecision::Day => date,
                 DatePrecision::Month => date.with_day(1).expect("day 1 exists in every month"),
@@ -190,18 +223,35 @@ mod tests {
     use super::*;
 
     fn spec(kind: AttributeType, precision: Option<DatePrecision>) -> AttributeSpec {
-        AttributeSpec { name: "a".into(), kind, precision }
+        AttributeSpec {
+            name: "a".into(),
+            kind,
+            precision,
+        }
     }
 
     #[test]
     fn attributes_parse_to_their_types() {
         let order = normalise::DateOrder::DayFirst;
-        assert_eq!(parse_attribute(" 42 ", &spec(AttributeType::Integer, None), order), Ok(AttrValue::Int(42)));
-        assert_eq!(parse_attribute("", &spec(AttributeType::Integer, None), order), Ok(AttrValue::Null));
+        assert_eq!(
+            parse_attribute(" 42 ", &spec(AttributeType::Integer, None), order),
+            Ok(AttrValue::Int(42))
+        );
+        assert_eq!(
+            parse_attribute("", &spec(AttributeType::Integer, None), order),
+            Ok(AttrValue::Null)
+        );
         assert!(parse_attribute("4x", &spec(AttributeType::Integer, None), order).is_err());
         assert!(parse_attribute("NaN", &spec(AttributeType::Number, None), order).is_err());
-        assert_eq!(parse_attribute("Yes", &spec(AttributeType::Boolean, None), order), Ok(AttrValue::Bool(true)));
-        let month = parse_attribute("17/03/2024", &spec(AttributeType::Date, Some(DatePrecision::Month)), order);
+        assert_eq!(
+            parse_attribute("Yes", &spec(AttributeType::Boolean, None), order),
+            Ok(AttrValue::Bool(true))
+        );
+        let month = parse_attribute(
+            "17/03/2024",
+            &spec(AttributeType::Date, Some(DatePrecision::Month)),
+            order,
+        );
         let first = parse_attribute("2024-03-01", &spec(AttributeType::Date, None), order);
         assert_eq!(month, first);
         assert!(parse_attribute("31/02/2024", &spec(AttributeType::Date, None), order).is_err());

@@ -18,7 +18,7 @@
 //! keyed permutation keeps positions meaningless without the key.
 
 use chrono::Datelike;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::key::{BLOOM_HASH_CONTEXT, BLOOM_PERMUTATION_CONTEXT, ProjectKey};
 use crate::record::NormalisedRecord;
@@ -44,15 +44,30 @@ pub struct FieldParams {
 }
 
 /// Given names: padded bigrams of each given name.
-pub const GIVEN: FieldParams = FieldParams { label: "given", bits_per_feature: 12 };
+pub const GIVEN: FieldParams = FieldParams {
+    label: "given",
+    bits_per_feature: 12,
+};
 /// Family name: padded bigrams.
-pub const FAMILY: FieldParams = FieldParams { label: "family", bits_per_feature: 15 };
+pub const FAMILY: FieldParams = FieldParams {
+    label: "family",
+    bits_per_feature: 15,
+};
 /// Date of birth: day, month and year, each one feature.
-pub const DOB: FieldParams = FieldParams { label: "dob", bits_per_feature: 10 };
+pub const DOB: FieldParams = FieldParams {
+    label: "dob",
+    bits_per_feature: 10,
+};
 /// Postcode: padded bigrams of the postcode without its space.
-pub const POSTCODE: FieldParams = FieldParams { label: "postcode", bits_per_feature: 4 };
+pub const POSTCODE: FieldParams = FieldParams {
+    label: "postcode",
+    bits_per_feature: 4,
+};
 /// Sex code.
-pub const SEX: FieldParams = FieldParams { label: "sex", bits_per_feature: 4 };
+pub const SEX: FieldParams = FieldParams {
+    label: "sex",
+    bits_per_feature: 4,
+};
 
 /// The pad character around names before bigrams are taken.
 pub const PAD: u8 = b'_';
@@ -60,19 +75,87 @@ pub const PAD: u8 = b'_';
 /// Name of the hardening in manifests (spec §6.3).
 pub const HARDENING: &str = "rule90+balance+keyed-permutation";
 
+/// The bits one feature sets in the base filter.
+type Mask = [u64; BASE_WORDS];
+
+/// Symbols of name bigrams: the pad, then `A`–`Z`.
+const NAME_SYMBOLS: usize = 27;
+/// Symbols of postcode bigrams: the pad, `A`–`Z`, then `0`–`9`.
+const POSTCODE_SYMBOLS: usize = 37;
+/// Years of birth whose features are precomputed.
+const YEARS: std::ops::RangeInclusive<i32> = 1800..=2199;
+
 /// Encodes records under one project key.
+///
+/// Every feature a canonical record can produce (each bigram over the name
+/// and postcode alphabets, each day, month and year, each sex code) is hashed
+/// once, when the encoder is made, into the mask of bits it sets; encoding a
+/// record is then table look-ups. The tables are key-dependent and wiped on
+/// drop. Features outside the tables are hashed on the spot, to the same bits.
 pub struct BloomEncoder {
     hash_key: Zeroizing<[u8; 32]>,
-    /// `permutation[i]` is the output position of balanced bit `i`.
-    permutation: Box<[u16; BITS]>,
+    /// For each 4-bit group `n` of the diffused filter and each value `v` of
+    /// it, the [`WORDS`] output words its balanced and permuted bits set:
+    /// entry `(n * 16 + v) * WORDS`. The keyed permutation, applied 4 bits at a time.
+    scatter: Zeroizing<Vec<u64>>,
+    given: Zeroizing<Vec<Mask>>,
+    family: Zeroizing<Vec<Mask>>,
+    postcode: Zeroizing<Vec<Mask>>,
+    /// Days 1–31, then months 1–12, then [`YEARS`].
+    dob: Zeroizing<Vec<Mask>>,
+    /// `M`, `F`, `X`.
+    sex: Zeroizing<Vec<Mask>>,
 }
 
 impl BloomEncoder {
-    /// Derives the hashing key and the permutation from the project key.
+    /// Derives the hashing key and the permutation from the project key, and
+    /// precomputes the feature tables (about 3,300 keyed hashes).
     pub fn new(key: &ProjectKey) -> Self {
         let hash_key = Zeroizing::new(*key.derive(BLOOM_HASH_CONTEXT).expose_secret());
         let perm_key = key.derive(BLOOM_PERMUTATION_CONTEXT);
-        BloomEncoder { hash_key, permutation: Box::new(permutation(perm_key.expose_secret())) }
+        let mut encoder = BloomEncoder {
+            hash_key,
+            scatter: scatter_table(&Zeroizing::new(permutation(perm_key.expose_secret()))),
+            given: Zeroizing::new(Vec::new()),
+            family: Zeroizing::new(Vec::new()),
+            postcode: Zeroizing::new(Vec::new()),
+            dob: Zeroizing::new(Vec::new()),
+            sex: Zeroizing::new(Vec::new()),
+        };
+        let bigrams = |enc: &BloomEncoder, field: FieldParams, symbols: &[u8]| -> Vec<Mask> {
+            let mut out = Vec::with_capacity(symbols.len() * symbols.len());
+            for &a in symbols {
+                for &b in symbols {
+                    out.push(enc.hash_feature(field, &[a, b]));
+                }
+            }
+            out
+        };
+        let name_symbols: Vec<u8> = std::iter::once(PAD).chain(b'A'..=b'Z').collect();
+        let postcode_symbols: Vec<u8> = name_symbols.iter().copied().chain(b'0'..=b'9').collect();
+        let given = bigrams(&encoder, GIVEN, &name_symbols);
+        let family = bigrams(&encoder, FAMILY, &name_symbols);
+        let postcode = bigrams(&encoder, POSTCODE, &postcode_symbols);
+        let mut dob = Vec::new();
+        for day in 1..=31u32 {
+            dob.push(encoder.hash_feature(DOB, format!("D{day:02}").as_bytes()));
+        }
+        for month in 1..=12u32 {
+            dob.push(encoder.hash_feature(DOB, format!("M{month:02}").as_bytes()));
+        }
+        for year in YEARS {
+            dob.push(encoder.hash_feature(DOB, format!("Y{year:04}").as_bytes()));
+        }
+        let sex = [b"M", b"F", b"X"]
+            .iter()
+            .map(|c| encoder.hash_feature(SEX, &c[..]))
+            .collect();
+        *encoder.given = given;
+        *encoder.family = family;
+        *encoder.postcode = postcode;
+        *encoder.dob = dob;
+        *encoder.sex = sex;
+        encoder
     }
 
     /// The hardened encoding of a record, or `None` when it has neither a
@@ -83,73 +166,136 @@ impl BloomEncoder {
         if given.is_none() && family.is_none() {
             return None;
         }
-        let mut base = [0u64; BASE_WORDS];
-        let mut feature = Zeroizing::new(Vec::with_capacity(32));
+        let mut base: Mask = [0; BASE_WORDS];
         if let Some(given) = given {
             for name in given.all() {
-                self.add_bigrams(&mut base, &mut feature, GIVEN, name.as_bytes());
+                self.add_bigrams(&mut base, GIVEN, &self.given, name.as_bytes());
             }
         }
         if let Some(family) = family {
-            self.add_bigrams(&mut base, &mut feature, FAMILY, family.as_bytes());
+            self.add_bigrams(&mut base, FAMILY, &self.family, family.as_bytes());
         }
         if let Some(dob) = record.date_of_birth.present() {
-            let parts = Zeroizing::new(format!("D{:02}M{:02}Y{:04}", dob.day(), dob.month(), dob.year()));
-            for part in [&parts[0..3], &parts[3..6], &parts[6..11]] {
-                self.add_feature(&mut base, &mut feature, DOB, part.as_bytes());
+            let (day, month, year) = (dob.day(), dob.month(), dob.year());
+            or(&mut base, &self.dob[day as usize - 1]);
+            or(&mut base, &self.dob[31 + month as usize - 1]);
+            match YEARS.contains(&year) {
+                true => or(&mut base, &self.dob[43 + (year - YEARS.start()) as usize]),
+                false => or(
+                    &mut base,
+                    &self.hash_feature(DOB, format!("Y{year:04}").as_bytes()),
+                ),
             }
         }
         if let Some(postcode) = record.postcode.present() {
-            let full = Zeroizing::new(postcode.full().replace(' ', ""));
-            self.add_bigrams(&mut base, &mut feature, POSTCODE, full.as_bytes());
+            let mut full = Zeroizing::new(Vec::with_capacity(8));
+            full.extend_from_slice(postcode.outward().as_bytes());
+            full.extend_from_slice(postcode.inward().as_bytes());
+            self.add_bigrams(&mut base, POSTCODE, &self.postcode, &full);
         }
         if let Some(sex) = record.sex.present() {
-            self.add_feature(&mut base, &mut feature, SEX, sex.code().as_bytes());
+            let index = match sex.code() {
+                "M" => 0,
+                "F" => 1,
+                _ => 2,
+            };
+            or(&mut base, &self.sex[index]);
         }
-        Some(self.harden(&base))
+        let encoding = self.harden(&base);
+        base.zeroize();
+        Some(encoding)
     }
 
-    fn add_bigrams(&self, base: &mut [u64; BASE_WORDS], buf: &mut Vec<u8>, field: FieldParams, text: &[u8]) {
-        let mut padded = Zeroizing::new(Vec::with_capacity(text.len() + 2));
-        padded.push(PAD);
-        padded.extend_from_slice(text);
-        padded.push(PAD);
-        for gram in padded.windows(2) {
-            self.add_feature(base, buf, field, gram);
+    /// ORs in the masks of the padded bigrams of `text`.
+    fn add_bigrams(&self, base: &mut Mask, field: FieldParams, table: &[Mask], text: &[u8]) {
+        let symbols = if table.len() == NAME_SYMBOLS * NAME_SYMBOLS {
+            NAME_SYMBOLS
+        } else {
+            POSTCODE_SYMBOLS
+        };
+        let mut prev = PAD;
+        for &next in text.iter().chain(std::iter::once(&PAD)) {
+            match (symbol(prev, symbols), symbol(next, symbols)) {
+                (Some(a), Some(b)) => or(base, &table[a * symbols + b]),
+                _ => or(base, &self.hash_feature(field, &[prev, next])),
+            }
+            prev = next;
         }
     }
 
-    /// Hashes `label 0x1F feature` and sets `k` bits by double hashing.
-    fn add_feature(&self, base: &mut [u64; BASE_WORDS], buf: &mut Vec<u8>, field: FieldParams, feature: &[u8]) {
-        buf.clear();
-        buf.extend_from_slice(field.label.as_bytes());
-        buf.push(0x1f);
-        buf.extend_from_slice(feature);
-        let hash = blake3::keyed_hash(&self.hash_key, buf);
+    /// Hashes `label 0x1F feature` and returns the `k` bits it sets (double hashing).
+    fn hash_feature(&self, field: FieldParams, feature: &[u8]) -> Mask {
+        let mut hasher = blake3::Hasher::new_keyed(&self.hash_key);
+        hasher.update(field.label.as_bytes());
+        hasher.update(&[0x1f]);
+        hasher.update(feature);
+        let hash = hasher.finalize();
         let bytes = hash.as_bytes();
         let h1 = u64::from_le_bytes(bytes[0..8].try_into().expect("8 bytes"));
         let h2 = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")) | 1;
+        let mut mask = [0u64; BASE_WORDS];
         for i in 0..u64::from(field.bits_per_feature) {
             let pos = (h1.wrapping_add(i.wrapping_mul(h2)) % BASE_BITS as u64) as usize;
-            base[pos / 64] |= 1 << (pos % 64);
+            mask[pos / 64] |= 1 << (pos % 64);
         }
+        mask
     }
 
-    fn harden(&self, base: &[u64; BASE_WORDS]) -> Encoding {
-        let diffused = rule90(base);
-        let mut out = [0u8; BYTES];
-        for i in 0..BITS {
-            let bit = if i < BASE_BITS {
-                diffused[i / 64] >> (i % 64) & 1
-            } else {
-                !diffused[(i - BASE_BITS) / 64] >> ((i - BASE_BITS) % 64) & 1
-            };
-            if bit == 1 {
-                let p = self.permutation[i] as usize;
-                out[p / 8] |= 1 << (p % 8);
+    /// Rule 90, balancing and the keyed permutation (spec §6.3), the last two
+    /// through the scatter table.
+    fn harden(&self, base: &Mask) -> Encoding {
+        let mut diffused = rule90(base);
+        let mut words = [0u64; WORDS];
+        for n in 0..BASE_BITS / 4 {
+            let v = ((diffused[n / 16] >> (4 * (n % 16))) & 0xf) as usize;
+            let entry = &self.scatter[(n * 16 + v) * WORDS..][..WORDS];
+            for (w, e) in words.iter_mut().zip(entry) {
+                *w |= e;
             }
         }
+        diffused.zeroize();
+        let mut out = [0u8; BYTES];
+        for (chunk, word) in out.chunks_exact_mut(8).zip(&words) {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        words.zeroize();
         out
+    }
+}
+
+/// Precomputes balancing and the permutation for every 4-bit group of a
+/// diffused filter. Balanced bit `i` is diffused bit `i` and balanced bit
+/// `512 + i` its complement, so exactly one of them is set and lands at
+/// `permutation[i]` or `permutation[512 + i]`.
+fn scatter_table(permutation: &[u16; BITS]) -> Zeroizing<Vec<u64>> {
+    let mut table = Zeroizing::new(vec![0u64; BASE_BITS / 4 * 16 * WORDS]);
+    for n in 0..BASE_BITS / 4 {
+        for v in 0..16 {
+            let entry = &mut table[(n * 16 + v) * WORDS..][..WORDS];
+            for bit in 0..4 {
+                let i = n * 4 + bit;
+                let set = (v >> bit) & 1 == 1;
+                let p = permutation[if set { i } else { BASE_BITS + i }] as usize;
+                entry[p / 64] |= 1 << (p % 64);
+            }
+        }
+    }
+    table
+}
+
+/// Index of a bigram symbol in a table over `symbols` symbols.
+fn symbol(byte: u8, symbols: usize) -> Option<usize> {
+    match byte {
+        PAD => Some(0),
+        b'A'..=b'Z' => Some(usize::from(byte - b'A') + 1),
+        b'0'..=b'9' if symbols == POSTCODE_SYMBOLS => Some(usize::from(byte - b'0') + 27),
+        _ => None,
+    }
+}
+
+fn or(base: &mut Mask, mask: &Mask) {
+    for (b, m) in base.iter_mut().zip(mask) {
+        *b |= m;
     }
 }
 
@@ -207,7 +353,11 @@ pub fn dice(a: &Encoding, b: &Encoding) -> f64 {
         both += (x & y).count_ones();
         total += x.count_ones() + y.count_ones();
     }
-    if total == 0 { 0.0 } else { 2.0 * f64::from(both) / f64::from(total) }
+    if total == 0 {
+        0.0
+    } else {
+        2.0 * f64::from(both) / f64::from(total)
+    }
 }
 
 /// Ones in an encoding.
@@ -243,7 +393,11 @@ mod tests {
     #[test]
     fn every_encoding_is_balanced() {
         let enc = BloomEncoder::new(&ProjectKey::from_bytes([3u8; 32]));
-        for (g, f) in [("John", "Smith"), ("Mary Ann", "Featherstonehaugh"), ("Al", "Li")] {
+        for (g, f) in [
+            ("John", "Smith"),
+            ("Mary Ann", "Featherstonehaugh"),
+            ("Al", "Li"),
+        ] {
             let e = encode(&enc, g, f, "1980-02-03").expect("names present");
             assert_eq!(weight(&e) as usize, BASE_BITS);
         }
@@ -287,7 +441,8 @@ mod tests {
         let out = rule90(&base);
         let bit = |w: &[u64; BASE_WORDS], i: usize| w[i / 64] >> (i % 64) & 1;
         for i in 0..BASE_BITS {
-            let expect = bit(&base, (i + BASE_BITS - 1) % BASE_BITS) ^ bit(&base, (i + 1) % BASE_BITS);
+            let expect =
+                bit(&base, (i + BASE_BITS - 1) % BASE_BITS) ^ bit(&base, (i + 1) % BASE_BITS);
             assert_eq!(bit(&out, i), expect, "bit {i}");
         }
     }

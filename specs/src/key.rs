@@ -198,14 +198,23 @@ mod tests {
 
     #[test]
     fn key_file_errors() {
-        assert_eq!(ProjectKey::from_key_file("# only a comment\n").unwrap_err(), KeyFileError::NoKey);
-        assert_eq!(ProjectKey::from_key_file("hello\n").unwrap_err(), KeyFileError::UnexpectedLine);
+        assert_eq!(
+            ProjectKey::from_key_file("# only a comment\n").unwrap_err(),
+            KeyFileError::NoKey
+        );
+        assert_eq!(
+            ProjectKey::from_key_file("hello\n").unwrap_err(),
+            KeyFileError::UnexpectedLine
+        );
         assert_eq!(
             ProjectKey::from_key_file("pprl-key-v1:abcd\n").unwrap_err(),
             KeyFileError::WrongLength
         );
         let bad_hex = format!("{KEY_LINE_PREFIX}{}", "zz".repeat(KEY_LEN));
-        assert_eq!(ProjectKey::from_key_file(&bad_hex).unwrap_err(), KeyFileError::NotHex);
+        assert_eq!(
+            ProjectKey::from_key_file(&bad_hex).unwrap_err(),
+            KeyFileError::NotHex
+        );
         let one = format!("{KEY_LINE_PREFIX}{}\n", "ab".repeat(KEY_LEN));
         assert_eq!(
             ProjectKey::from_key_file(&format!("{one}{one}")).unwrap_err(),

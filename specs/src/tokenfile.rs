@@ -73,7 +73,9 @@ pub struct AttributeSpec {
 /// Why an attribute name cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AttributeNameError {
-    #[error("attribute name `{0}` must be 1 to 64 characters of a-z, 0-9 and _, starting with a letter")]
+    #[error(
+        "attribute name `{0}` must be 1 to 64 characters of a-z, 0-9 and _, starting with a letter"
+    )]
     BadCharacters(String),
     #[error("attribute name `{0}` is reserved for token columns")]
     Reserved(String),
@@ -84,11 +86,16 @@ pub fn check_attribute_name(name: &str) -> Result<(), AttributeNameError> {
     let ok_chars = !name.is_empty()
         && name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok_chars {
         return Err(AttributeNameError::BadCharacters(name.to_owned()));
     }
-    if name == RECORD_REF_COLUMN || name == BLOOM_COLUMN || name.starts_with(MATCH_KEY_COLUMN_PREFIX) {
+    if name == RECORD_REF_COLUMN
+        || name == BLOOM_COLUMN
+        || name.starts_with(MATCH_KEY_COLUMN_PREFIX)
+    {
         return Err(AttributeNameError::Reserved(name.to_owned()));
     }
     Ok(())
@@ -97,7 +104,11 @@ pub fn check_attribute_name(name: &str) -> Result<(), AttributeNameError> {
 /// The Arrow schema of a token file with the given attribute columns (spec §7.1).
 pub fn schema(attributes: &[AttributeSpec]) -> Schema {
     let mut fields = Vec::with_capacity(2 + MATCH_KEYS.len() + attributes.len());
-    fields.push(Field::new(RECORD_REF_COLUMN, DataType::FixedSizeBinary(TOKEN_LEN as i32), false));
+    fields.push(Field::new(
+        RECORD_REF_COLUMN,
+        DataType::FixedSizeBinary(TOKEN_LEN as i32),
+        false,
+    ));
     for def in MATCH_KEYS {
         fields.push(Field::new(
             matchkey::column_name(def),
@@ -105,7 +116,11 @@ pub fn schema(attributes: &[AttributeSpec]) -> Schema {
             true,
         ));
     }
-    fields.push(Field::new(BLOOM_COLUMN, DataType::FixedSizeBinary(bloom::BYTES as i32), true));
+    fields.push(Field::new(
+        BLOOM_COLUMN,
+        DataType::FixedSizeBinary(bloom::BYTES as i32),
+        true,
+    ));
     for attr in attributes {
         fields.push(Field::new(&attr.name, attr.kind.data_type(), true));
     }
@@ -127,7 +142,10 @@ pub struct BloomParams {
 impl BloomParams {
     /// The parameters of `pprl/v1`.
     pub fn v1() -> Self {
-        BloomParams { bits: bloom::BITS, hardening: bloom::HARDENING.to_owned() }
+        BloomParams {
+            bits: bloom::BITS,
+            hardening: bloom::HARDENING.to_owned(),
+        }
     }
 }
 
@@ -199,7 +217,8 @@ impl Manifest {
             return Err(ManifestError::MatchKeys);
         }
         for attr in &self.attributes {
-            check_attribute_name(&attr.name).map_err(|e| ManifestError::Attribute(e.to_string()))?;
+            check_attribute_name(&attr.name)
+                .map_err(|e| ManifestError::Attribute(e.to_string()))?;
         }
         let expected = schema(&self.attributes);
         for field in expected.fields() {
@@ -215,7 +234,11 @@ impl Manifest {
                 Err(_) => return Err(ManifestError::MissingColumn(field.name().clone())),
             }
         }
-        if let Some(extra) = file_schema.fields().iter().find(|f| expected.field_with_name(f.name()).is_err()) {
+        if let Some(extra) = file_schema
+            .fields()
+            .iter()
+            .find(|f| expected.field_with_name(f.name()).is_err())
+        {
             return Err(ManifestError::UndeclaredColumn(extra.name().clone()));
         }
         Ok(())
@@ -228,7 +251,10 @@ pub enum ManifestError {
     #[error("the manifest is not valid JSON: {0}")]
     Json(String),
     #[error("the file was made for spec version `{found}`, this software reads `{expected}`")]
-    SpecVersion { found: String, expected: &'static str },
+    SpecVersion {
+        found: String,
+        expected: &'static str,
+    },
     #[error("the file's Bloom-encoding parameters are not those of this spec version")]
     BloomParams,
     #[error("the file's match keys are not those of this spec version")]
@@ -238,7 +264,11 @@ pub enum ManifestError {
     #[error("column `{0}` is missing")]
     MissingColumn(String),
     #[error("column `{column}` has type {found}, expected {expected}")]
-    ColumnType { column: String, found: String, expected: String },
+    ColumnType {
+        column: String,
+        found: String,
+        expected: String,
+    },
     #[error("column `{0}` is not declared in the manifest")]
     UndeclaredColumn(String),
 }
@@ -264,17 +294,28 @@ mod tests {
 
     #[test]
     fn schema_has_tokens_then_declared_attributes_only() {
-        let attrs = vec![AttributeSpec { name: "release_date".into(), kind: AttributeType::Date, precision: Some(DatePrecision::Month) }];
+        let attrs = vec![AttributeSpec {
+            name: "release_date".into(),
+            kind: AttributeType::Date,
+            precision: Some(DatePrecision::Month),
+        }];
         let s = schema(&attrs);
         assert_eq!(s.field(0).name(), RECORD_REF_COLUMN);
         assert_eq!(s.fields().len(), 1 + MATCH_KEYS.len() + 1 + 1);
         assert_eq!(s.field(s.fields().len() - 1).name(), "release_date");
-        assert!(s.fields().iter().all(|f| f.name() == "release_date" || f.name() == RECORD_REF_COLUMN || f.name() == BLOOM_COLUMN || f.name().starts_with(MATCH_KEY_COLUMN_PREFIX)));
+        assert!(s.fields().iter().all(|f| f.name() == "release_date"
+            || f.name() == RECORD_REF_COLUMN
+            || f.name() == BLOOM_COLUMN
+            || f.name().starts_with(MATCH_KEY_COLUMN_PREFIX)));
     }
 
     #[test]
     fn manifest_round_trips_and_checks() {
-        let m = manifest(vec![AttributeSpec { name: "area".into(), kind: AttributeType::String, precision: None }]);
+        let m = manifest(vec![AttributeSpec {
+            name: "area".into(),
+            kind: AttributeType::String,
+            precision: None,
+        }]);
         let back = Manifest::from_json(&m.to_json()).expect("round trip");
         assert_eq!(back, m);
         assert_eq!(m.check(&schema(&m.attributes)), Ok(()));
@@ -285,11 +326,24 @@ mod tests {
         let m = manifest(vec![]);
         let mut wrong_version = m.clone();
         wrong_version.spec_version = "pprl/v0".into();
-        assert!(matches!(wrong_version.check(&schema(&[])), Err(ManifestError::SpecVersion { .. })));
-        let extra = schema(&[AttributeSpec { name: "name".into(), kind: AttributeType::String, precision: None }]);
-        assert_eq!(m.check(&extra), Err(ManifestError::UndeclaredColumn("name".into())));
+        assert!(matches!(
+            wrong_version.check(&schema(&[])),
+            Err(ManifestError::SpecVersion { .. })
+        ));
+        let extra = schema(&[AttributeSpec {
+            name: "name".into(),
+            kind: AttributeType::String,
+            precision: None,
+        }]);
+        assert_eq!(
+            m.check(&extra),
+            Err(ManifestError::UndeclaredColumn("name".into()))
+        );
         let short = Schema::new(schema(&[]).fields()[1..].to_vec());
-        assert_eq!(m.check(&short), Err(ManifestError::MissingColumn(RECORD_REF_COLUMN.into())));
+        assert_eq!(
+            m.check(&short),
+            Err(ManifestError::MissingColumn(RECORD_REF_COLUMN.into()))
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use crate::bloom::{BloomEncoder, dice};
 use crate::key::{
-    BLOOM_HASH_CONTEXT, BLOOM_PERMUTATION_CONTEXT, KEY_LEN, MATCH_KEY_CONTEXT, ProjectKey, RECORD_REF_CONTEXT,
+    BLOOM_HASH_CONTEXT, BLOOM_PERMUTATION_CONTEXT, KEY_LEN, MATCH_KEY_CONTEXT, ProjectKey,
+    RECORD_REF_CONTEXT,
 };
 use crate::matchkey::{MATCH_KEYS, MatchKeyHasher, canonical_message};
 use crate::normalise::{self, DateOrder, Field};
@@ -35,10 +36,23 @@ fn state<T>(field: &Field<T>, show: impl Fn(&T) -> Value) -> Value {
     }
 }
 
-fn cases<T>(inputs: &[&str], f: impl Fn(&str) -> Field<T>, show: impl Fn(&T) -> Value + Copy) -> Value {
-    Value::Array(inputs.iter().map(|i| json!({"input": i, "expect": state(&f(i), show)})).collect())
+fn cases<T>(
+    inputs: &[&str],
+    f: impl Fn(&str) -> Field<T>,
+    show: impl Fn(&T) -> Value + Copy,
+) -> Value {
+    Value::Array(
+        inputs
+            .iter()
+            .map(|i| json!({"input": i, "expect": state(&f(i), show)}))
+            .collect(),
+    )
 }
 
+#[allow(
+    clippy::ptr_arg,
+    reason = "used as `Fn(&String)` for `Field<String>` values"
+)]
 fn text(s: &String) -> Value {
     Value::String(s.clone())
 }
@@ -88,13 +102,79 @@ fn cro_example() -> String {
 /// The whole-record vectors: raw fields of each record.
 const RECORDS: &[[&str; 10]] = &[
     // given, family, dob, sex, postcode, nhs, nino, pnc, cro, prison
-    ["John Paul", "Smith", "03/02/1980", "M", "SW1A 1AA", "943 476 5919", "AB123456C", "", "", "A1234BC"],
-    ["jon", "smith", "1980-02-03", "male", "sw1a1aa", "", "", "", "", ""],
-    ["Smith", "John", "03/02/1980", "M", "LS1 4AP", "", "", "", "", ""],
+    [
+        "John Paul",
+        "Smith",
+        "03/02/1980",
+        "M",
+        "SW1A 1AA",
+        "943 476 5919",
+        "AB123456C",
+        "",
+        "",
+        "A1234BC",
+    ],
+    [
+        "jon",
+        "smith",
+        "1980-02-03",
+        "male",
+        "sw1a1aa",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
+    [
+        "Smith",
+        "John",
+        "03/02/1980",
+        "M",
+        "LS1 4AP",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
     ["John", "Smith", "02/03/1980", "", "", "", "", "", "", ""],
-    ["Bill", "O'Neil", "1975-11-21", "M", "M1 1AE", "", "", "", "", ""],
-    ["William", "ONEIL", "21 Nov 1975", "1", "B33 8TH", "", "", "", "", ""],
-    ["Zoë", "Ødegård-Brown", "29/02/1984", "F", "CR2 6XH", "", "", "", "", ""],
+    [
+        "Bill",
+        "O'Neil",
+        "1975-11-21",
+        "M",
+        "M1 1AE",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
+    [
+        "William",
+        "ONEIL",
+        "21 Nov 1975",
+        "1",
+        "B33 8TH",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
+    [
+        "Zoë",
+        "Ødegård-Brown",
+        "29/02/1984",
+        "F",
+        "CR2 6XH",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
     ["", "", "", "", "", "9434765919", "", "", "", ""],
 ];
 
@@ -115,7 +195,10 @@ fn raw<'a>(fields: &[&'a str; 10]) -> RawRecord<'a> {
 }
 
 fn records(key: &ProjectKey) -> Value {
-    let options = NormaliseOptions { date_order: DateOrder::DayFirst, as_of: as_of() };
+    let options = NormaliseOptions {
+        date_order: DateOrder::DayFirst,
+        as_of: as_of(),
+    };
     let hasher = MatchKeyHasher::new(key);
     let encoder = BloomEncoder::new(key);
     let mut encodings = Vec::new();
@@ -158,9 +241,7 @@ fn records(key: &ProjectKey) -> Value {
 }
 
 fn failures() -> Value {
-    let key_file = |text: &str| {
-        json!({"input": text, "error": ProjectKey::from_key_file(text).err().map(|e| e.to_string())})
-    };
+    let key_file = |text: &str| json!({"input": text, "error": ProjectKey::from_key_file(text).err().map(|e| e.to_string())});
     let attr = |name: &str| json!({"input": name, "error": check_attribute_name(name).err().map(|e| e.to_string())});
     json!({
         "fail_key_file": [

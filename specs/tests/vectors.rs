@@ -33,13 +33,22 @@ fn vectors_pin_the_same_person_spelled_differently() {
     };
     // "John Paul Smith" and "jon smith": different first names, same family and dob.
     assert_ne!(token(0, "first_family_dob"), token(1, "first_family_dob"));
-    assert_eq!(token(0, "initial_family_dob_sex"), token(1, "initial_family_dob_sex"));
+    assert_eq!(
+        token(0, "initial_family_dob_sex"),
+        token(1, "initial_family_dob_sex")
+    );
     // names swapped
     assert_eq!(token(0, "swapped_names_dob"), token(2, "swapped_names_dob"));
     // day and month transposed
-    assert_eq!(token(0, "first_family_dob_daymonth"), token(3, "first_family_dob_daymonth"));
+    assert_eq!(
+        token(0, "first_family_dob_daymonth"),
+        token(3, "first_family_dob_daymonth")
+    );
     // Bill / William O'Neil
-    assert_eq!(token(4, "nickname_family_dob"), token(5, "nickname_family_dob"));
+    assert_eq!(
+        token(4, "nickname_family_dob"),
+        token(5, "nickname_family_dob")
+    );
     // a key with a missing component is null
     assert_eq!(token(3, "names_dob_postcode"), Value::Null);
     // the NHS number alone links record 7 to record 0
@@ -54,7 +63,10 @@ fn vectors_include_negative_cases() {
         let cases = doc["failures"][group].as_array().expect("failure group");
         assert!(!cases.is_empty());
         for case in cases {
-            assert!(case["error"].is_string(), "{group}: {case} must raise an error");
+            assert!(
+                case["error"].is_string(),
+                "{group}: {case} must raise an error"
+            );
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Dates of birth (spec §4.5).
+//! Dates of birth (spec §4.3).
 //!
 //! A small hand-written tokenizer reads the date formats that extracts use
 //! (ISO, day- or month-first numeric, English month names, compact
@@ -36,7 +36,7 @@ const OUT_OF_RANGE: Invalid = Invalid("date of birth out of range");
 /// Dates of birth before 1 January of this year are invalid.
 pub const EARLIEST_BIRTH_YEAR: i32 = 1890;
 
-/// Dates that systems write for an unknown date of birth (spec §4.5), as
+/// Dates that systems write for an unknown date of birth (spec §4.3), as
 /// (year, month, day).
 pub const PLACEHOLDER_DATES: [(i32, u32, u32); 10] = [
     (1, 1, 1),
@@ -51,7 +51,7 @@ pub const PLACEHOLDER_DATES: [(i32, u32, u32); 10] = [
     (9999, 12, 31),
 ];
 
-/// Parses a date in any of the accepted formats (spec §4.5).
+/// Parses a date in any of the accepted formats (spec §4.3).
 ///
 /// Accepts `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYYMMDD`, `DD/MM/YYYY`,
 /// `DD-MM-YYYY`, `DD.MM.YYYY` (month first under [`DateOrder::MonthFirst`]),
@@ -66,7 +66,7 @@ pub fn parse_date(raw: &str, order: DateOrder) -> Result<NaiveDate, Invalid> {
     NaiveDate::from_ymd_opt(year, month, day).ok_or(IMPOSSIBLE)
 }
 
-/// Normalises a date-of-birth field (spec §4.5).
+/// Normalises a date-of-birth field (spec §4.3).
 ///
 /// Dates before 1 January [`EARLIEST_BIRTH_YEAR`] or after `as_of` are
 /// invalid; `as_of` is passed in because the core has no clock.
@@ -254,7 +254,7 @@ fn is_ordinal(word: &str) -> bool {
         .any(|s| word.eq_ignore_ascii_case(s))
 }
 
-/// English month names and abbreviations (spec §4.5), matched ignoring case.
+/// English month names and abbreviations (spec §4.3), matched ignoring case.
 pub const MONTH_NAMES: [(&str, u32); 24] = [
     ("JAN", 1),
     ("JANUARY", 1),

@@ -18,10 +18,10 @@ pub mod sex;
 pub use date::{DateOrder, date_of_birth};
 pub use name::{GivenNames, family_name, given_names, nickname_root};
 pub use national::{
-    cro_check_letter, cro_number, ni_number, nhs_check_digit, nhs_number, pnc_check_letter,
-    pnc_id, prison_number,
+    cro_check_letter, cro_number, nhs_check_digit, nhs_number, ni_number, pnc_check_letter, pnc_id,
+    prison_number,
 };
-pub use phonetic::soundex;
+pub use phonetic::{soundex, soundex_code};
 pub use postcode::{Postcode, postcode};
 pub use sex::{Sex, sex};
 

@@ -1,4 +1,4 @@
-//! Names (spec §4.2 to §4.4): given names, family name and nickname roots.
+//! Names (spec §4.2): given names, family name and nickname roots.
 //!
 //! Both kinds of name go through the same cleaning: compatibility
 //! decomposition (NFKD) with combining marks dropped, a fixed folding of the
@@ -49,69 +49,69 @@ impl std::fmt::Debug for GivenNames {
     }
 }
 
-/// Normalises a given-names field (spec §4.2).
+/// Normalises a given-names field (spec §4.2.3).
 ///
 /// Trailing suffixes (see [`SUFFIXES`]) and then leading titles (see
 /// [`TITLES`]) are dropped; a value that is only titles and suffixes is a
 /// placeholder.
 pub fn given_names(raw: &str) -> Field<GivenNames> {
-    let Some(t) = trimmed(raw) else {
-        return Field::Missing;
-    };
-    if is_name_placeholder_text(t) {
-        return Field::Placeholder;
-    }
-    let cleaned = match clean_name(t) {
+    let cleaned = match clean_field(raw) {
         Ok(cleaned) => cleaned,
-        Err(reason) => return Field::Invalid(reason),
+        Err(state) => return state,
     };
     let parts: Vec<&str> = cleaned.split(' ').filter(|p| !p.is_empty()).collect();
     let kept = strip_affixes(&parts, 0);
-    if kept.is_empty() || is_name_placeholder_parts(kept) {
+    if kept.is_empty() || needs_parts_check(raw, &parts, kept) && is_name_placeholder_parts(kept) {
         return Field::Placeholder;
     }
     Field::Present(GivenNames(kept.iter().map(|p| (*p).to_owned()).collect()))
 }
 
-/// Normalises a family-name field (spec §4.3): every part joined with no separator.
+/// Normalises a family-name field (spec §4.2.4): every part joined with no separator.
 ///
 /// Trailing suffixes and then leading titles are dropped only while another
 /// part remains, so that a family name such as `Lord` survives on its own.
 pub fn family_name(raw: &str) -> Field<String> {
-    let Some(t) = trimmed(raw) else {
-        return Field::Missing;
-    };
-    if is_name_placeholder_text(t) {
-        return Field::Placeholder;
-    }
-    let cleaned = match clean_name(t) {
+    let cleaned = match clean_field(raw) {
         Ok(cleaned) => cleaned,
-        Err(reason) => return Field::Invalid(reason),
+        Err(state) => return state,
     };
     let parts: Vec<&str> = cleaned.split(' ').filter(|p| !p.is_empty()).collect();
     let kept = strip_affixes(&parts, 1);
-    if kept.is_empty() || is_name_placeholder_parts(kept) {
+    if kept.is_empty() || needs_parts_check(raw, &parts, kept) && is_name_placeholder_parts(kept) {
         return Field::Placeholder;
     }
     Field::Present(kept.concat())
 }
 
-/// Titles dropped from the start of a name (spec §4.2), after cleaning.
+/// Trims and cleans a name field; `Err` holds the state to return when the
+/// value is blank, a placeholder before cleaning, or invalid.
+fn clean_field<T>(raw: &str) -> Result<Zeroizing<String>, Field<T>> {
+    let Some(t) = trimmed(raw) else {
+        return Err(Field::Missing);
+    };
+    if is_name_placeholder_text(t) {
+        return Err(Field::Placeholder);
+    }
+    clean_name(t).map_err(Field::Invalid)
+}
+
+/// Titles dropped from the start of a name (spec §4.2.3), after cleaning.
 pub const TITLES: [&str; 12] = [
     "DAME", "DR", "LADY", "LORD", "MISS", "MR", "MRS", "MS", "MX", "PROF", "REV", "SIR",
 ];
 
-/// Suffixes dropped from the end of a name (spec §4.2), after cleaning.
+/// Suffixes dropped from the end of a name (spec §4.2.3), after cleaning.
 pub const SUFFIXES: [&str; 8] = ["ESQ", "II", "III", "IV", "JNR", "JR", "SNR", "SR"];
 
-/// Whole-name placeholders (spec §4.2), compared with every character
+/// Whole-name placeholders (spec §4.2.2), compared with every character
 /// other than `A`–`Z` and `0`–`9` ignored.
 ///
 /// Besides these, a name is a placeholder when it has no letter or digit at
 /// all, when it is only `X`s (`X`, `XX`, …), when it is two or more `Z`s,
 /// and when it reads `NA` written with a `/` or `.` (`N/A`, `n.a.`): a plain
 /// `Na` is a real family name.
-pub const NAME_PLACEHOLDERS: [&str; 22] = [
+pub const NAME_PLACEHOLDERS: [&str; 29] = [
     "ANON",
     "ANONYMOUS",
     "BABY",
@@ -120,19 +120,26 @@ pub const NAME_PLACEHOLDERS: [&str; 22] = [
     "FNU",
     "INFANT",
     "LNU",
+    "MISSING",
     "NK",
     "NONE",
+    "NOTAPPLICABLE",
+    "NOTAVAILABLE",
     "NOTGIVEN",
     "NOTKNOWN",
+    "NOTPROVIDED",
     "NOTRECORDED",
+    "NOTSPECIFIED",
     "NOTSTATED",
     "NULL",
     "REFUSED",
+    "TBC",
     "TEST",
     "TESTPATIENT",
     "UNK",
     "UNKNOWN",
     "UNNAMED",
+    "UNSPECIFIED",
     "WITHHELD",
 ];
 
@@ -157,37 +164,27 @@ fn strip_affixes<'p, 'a>(parts: &'p [&'a str], keep: usize) -> &'p [&'a str] {
 
 /// Whether the raw text is a name placeholder, before any cleaning.
 fn is_name_placeholder_text(t: &str) -> bool {
-    if !has_alphanumeric(t) || is_letter_run(t) {
-        return true;
-    }
-    if compact_eq(t, "NA") && t.contains(['/', '.']) {
-        return true;
-    }
-    NAME_PLACEHOLDERS.iter().any(|w| compact_eq(t, w))
+    let key = PlaceholderKey::of(t);
+    key.is_blank()
+        || key.is_letter_run()
+        || (key.is("NA") && t.contains(['/', '.']))
+        || key.is_any(&NAME_PLACEHOLDERS)
+}
+
+/// Whether the placeholder check must run again on the cleaned parts.
+///
+/// When the raw value is ASCII and no title or suffix was dropped, the
+/// cleaned parts hold exactly the raw value's letters, which
+/// [`is_name_placeholder_text`] has already checked; skipping the second
+/// check saves a quarter of the cost of a name on the tokenise hot path.
+fn needs_parts_check(raw: &str, parts: &[&str], kept: &[&str]) -> bool {
+    kept.len() != parts.len() || !raw.is_ascii()
 }
 
 /// Whether the cleaned parts, read together, are a name placeholder.
 fn is_name_placeholder_parts(parts: &[&str]) -> bool {
-    let mut joined = Zeroizing::new(String::with_capacity(32));
-    parts.iter().for_each(|p| joined.push_str(p));
-    is_letter_run(&joined) || NAME_PLACEHOLDERS.contains(&joined.as_str())
-}
-
-/// Whether the letters and digits of `t` are only `X`s, or two or more `Z`s.
-fn is_letter_run(t: &str) -> bool {
-    let mut alnum = t.chars().filter(|c| c.is_alphanumeric());
-    let first = match alnum.next().map(|c| c.to_ascii_uppercase()) {
-        Some(c @ ('X' | 'Z')) => c,
-        _ => return false,
-    };
-    let mut count = 1;
-    for c in alnum {
-        if c.to_ascii_uppercase() != first {
-            return false;
-        }
-        count += 1;
-    }
-    first == 'X' || count >= 2
+    let key = PlaceholderKey::new(parts.iter().flat_map(|p| p.chars()));
+    key.is_letter_run() || key.is_any(&NAME_PLACEHOLDERS)
 }
 
 /// Cleans a name: letters `A`–`Z`, parts separated by single spaces.
@@ -221,7 +218,7 @@ fn push_cleaned(chars: impl Iterator<Item = char>, out: &mut String) -> Result<(
 /// Characters removed from names: apostrophes and their look-alikes.
 ///
 /// Removed before decomposition, because NFKD turns `´` into a space and a mark.
-pub(crate) fn is_apostrophe(c: char) -> bool {
+fn is_apostrophe(c: char) -> bool {
     matches!(
         c,
         '\'' | '`' | '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{2032}' | '\u{00B4}' | '\u{02BC}'
@@ -233,7 +230,7 @@ fn is_separator(c: char) -> bool {
     c.is_whitespace() || matches!(c, '-' | '_' | ',' | '\u{2010}'..='\u{2015}' | '\u{2212}')
 }
 
-/// The fixed folding of Latin letters that NFKD does not decompose (spec §4.1).
+/// The fixed folding of Latin letters that NFKD does not decompose (spec §4.2.1).
 pub const LETTER_FOLDS: [(char, &str); 20] = [
     ('ß', "SS"),
     ('ẞ', "SS"),
@@ -268,7 +265,7 @@ fn fold_letter(c: char) -> Option<&'static str> {
 // ---------------------------------------------------------------------------
 // Text helpers shared by the normalisers.
 
-/// Placeholder words shared by every normaliser except names (spec §4.1),
+/// Placeholder words shared by every normaliser except names (spec §4.1.3),
 /// compared with every character other than `A`–`Z` and `0`–`9` ignored:
 /// `N/A`, `n.a.` and `Not Known` match `NA`, `NA` and `NOTKNOWN`.
 pub const COMMON_PLACEHOLDERS: [&str; 20] = [
@@ -287,43 +284,138 @@ pub const COMMON_PLACEHOLDERS: [&str; 20] = [
     "NOTSTATED",
     "NULL",
     "REFUSED",
+    "TBC",
     "UNK",
     "UNKNOWN",
     "UNSPECIFIED",
     "WITHHELD",
-    "TBC",
 ];
 
 /// Whether `t` is a common placeholder: no letter or digit at all, or one of
 /// [`COMMON_PLACEHOLDERS`].
 pub(crate) fn is_common_placeholder(t: &str) -> bool {
-    !has_alphanumeric(t) || COMMON_PLACEHOLDERS.iter().any(|w| compact_eq(t, w))
+    PlaceholderKey::of(t).is_common_placeholder()
 }
 
-/// Whether `t` holds at least one letter or digit.
-pub(crate) fn has_alphanumeric(t: &str) -> bool {
-    t.chars().any(char::is_alphanumeric)
+/// The letters and digits of a value, ASCII upper case, in a wiped stack
+/// buffer, for matching placeholder words without allocating.
+///
+/// Every character other than a letter or digit is dropped, so `N/A`,
+/// `n.a.` and `Not Known` give `NA`, `NA` and `NOTKNOWN`. A value with any
+/// other letter or digit (accented, non-Latin), or longer than the buffer,
+/// matches no word.
+pub(crate) struct PlaceholderKey {
+    buf: Zeroizing<[u8; PlaceholderKey::CAPACITY]>,
+    len: usize,
+    /// Letters and digits seen, of any script.
+    alphanumerics: usize,
+    /// Whether the buffer holds every letter and digit.
+    complete: bool,
+    /// Whether every letter and digit is the same ASCII character as the first.
+    uniform: bool,
 }
 
-/// Whether `t` reads `word` once everything but ASCII letters and digits is
-/// dropped, ignoring case. `word` is upper case. Any other letter or digit
-/// (accented, non-Latin) makes the comparison fail. Allocates nothing.
-pub(crate) fn compact_eq(t: &str, word: &str) -> bool {
-    let mut expected = word.bytes();
-    for c in t.chars() {
-        if c.is_ascii_alphanumeric() {
-            if expected.next() != Some(c.to_ascii_uppercase() as u8) {
-                return false;
+impl PlaceholderKey {
+    /// Longer than every placeholder word.
+    const CAPACITY: usize = 16;
+
+    /// Builds the key of a value given as characters.
+    pub(crate) fn new(chars: impl Iterator<Item = char>) -> Self {
+        let mut key = PlaceholderKey {
+            buf: Zeroizing::new([0; Self::CAPACITY]),
+            len: 0,
+            alphanumerics: 0,
+            complete: true,
+            uniform: true,
+        };
+        let mut first = None;
+        for c in chars.filter(|c| c.is_alphanumeric()) {
+            key.alphanumerics += 1;
+            let upper = c.to_ascii_uppercase();
+            key.uniform &= c.is_ascii() && *first.get_or_insert(upper) == upper;
+            match key.buf.get_mut(key.len) {
+                Some(slot) if c.is_ascii() => {
+                    *slot = c.to_ascii_uppercase() as u8;
+                    key.len += 1;
+                }
+                _ => key.complete = false,
             }
-        } else if c.is_alphanumeric() {
-            return false;
+            if !key.complete && !key.uniform {
+                // No word and no letter run can match any more; only the
+                // count of letters and digits still matters, and it is > 0.
+                break;
+            }
         }
+        key
     }
-    expected.next().is_none()
+
+    /// [`PlaceholderKey::new`] of a string, reading bytes when it is ASCII
+    /// (the common case on the tokenise hot path).
+    pub(crate) fn of(t: &str) -> Self {
+        if !t.is_ascii() {
+            return Self::new(t.chars());
+        }
+        let mut key = PlaceholderKey {
+            buf: Zeroizing::new([0; Self::CAPACITY]),
+            len: 0,
+            alphanumerics: 0,
+            complete: true,
+            uniform: true,
+        };
+        let mut first = 0u8;
+        for b in t.bytes().filter(u8::is_ascii_alphanumeric) {
+            let upper = b.to_ascii_uppercase();
+            if key.alphanumerics == 0 {
+                first = upper;
+            }
+            key.alphanumerics += 1;
+            key.uniform &= upper == first;
+            if key.len < Self::CAPACITY {
+                key.buf[key.len] = upper;
+                key.len += 1;
+            } else {
+                key.complete = false;
+                if !key.uniform {
+                    break;
+                }
+            }
+        }
+        key
+    }
+
+    /// Whether the value has no letter or digit at all.
+    pub(crate) fn is_blank(&self) -> bool {
+        self.alphanumerics == 0
+    }
+
+    /// Whether the letters and digits read exactly `word` (upper case).
+    pub(crate) fn is(&self, word: &str) -> bool {
+        self.complete && self.buf[..self.len] == *word.as_bytes()
+    }
+
+    /// Whether the letters and digits read exactly one of `words`.
+    pub(crate) fn is_any(&self, words: &[&str]) -> bool {
+        words.iter().any(|w| self.is(w))
+    }
+
+    /// Whether the letters and digits are one or more `c` (upper case), however many.
+    pub(crate) fn is_run_of(&self, c: u8) -> bool {
+        self.uniform && self.buf.first() == Some(&c) && self.alphanumerics > 0
+    }
+
+    /// Whether the value is only `X`s, or two or more `Z`s.
+    pub(crate) fn is_letter_run(&self) -> bool {
+        self.is_run_of(b'X') || (self.is_run_of(b'Z') && self.alphanumerics >= 2)
+    }
+
+    /// Whether the value is blank or one of [`COMMON_PLACEHOLDERS`].
+    pub(crate) fn is_common_placeholder(&self) -> bool {
+        self.is_blank() || self.is_any(&COMMON_PLACEHOLDERS)
+    }
 }
 
 /// The formal root of common English nicknames and spelling variants
-/// (spec §4.4). Sorted by nickname; wire-stable: changing an entry changes
+/// (spec §4.2.5). Sorted by nickname; wire-stable: changing an entry changes
 /// tokens, so it is part of the protocol version.
 ///
 /// Deliberately conservative: names that are given in their own right as
@@ -445,10 +537,10 @@ pub const NICKNAMES: [(&str, &str); 112] = [
     ("WILLIE", "WILLIAM"),
 ];
 
-/// The formal root of a canonical given name (spec §4.4), or the name itself.
+/// The formal root of a canonical given name (spec §4.2.5), or the name itself.
 ///
 /// Looks the name up in [`NICKNAMES`] by binary search.
-pub fn nickname_root<'a>(name: &'a str) -> &'a str {
+pub fn nickname_root(name: &str) -> &str {
     NICKNAMES
         .binary_search_by(|(nick, _)| (*nick).cmp(name))
         .map_or(name, |i| NICKNAMES[i].1)
@@ -645,6 +737,36 @@ mod tests {
     }
 
     #[test]
+    fn placeholder_words_fit_the_key() {
+        let lists: [&[&str]; 2] = [&NAME_PLACEHOLDERS, &COMMON_PLACEHOLDERS];
+        for word in lists.into_iter().flatten() {
+            assert!(word.len() <= PlaceholderKey::CAPACITY, "{word}");
+            assert!(
+                word.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            );
+        }
+    }
+
+    #[test]
+    fn placeholder_key() {
+        let key = |t: &str| PlaceholderKey::of(t);
+        assert!(key("n/a").is("NA"));
+        assert!(key(" Not-Known ").is("NOTKNOWN"));
+        assert!(!key("Nä").is("NA"));
+        assert!(key("-?").is_blank());
+        assert!(!key("é").is_blank());
+        assert!(key("xxxxxxxxxxxxxxxxxxxxxxxx").is_letter_run());
+        assert!(key("x-x x").is_letter_run());
+        assert!(!key("Z").is_letter_run());
+        assert!(key("zz").is_letter_run());
+        assert!(!key("XÄ").is_letter_run());
+        assert!(key("000 000 0000").is_run_of(b'0'));
+        assert!(!key("000 000 0001").is_run_of(b'0'));
+        assert!(!key("UNKNOWNUNKNOWNUNKNOWN").is("UNKNOWN"));
+    }
+
+    #[test]
     fn nickname_table_is_sorted_unique_and_idempotent() {
         assert!((80..=120).contains(&NICKNAMES.len()));
         for pair in NICKNAMES.windows(2) {
@@ -659,6 +781,34 @@ mod tests {
                     .all(|b| b.is_ascii_uppercase())
             );
         }
+    }
+
+    #[test]
+    fn nickname_table_matches_the_spec() {
+        let spec = include_str!("../../spec/04-normalisation.md");
+        let mut roots: Vec<&str> = NICKNAMES.iter().map(|(_, root)| *root).collect();
+        roots.sort_unstable();
+        roots.dedup();
+        for root in roots {
+            let nicks: Vec<&str> = NICKNAMES
+                .iter()
+                .filter(|(_, r)| *r == root)
+                .map(|(nick, _)| *nick)
+                .collect();
+            let row = format!("| {root} | {} |", nicks.join(", "));
+            assert!(spec.contains(&row), "spec lacks the row {row}");
+        }
+        let lists: [&[&str]; 4] = [&NAME_PLACEHOLDERS, &COMMON_PLACEHOLDERS, &TITLES, &SUFFIXES];
+        for word in lists.into_iter().flatten() {
+            assert!(spec.contains(word), "spec lacks {word}");
+        }
+    }
+
+    #[test]
+    fn values_without_parts_are_placeholders() {
+        // An alphabetic combining mark: a letter for the key, dropped by cleaning.
+        assert_eq!(given_names("\u{345}"), Field::Placeholder);
+        assert_eq!(family_name("\u{345}"), Field::Placeholder);
     }
 
     #[test]
@@ -766,6 +916,19 @@ mod tests {
                 && !SUFFIXES.contains(&p.as_str())
                 && !is_name_placeholder_parts(&[p.as_str()])
         })
+    }
+
+    proptest! {
+        /// The ASCII fast path reads a value exactly as the general path does.
+        #[test]
+        fn placeholder_key_fast_path_agrees(raw in "[ -~]{0,24}|[A-Za-z./ ]{0,20}|[xXzZ ./-]{0,20}") {
+            let (fast, slow) = (PlaceholderKey::of(&raw), PlaceholderKey::new(raw.chars()));
+            prop_assert_eq!(fast.is_blank(), slow.is_blank());
+            prop_assert_eq!(fast.is_letter_run(), slow.is_letter_run());
+            prop_assert_eq!(fast.is_common_placeholder(), slow.is_common_placeholder());
+            prop_assert_eq!(fast.is_any(&NAME_PLACEHOLDERS), slow.is_any(&NAME_PLACEHOLDERS));
+            prop_assert_eq!(fast.is("NA"), slow.is("NA"));
+        }
     }
 
     proptest! {

@@ -1,4 +1,4 @@
-//! National identifiers (spec §4.8 to §4.10): NHS number, National
+//! National identifiers (spec §4.6): NHS number, National
 //! Insurance number, PNC ID, CRO number and prison number.
 //!
 //! Each normaliser copies the significant characters of the value, upper
@@ -7,7 +7,7 @@
 
 use zeroize::Zeroizing;
 
-use super::name::is_common_placeholder;
+use super::name::PlaceholderKey;
 use super::{Field, Invalid, trimmed};
 
 const NHS_FORMAT: Invalid = Invalid("nhs number is not 10 digits");
@@ -26,7 +26,7 @@ const PRISON_FORMAT: Invalid =
 /// modulo 23 (remainder 0 is `Z`; I, O and S are never used).
 pub const CHECK_LETTERS: &[u8; 23] = b"ZABCDEFGHJKLMNPQRTUVWXY";
 
-/// NI number prefixes that are never allocated (spec §4.9).
+/// NI number prefixes that are never allocated (spec §4.6.3).
 pub const NI_UNALLOCATED_PREFIXES: [&[u8; 2]; 7] =
     [b"BG", b"GB", b"KN", b"NK", b"NT", b"TN", b"ZZ"];
 
@@ -66,13 +66,8 @@ impl<const N: usize> Compact<N> {
 /// Whether `t` is a placeholder for any national identifier: a common
 /// placeholder word, or letters and digits that are all `0` or all `X`.
 fn is_identifier_placeholder(t: &str) -> bool {
-    is_common_placeholder(t) || is_repeated(t, '0') || is_repeated(t, 'X')
-}
-
-/// Whether every letter or digit of `t` is `c` (ignoring ASCII case), and there is one.
-fn is_repeated(t: &str, c: char) -> bool {
-    let mut alnum = t.chars().filter(|c| c.is_alphanumeric()).peekable();
-    alnum.peek().is_some() && alnum.all(|a| a.to_ascii_uppercase() == c)
+    let key = PlaceholderKey::of(t);
+    key.is_common_placeholder() || key.is_run_of(b'0') || key.is_run_of(b'X')
 }
 
 /// The value of a run of ASCII digits; `None` when empty, too long or not digits.
@@ -97,7 +92,7 @@ fn ascii_string(bytes: &[u8]) -> String {
 // ---------------------------------------------------------------------------
 // NHS number.
 
-/// The check digit of an NHS number from its first nine digits (spec §4.8).
+/// The check digit of an NHS number from its first nine digits (spec §4.6.2).
 ///
 /// Modulus 11: the digits are weighted 10, 9, …, 2 and summed; the check
 /// digit is 11 minus the remainder of the sum divided by 11, with 11 read as
@@ -120,7 +115,7 @@ pub fn nhs_check_digit(first9: &str) -> Option<char> {
     }
 }
 
-/// Normalises an NHS number (spec §4.8): the 10 digits, no separators.
+/// Normalises an NHS number (spec §4.6.2): the 10 digits, no separators.
 ///
 /// Spaces and hyphens are ignored, and so is a trailing `.0` left by a
 /// spreadsheet that read the number as a decimal.
@@ -153,7 +148,7 @@ pub fn nhs_number(raw: &str) -> Field<String> {
 // ---------------------------------------------------------------------------
 // National Insurance number.
 
-/// Normalises a National Insurance number (spec §4.9): the two prefix
+/// Normalises a National Insurance number (spec §4.6.3): the two prefix
 /// letters and six digits, eight characters, without the suffix letter.
 ///
 /// The suffix (A to D) is checked when present but is not part of the
@@ -204,7 +199,7 @@ fn ni_prefix_allocated(prefix: &[u8]) -> bool {
 // ---------------------------------------------------------------------------
 // PNC ID.
 
-/// The check letter of a PNC ID (spec §4.10.1).
+/// The check letter of a PNC ID (spec §4.6.4).
 ///
 /// The two-digit year and the serial zero-padded to seven digits are read
 /// together as one nine-digit number; the letter is [`CHECK_LETTERS`] at
@@ -214,7 +209,7 @@ pub fn pnc_check_letter(year2: u32, serial: u32) -> char {
     check_letter(u64::from(year2 % 100) * 10_000_000 + u64::from(serial % 10_000_000))
 }
 
-/// Normalises a PNC ID (spec §4.10.1): `YY/NNNNNNNL`, the two-digit year,
+/// Normalises a PNC ID (spec §4.6.4): `YY/NNNNNNNL`, the two-digit year,
 /// the serial zero-padded to seven digits and the check letter.
 ///
 /// Accepts `YY/N…L` and `YYYY/N…L` with a serial of one to seven digits, and
@@ -269,7 +264,7 @@ fn parse_pnc(bytes: &[u8]) -> Option<(u32, u32, char)> {
 // ---------------------------------------------------------------------------
 // CRO number.
 
-/// The check letter of a CRO number (spec §4.10.2).
+/// The check letter of a CRO number (spec §4.6.5).
 ///
 /// The two-digit year and the serial zero-padded to six digits are read
 /// together as one eight-digit number (year first, although the number is
@@ -279,7 +274,7 @@ pub fn cro_check_letter(serial: u32, year2: u32) -> char {
     check_letter(u64::from(year2 % 100) * 1_000_000 + u64::from(serial % 1_000_000))
 }
 
-/// The check letter of an `SF` CRO number (spec §4.10.2): the two-digit
+/// The check letter of an `SF` CRO number (spec §4.6.5): the two-digit
 /// year followed by the serial exactly as written, `width` digits long
 /// (leading zeros count), read as one number, modulo 23.
 ///
@@ -290,7 +285,7 @@ pub fn cro_sf_check_letter(year2: u32, serial: u32, width: u32) -> char {
     check_letter(u64::from(year2 % 100) * scale + u64::from(serial) % scale)
 }
 
-/// Normalises a CRO number (spec §4.10.2).
+/// Normalises a CRO number (spec §4.6.5).
 ///
 /// The standard form `NNNNNN/YYL` (serial of one to six digits, two-digit
 /// year, check letter; the `/` may be left out) becomes `NNNNNN/YYL` with the
@@ -362,7 +357,10 @@ fn sf_cro(rest: &[u8]) -> Field<String> {
     if cro_sf_check_letter(year2, value, width) != check {
         return Field::Invalid(CRO_CHECK);
     }
-    Field::Present(format!("SF{year2:02}/{}{check}", ascii_string(serial)))
+    let mut canonical = format!("SF{year2:02}/");
+    canonical.extend(serial.iter().map(|&b| char::from(b)));
+    canonical.push(check);
+    Field::Present(canonical)
 }
 
 /// The value of one to `max` digits.
@@ -380,7 +378,7 @@ fn two_digits(digits: &[u8]) -> Option<u32> {
 // ---------------------------------------------------------------------------
 // Prison number.
 
-/// Normalises a prison (NOMS) number (spec §4.10.3): one letter, four
+/// Normalises a prison (NOMS) number (spec §4.6.6): one letter, four
 /// digits and two letters, upper case, such as `A1234BC`. It has no check
 /// character; four zero digits are a placeholder.
 pub fn prison_number(raw: &str) -> Field<String> {

@@ -1,8 +1,8 @@
-//! UK postcodes (spec §4.7).
+//! UK postcodes (spec §4.5).
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use super::name::{compact_eq, is_common_placeholder};
+use super::name::PlaceholderKey;
 use super::{Field, Invalid, trimmed};
 
 /// A UK postcode in canonical form: outward code and inward code, upper case.
@@ -58,7 +58,7 @@ impl std::fmt::Debug for Postcode {
 /// The value is not a UK postcode.
 const FORMAT: Invalid = Invalid("postcode is not a valid uk postcode");
 
-/// Words read as a placeholder, besides the common placeholders (spec §4.7).
+/// Words read as a placeholder, besides the common placeholders (spec §4.5).
 pub const POSTCODE_PLACEHOLDERS: [&str; 5] = [
     "NFA",
     "NOFIXEDABODE",
@@ -74,12 +74,13 @@ pub const PSEUDO_OUTWARD: &str = "ZZ99";
 /// Letters never used in the two letters of the inward code.
 const INWARD_EXCLUDED: &[u8] = b"CIKMOV";
 
-/// Normalises a postcode field (spec §4.7).
+/// Normalises a postcode field (spec §4.5).
 pub fn postcode(raw: &str) -> Field<Postcode> {
     let Some(t) = trimmed(raw) else {
         return Field::Missing;
     };
-    if is_common_placeholder(t) || POSTCODE_PLACEHOLDERS.iter().any(|w| compact_eq(t, w)) {
+    let key = PlaceholderKey::of(t);
+    if key.is_common_placeholder() || key.is_any(&POSTCODE_PLACEHOLDERS) {
         return Field::Placeholder;
     }
     let mut buf = Zeroizing::new([0u8; 7]);

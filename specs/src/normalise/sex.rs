@@ -1,11 +1,11 @@
-//! Sex (spec §4.6).
+//! Sex (spec §4.4).
 //!
 //! Values are compared ignoring case and every character other than ASCII
 //! letters and digits, so `m`, `Male`, ` MALE ` and `non-binary` /
 //! `Non Binary` are read alike. The digit codes follow ISO/IEC 5218
 //! (0 not known, 1 male, 2 female, 9 not applicable).
 
-use super::name::{compact_eq, is_common_placeholder};
+use super::name::PlaceholderKey;
 use super::{Field, Invalid, trimmed};
 
 /// A person's recorded sex, in canonical form.
@@ -40,10 +40,10 @@ pub const OTHER_CODES: [&str; 7] = [
     "I",
     "INDETERMINATE",
     "INTERSEX",
+    "NB",
     "NONBINARY",
     "OTHER",
     "X",
-    "NB",
 ];
 /// Words read as a placeholder, besides the common placeholders.
 pub const SEX_PLACEHOLDERS: [&str; 8] = [
@@ -57,19 +57,19 @@ pub const SEX_PLACEHOLDERS: [&str; 8] = [
     "UNDETERMINED",
 ];
 
-/// Normalises a sex field (spec §4.6).
+/// Normalises a sex field (spec §4.4).
 pub fn sex(raw: &str) -> Field<Sex> {
     let Some(t) = trimmed(raw) else {
         return Field::Missing;
     };
-    let is = |words: &[&str]| words.iter().any(|w| compact_eq(t, w));
-    if is(&MALE_CODES) {
+    let key = PlaceholderKey::of(t);
+    if key.is_any(&MALE_CODES) {
         Field::Present(Sex::Male)
-    } else if is(&FEMALE_CODES) {
+    } else if key.is_any(&FEMALE_CODES) {
         Field::Present(Sex::Female)
-    } else if is(&OTHER_CODES) {
+    } else if key.is_any(&OTHER_CODES) {
         Field::Present(Sex::Other)
-    } else if is(&SEX_PLACEHOLDERS) || is_common_placeholder(t) {
+    } else if key.is_any(&SEX_PLACEHOLDERS) || key.is_common_placeholder() {
         Field::Placeholder
     } else {
         Field::Invalid(UNRECOGNISED)

@@ -1,0 +1,5 @@
+//! End-to-end tests: the real binaries, on real files (and, from issue 3 on,
+//! a real linker on a loopback port).
+
+mod client;
+mod support;
