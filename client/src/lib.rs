@@ -5,6 +5,7 @@ pub mod config;
 pub mod input;
 pub mod inspect;
 pub mod keyfile;
+pub mod remote;
 pub mod row;
 pub mod tokenise;
 pub mod writer;

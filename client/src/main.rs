@@ -8,7 +8,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use pprl_client::config::{self, PartnerConfig};
-use pprl_client::{inspect, keyfile, tokenise};
+use pprl_client::{inspect, keyfile, remote, tokenise};
 
 /// Privacy-preserving record linkage: the partner's client.
 ///
@@ -69,6 +69,34 @@ enum Command {
     },
     /// Print a commented example partner configuration.
     ConfigTemplate,
+    /// Check a token file and upload it to the linker as a new dataset version.
+    ///
+    /// The API token comes from the PPRL_TOKEN environment variable or
+    /// --token-file; it is never accepted on the command line.
+    Upload {
+        /// The linker's address, e.g. https://linker.example.org
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        dataset: String,
+        /// File holding the API token (`-` for standard input); default: PPRL_TOKEN.
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// The token file to upload.
+        file: PathBuf,
+    },
+    /// List the dataset versions of a project that your API token may see.
+    Versions {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        project: String,
+        /// File holding the API token (`-` for standard input); default: PPRL_TOKEN.
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -169,8 +197,60 @@ fn run(command: Command) -> Result<()> {
             }
         }
         Command::ConfigTemplate => print!("{}", config::TEMPLATE),
+        Command::Upload {
+            server,
+            project,
+            dataset,
+            token_file,
+            file,
+        } => {
+            let token = remote::read_token(token_source(token_file.as_deref()))?;
+            let up = remote::upload(&server, &project, &dataset, &file, &token)?;
+            if up.new {
+                println!(
+                    "uploaded {} as {}/{} version {} ({} rows, blake3 {})",
+                    file.display(),
+                    up.project,
+                    up.dataset,
+                    up.version,
+                    up.rows,
+                    up.checksum
+                );
+            } else {
+                println!(
+                    "unchanged: {} is already {}/{} version {}",
+                    file.display(),
+                    up.project,
+                    up.dataset,
+                    up.version
+                );
+            }
+        }
+        Command::Versions {
+            server,
+            project,
+            token_file,
+        } => {
+            let token = remote::read_token(token_source(token_file.as_deref()))?;
+            for v in remote::versions(&server, &project, &token)? {
+                println!(
+                    "{}\tv{}\t{} rows\t{} bytes\tkey {}\t{}\tblake3 {}",
+                    v.dataset,
+                    v.version,
+                    v.rows,
+                    v.bytes,
+                    v.key_fingerprint,
+                    v.uploaded_at,
+                    v.checksum
+                );
+            }
+        }
     }
     Ok(())
+}
+
+fn token_source(file: Option<&std::path::Path>) -> remote::TokenSource<'_> {
+    file.map_or(remote::TokenSource::Env, remote::TokenSource::File)
 }
 
 /// A byte-progress bar on a terminal; hidden otherwise.

@@ -1,9 +1,36 @@
 //! The pprl linkage server.
 //!
-//! Not built yet: the HTTP API, storage and the linkage engine arrive with
-//! issues 3 and 4. The crate exists so the workspace has its final shape and
-//! so the linker's dependency on the spec crate (schema and manifest only,
-//! never the key) is fixed from the start.
+//! Partners upload token files; the linker checks each against its project
+//! (key fingerprint, spec version, schema, row count) and keeps it as a new
+//! version of the dataset. It never holds the project key: it depends on the
+//! spec crate for the token-file schema and manifest only.
+//!
+//! The server is a function: [`api::router`] builds the routes over a
+//! [`service::Linker`], and [`serve`] runs them on a listener until a shutdown
+//! signal, so tests start it on a loopback port.
+
+pub mod api;
+pub mod auth;
+pub mod project;
+pub mod service;
+pub mod settings;
+pub mod store;
+pub mod validate;
+
+use std::future::Future;
 
 /// The spec version this linker accepts.
 pub const ACCEPTED_SPEC_VERSION: &str = pprl_specs::SPEC_VERSION;
+
+/// Serves the API on `listener` until `shutdown` completes; requests in
+/// flight are finished first (an upload cut off mid-body is abandoned and
+/// its staged file removed).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    linker: service::Linker,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, api::router(linker))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

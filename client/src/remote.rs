@@ -1,0 +1,216 @@
+//! Talking to the linker: the API token, requests, and refusals turned into
+//! clear errors. The token comes from `PPRL_TOKEN` or a token file, never a
+//! flag, and only ever travels in the `Authorization` header.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use crate::inspect;
+
+/// Environment variable that may hold the API token.
+pub const TOKEN_ENV: &str = "PPRL_TOKEN";
+/// Header carrying the BLAKE3 checksum of an upload.
+pub const CHECKSUM_HEADER: &str = "x-pprl-blake3";
+
+/// Where the API token comes from.
+#[derive(Debug, Clone)]
+pub enum TokenSource<'a> {
+    /// A file holding the token (`-` for standard input).
+    File(&'a Path),
+    /// The `PPRL_TOKEN` environment variable.
+    Env,
+}
+
+/// Reads the API token.
+pub fn read_token(source: TokenSource<'_>) -> Result<Zeroizing<String>> {
+    let text = match source {
+        TokenSource::Env => Zeroizing::new(std::env::var(TOKEN_ENV).with_context(|| {
+            format!("no API token: set {TOKEN_ENV} or pass --token-file (ask your project administrator for a token)")
+        })?),
+        TokenSource::File(path) if path == Path::new("-") => {
+            let mut text = Zeroizing::new(String::new());
+            std::io::stdin().read_to_string(&mut text).context("cannot read the API token from standard input")?;
+            text
+        }
+        TokenSource::File(path) => {
+            let mut text = Zeroizing::new(String::new());
+            File::open(path)
+                .and_then(|mut f| f.read_to_string(&mut text))
+                .with_context(|| format!("cannot read the API token file {}", path.display()))?;
+            text
+        }
+    };
+    let token = Zeroizing::new(text.trim().to_owned());
+    if !token.starts_with("pprl_") {
+        bail!("the API token does not look like a pprl token (it starts with `pprl_`)");
+    }
+    Ok(token)
+}
+
+/// A refusal from the linker.
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+    hint: Option<String>,
+}
+
+/// A request the linker refused, with its status, code, message and hint.
+#[derive(Debug, thiserror::Error)]
+#[error("the linker refused: {message} ({status} {code}){}", hint.as_ref().map(|h| format!("\n  next step: {h}")).unwrap_or_default())]
+pub struct Refused {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Checks a name that goes into a URL path.
+fn url_name<'a>(what: &str, name: &'a str) -> Result<&'a str> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        bail!("{what} `{name}` must be letters, digits, `_` or `-`");
+    }
+    Ok(name)
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(None)
+        .build()
+        .into()
+}
+
+fn base(server: &str) -> Result<&str> {
+    let server = server.trim_end_matches('/');
+    if !(server.starts_with("http://") || server.starts_with("https://")) {
+        bail!("--server `{server}` must start with http:// or https://");
+    }
+    if server.contains('?') || server.contains("pprl_") {
+        bail!("--server must be the linker's address only; tokens never go in URLs");
+    }
+    Ok(server)
+}
+
+/// Turns a non-success response into a [`Refused`] error.
+fn refusal(status: u16, body: &str) -> anyhow::Error {
+    match serde_json::from_str::<ErrorBody>(body) {
+        Ok(b) => Refused {
+            status,
+            code: b.error.code,
+            message: b.error.message,
+            hint: b.error.hint,
+        }
+        .into(),
+        Err(_) => anyhow::anyhow!("the linker answered HTTP {status}: {}", body.trim()),
+    }
+}
+
+/// The linker's answer to an accepted upload.
+#[derive(Debug, Deserialize)]
+pub struct Uploaded {
+    pub project: String,
+    pub dataset: String,
+    pub version: u64,
+    pub rows: u64,
+    pub checksum: String,
+    /// False when the same file was already a version.
+    pub new: bool,
+}
+
+/// Checks a token file locally, then streams it to the linker.
+pub fn upload(
+    server: &str,
+    project: &str,
+    dataset: &str,
+    file: &Path,
+    token: &str,
+) -> Result<Uploaded> {
+    let base = base(server)?;
+    let (project, dataset) = (
+        url_name("--project", project)?,
+        url_name("--dataset", dataset)?,
+    );
+    let inspection = inspect::inspect(file)?;
+    if inspection.manifest.dataset != dataset {
+        bail!(
+            "{} is a version of dataset `{}`, not `{dataset}`: check --dataset, or the dataset in your partner config",
+            file.display(),
+            inspection.manifest.dataset
+        );
+    }
+    let checksum = checksum(file)?;
+    let body = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let url = format!("{base}/v1/projects/{project}/datasets/{dataset}/versions");
+    let mut response = agent()
+        .post(&url)
+        .header("Authorization", &format!("Bearer {}", token))
+        .header(CHECKSUM_HEADER, &checksum)
+        .header("Content-Type", "application/vnd.apache.parquet")
+        .send(body)
+        .with_context(|| format!("cannot reach the linker at {base}"))?;
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .context("cannot read the linker's answer")?;
+    if !(200..300).contains(&status) {
+        return Err(refusal(status, &text));
+    }
+    serde_json::from_str(&text).context("the linker's answer is not the expected JSON")
+}
+
+/// One dataset version as the linker lists it.
+#[derive(Debug, Deserialize)]
+pub struct Version {
+    pub dataset: String,
+    pub version: u64,
+    pub checksum: String,
+    pub bytes: u64,
+    pub rows: u64,
+    pub key_fingerprint: String,
+    pub uploaded_at: String,
+}
+
+/// Lists the dataset versions of a project that this token may see.
+pub fn versions(server: &str, project: &str, token: &str) -> Result<Vec<Version>> {
+    let base = base(server)?;
+    let project = url_name("--project", project)?;
+    let mut response = agent()
+        .get(&format!("{base}/v1/projects/{project}/versions"))
+        .header("Authorization", &format!("Bearer {}", token))
+        .call()
+        .with_context(|| format!("cannot reach the linker at {base}"))?;
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .context("cannot read the linker's answer")?;
+    if !(200..300).contains(&status) {
+        return Err(refusal(status, &text));
+    }
+    serde_json::from_str(&text).context("the linker's answer is not the expected JSON")
+}
+
+/// BLAKE3 of a file, hex.
+pub fn checksum(path: &Path) -> Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(
+        File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
+    )?;
+    Ok(hasher.finalize().to_hex().to_string())
+}

@@ -1,0 +1,469 @@
+//! The HTTP API: routes, the authentication extractor, errors, streaming uploads.
+
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+
+use crate::auth::{Principal, Role};
+use crate::service::{Actor, Linker, OpError};
+use crate::store::{AuditEvent, VersionRecord};
+
+/// Header carrying the client's BLAKE3 checksum of an upload (64 hex digits).
+pub const CHECKSUM_HEADER: &str = "x-pprl-blake3";
+
+/// The API's routes over a linker.
+pub fn router(linker: Linker) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/projects", post(create_project))
+        .route("/v1/projects/{project}", put(update_project))
+        .route("/v1/projects/{project}/versions", get(list_versions))
+        .route(
+            "/v1/projects/{project}/datasets/{dataset}/versions",
+            post(upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/v1/audit", get(audit_log))
+        .layer(middleware::from_fn(refuse_tokens_in_urls))
+        .with_state(linker)
+}
+
+/// An API error: status, stable code, message and the next step.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    hint: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<&'a str>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status_code(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: &self.message,
+                hint: self.hint.as_deref(),
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<OpError> for ApiError {
+    fn from(e: OpError) -> Self {
+        match e {
+            OpError::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a valid API token is required")
+                .hint("send `Authorization: Bearer <token>`; ask your project administrator for a token if yours was revoked"),
+            OpError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            OpError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            OpError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", m),
+            OpError::Config(c) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_config", c.to_string()),
+            OpError::Refused(r) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code, r.message).hint(r.hint),
+            OpError::Store(s) => {
+                tracing::error!(error = %s, "storage failure");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server could not complete the request")
+            }
+        }
+    }
+}
+
+/// Runs blocking store work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, OpError> + Send + 'static,
+) -> Result<T, ApiError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(e) => {
+            tracing::error!(error = %e, "blocking task failed");
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the server could not complete the request",
+            ))
+        }
+    }
+}
+
+/// Refuses requests that put anything token-like in the query string.
+async fn refuse_tokens_in_urls(request: Request, next: Next) -> Response {
+    let suspicious = request.uri().query().is_some_and(|q| {
+        q.split('&').any(|pair| {
+            let name = pair.split('=').next().unwrap_or("").to_ascii_lowercase();
+            matches!(
+                name.as_str(),
+                "token" | "access_token" | "api_key" | "apikey" | "key" | "auth" | "bearer"
+            ) || pair.contains("pprl_")
+        })
+    });
+    if suspicious {
+        return ApiError::new(StatusCode::BAD_REQUEST, "token_in_url", "tokens are never accepted in URLs")
+            .hint("send the token in the `Authorization: Bearer` header, and revoke the token that was put in a URL")
+            .into_response();
+    }
+    next.run(request).await
+}
+
+/// A verified caller.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<Linker> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        linker: &Linker,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_owned);
+        let Some(token) = header else {
+            return Err(OpError::Unauthenticated.into());
+        };
+        let linker = linker.clone();
+        let principal = blocking(move || linker.authenticate(&token)).await;
+        if principal.is_err() {
+            tracing::info!("refused a request with a missing or invalid token");
+        }
+        principal.map(Caller)
+    }
+}
+
+fn require_admin(caller: &Principal) -> Result<(), ApiError> {
+    if caller.role == Role::Administrator {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this needs an administrator token",
+        ))
+    }
+}
+
+async fn healthz(State(linker): State<Linker>) -> Result<&'static str, ApiError> {
+    blocking(move || linker.meta.projects().map(|_| ()).map_err(OpError::from)).await?;
+    Ok("ok\n")
+}
+
+#[tracing::instrument(skip_all)]
+async fn create_project(
+    State(linker): State<Linker>,
+    Caller(caller): Caller,
+    body: String,
+) -> Result<Response, ApiError> {
+    require_admin(&caller)?;
+    let config = blocking(move || linker.create_project(&body, &Actor::Caller(&caller))).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"project": config.name})),
+    )
+        .into_response())
+}
+
+#[tracing::instrument(skip_all, fields(project = %project))]
+async fn update_project(
+    State(linker): State<Linker>,
+    Path(project): Path<String>,
+    Caller(caller): Caller,
+    body: String,
+) -> Result<Response, ApiError> {
+    require_admin(&caller)?;
+    let config = blocking(move || linker.update_project(&body, &Actor::Caller(&caller))).await?;
+    if config.name != project {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "the config's name differs from the URL's project",
+        ));
+    }
+    Ok(Json(serde_json::json!({"project": config.name})).into_response())
+}
+
+#[derive(Serialize)]
+struct VersionView {
+    dataset: String,
+    version: u64,
+    checksum: String,
+    bytes: u64,
+    rows: u64,
+    key_fingerprint: String,
+    uploaded_at: String,
+}
+
+impl From<VersionRecord> for VersionView {
+    fn from(v: VersionRecord) -> Self {
+        VersionView {
+            dataset: v.dataset,
+            version: v.version,
+            checksum: v.checksum,
+            bytes: v.bytes,
+            rows: v.rows,
+            key_fingerprint: v.key_fingerprint,
+            uploaded_at: v.uploaded_at,
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(project = %project))]
+async fn list_versions(
+    State(linker): State<Linker>,
+    Path(project): Path<String>,
+    Caller(caller): Caller,
+) -> Result<Json<Vec<VersionView>>, ApiError> {
+    let versions = blocking(move || linker.list_versions(&caller, &project)).await?;
+    Ok(Json(versions.into_iter().map(VersionView::from).collect()))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    limit: Option<usize>,
+}
+
+async fn audit_log(
+    State(linker): State<Linker>,
+    Caller(caller): Caller,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<Vec<AuditEvent>>, ApiError> {
+    require_admin(&caller)?;
+    let limit = query.limit.unwrap_or(100).min(10_000);
+    Ok(Json(
+        blocking(move || linker.meta.audit_log(limit).map_err(OpError::from)).await?,
+    ))
+}
+
+/// A staged upload file, deleted when dropped unless handed on.
+struct Staged(Option<PathBuf>);
+
+impl Staged {
+    fn path(&self) -> &std::path::Path {
+        self.0
+            .as_deref()
+            .expect("a staged file is present until handed on")
+    }
+
+    fn hand_on(mut self) -> PathBuf {
+        self.0.take().expect("a staged file is handed on once")
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct UploadResponse {
+    project: String,
+    dataset: String,
+    version: u64,
+    rows: u64,
+    checksum: String,
+    /// False when the same file was already a version of the dataset.
+    new: bool,
+}
+
+/// `POST /v1/projects/{project}/datasets/{dataset}/versions`: a token file, streamed.
+#[tracing::instrument(skip_all, fields(project = %project, dataset = %dataset))]
+async fn upload(
+    State(linker): State<Linker>,
+    Path((project, dataset)): Path<(String, String)>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let result = receive(&linker, &caller, &project, &dataset, &headers, body).await;
+    let (outcome, detail) = match &result {
+        Ok(r) if r.new => (
+            "ok",
+            format!(
+                "version {} ({} rows, blake3 {})",
+                r.version, r.rows, r.checksum
+            ),
+        ),
+        Ok(r) => (
+            "ok",
+            format!("unchanged: same file as version {}", r.version),
+        ),
+        Err(e) => (
+            "refused",
+            format!("{} {}: {}", e.status.as_u16(), e.code, e.message),
+        ),
+    };
+    {
+        let linker = linker.clone();
+        let (project, dataset) = (project.clone(), dataset.clone());
+        let _ = tokio::task::spawn_blocking(move || {
+            linker.audit(
+                &Actor::Caller(&caller),
+                "upload",
+                Some(&project),
+                Some(&dataset),
+                outcome,
+                Some(detail),
+            );
+        })
+        .await;
+    }
+    let response = result?;
+    tracing::info!(
+        version = response.version,
+        rows = response.rows,
+        new = response.new,
+        "upload accepted"
+    );
+    let status = if response.new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(response)).into_response())
+}
+
+async fn receive(
+    linker: &Linker,
+    caller: &Principal,
+    project: &str,
+    dataset: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<UploadResponse, ApiError> {
+    let claimed = headers
+        .get(CHECKSUM_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase)
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::BAD_REQUEST, "checksum_missing", format!("the `{CHECKSUM_HEADER}` header must hold the BLAKE3 checksum of the body (64 hex digits)"))
+        })?;
+    let config = {
+        let (linker, caller, project, dataset) = (
+            linker.clone(),
+            caller.clone(),
+            project.to_owned(),
+            dataset.to_owned(),
+        );
+        blocking(move || linker.authorise_upload(&caller, &project, &dataset)).await?
+    };
+    let cap = linker.settings.max_upload_bytes;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the upload is larger than this server's limit of {cap} bytes"),
+        )
+        .hint("ask the linker's operator to raise max_upload_bytes, or split the extract")
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cap) {
+        return Err(too_large());
+    }
+    let staged = Staged(Some(linker.blobs.staging_path().map_err(OpError::from)?));
+    let mut file = tokio::fs::File::create(staged.path())
+        .await
+        .map_err(|e| OpError::Store(e.into()))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut received = 0u64;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "interrupted",
+                format!("the upload was interrupted: {e}"),
+            )
+            .hint("send it again")
+        })?;
+        received += chunk.len() as u64;
+        if received > cap {
+            return Err(too_large());
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| OpError::Store(e.into()))?;
+    }
+    file.flush().await.map_err(|e| OpError::Store(e.into()))?;
+    drop(file);
+    let actual = hasher.finalize().to_hex().to_string();
+    if actual != claimed {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "checksum_mismatch",
+            format!("the body's BLAKE3 checksum is {actual}, the client said {claimed}: the file changed or was damaged in transit"),
+        )
+        .hint("send it again; if it keeps failing, check that nothing is writing the file while it uploads"));
+    }
+    let accepted = {
+        let (linker, caller, dataset) = (linker.clone(), caller.clone(), dataset.to_owned());
+        let path = staged.hand_on();
+        let guard = Staged(Some(path.clone()));
+        let result = blocking(move || {
+            linker.accept_upload(&caller, &config, &dataset, &path, &actual, received)
+        })
+        .await;
+        drop(guard); // accept_upload has published or removed it; this only catches a failed task
+        result?
+    };
+    Ok(UploadResponse {
+        project: project.to_owned(),
+        dataset: dataset.to_owned(),
+        version: accepted.version.version,
+        rows: accepted.version.rows,
+        checksum: accepted.version.checksum,
+        new: accepted.new,
+    })
+}

@@ -1,0 +1,355 @@
+//! `pprl-linker`: the linkage server and its administrator command line.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Args, Parser, Subcommand};
+use pprl_linker::auth::Role;
+use pprl_linker::service::{Actor, Linker};
+use pprl_linker::settings::{self, LogFormat, Overrides, Settings, SettingsFile};
+use pprl_linker::{project, serve};
+
+/// The pprl linkage server.
+#[derive(Debug, Parser)]
+#[command(name = "pprl-linker", version, about)]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Settings flags; they win over `PPRL_*` variables, which win over the file.
+#[derive(Debug, Args)]
+struct Common {
+    /// Settings file (see `default-config`).
+    #[arg(long, global = true, env = "PPRL_SETTINGS")]
+    settings: Option<PathBuf>,
+    /// Data folder: database and uploaded files.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8480 (port 0 picks a free port).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Largest accepted upload, in bytes.
+        #[arg(long)]
+        max_upload_bytes: Option<u64>,
+        /// Versions kept per dataset (0 keeps all).
+        #[arg(long)]
+        keep_versions: Option<usize>,
+    },
+    /// Print a commented example settings file.
+    DefaultConfig,
+    /// Print a commented example project config.
+    ProjectTemplate,
+    /// Administrator operations on the data folder.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Debug, Subcommand)]
+enum Admin {
+    /// Create a project from its config file.
+    CreateProject {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Replace a project's config.
+    UpdateProject {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// List projects.
+    ListProjects,
+    /// Issue an API token; it is printed once and never stored.
+    IssueToken {
+        /// administrator, partner or evaluator.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        project: Option<String>,
+        /// For partner tokens: the partner named in the project config.
+        #[arg(long)]
+        partner: Option<String>,
+        /// A note to recognise the token by.
+        #[arg(long)]
+        label: Option<String>,
+        /// Write the token to this file (mode 0600) instead of printing it.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Revoke a token by its id.
+    RevokeToken { id: String },
+    /// List tokens (ids, roles, projects; never secrets).
+    ListTokens,
+    /// List a project's dataset versions.
+    ListVersions {
+        #[arg(long)]
+        project: String,
+    },
+    /// Show the newest audit-log entries.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn settings(common: &Common, flags: Overrides) -> Result<Settings> {
+    let file = match &common.settings {
+        Some(path) => Settings::load_file(path).map_err(|e| anyhow!(e))?,
+        None => SettingsFile::default(),
+    };
+    let env = Overrides::from_env().map_err(|e| anyhow!(e))?;
+    let flags = Overrides {
+        data_dir: common.data_dir.clone(),
+        ..flags
+    };
+    Settings::resolve(file, env.then(flags)).map_err(|e| anyhow!(e))
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::DefaultConfig => print!("{}", settings::DEFAULT_CONFIG),
+        Command::ProjectTemplate => print!("{}", project::TEMPLATE),
+        Command::Serve {
+            listen,
+            max_upload_bytes,
+            keep_versions,
+        } => {
+            let settings = settings(
+                &cli.common,
+                Overrides {
+                    listen,
+                    max_upload_bytes,
+                    keep_versions,
+                    ..Default::default()
+                },
+            )?;
+            init_logs(settings.log_format);
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(serve_until_signal(settings))?;
+        }
+        Command::Admin(admin) => {
+            let settings = settings(&cli.common, Overrides::default())?;
+            let linker = Linker::open(settings).context("cannot open the data folder")?;
+            run_admin(&linker, admin)?;
+        }
+    }
+    Ok(())
+}
+
+async fn serve_until_signal(settings: Settings) -> Result<()> {
+    let listen = settings.listen;
+    let data_dir = settings.data_dir.clone();
+    let linker = Linker::open(settings)
+        .with_context(|| format!("cannot open the data folder {}", data_dir.display()))?;
+    let (staged, orphans) = linker
+        .recover()
+        .context("cannot clean up after a previous run")?;
+    if staged + orphans > 0 {
+        tracing::warn!(staged, orphans, "removed leftovers of an interrupted run");
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!(address = %local, data_dir = %data_dir.display(), "pprl-linker listening");
+    // Tests and scripts read this line to find the port.
+    println!("listening on http://{local}");
+    serve(listener, linker, shutdown_signal())
+        .await
+        .context("the server failed")?;
+    tracing::info!("pprl-linker stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn init_logs(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("PPRL_LOG").unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn read_config(path: &PathBuf) -> Result<String> {
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_string(&mut text))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(text)
+}
+
+fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
+    let cli = Actor::Cli;
+    match admin {
+        Admin::CreateProject { config } => {
+            let config = linker.create_project(&read_config(&config)?, &cli)?;
+            println!(
+                "created project {} ({} datasets, key fingerprint {})",
+                config.name,
+                config.datasets.len(),
+                config.fingerprint()
+            );
+        }
+        Admin::UpdateProject { config } => {
+            let config = linker.update_project(&read_config(&config)?, &cli)?;
+            println!("updated project {}", config.name);
+        }
+        Admin::ListProjects => {
+            for p in linker.meta.projects()? {
+                println!(
+                    "{}\tkey {}\tcreated {}",
+                    p.name, p.key_fingerprint, p.created_at
+                );
+            }
+        }
+        Admin::IssueToken {
+            role,
+            project,
+            partner,
+            label,
+            output,
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                anyhow!("role `{role}` must be administrator, partner or evaluator")
+            })?;
+            let issued = linker.issue_token(
+                role,
+                project.as_deref(),
+                partner.as_deref(),
+                label.as_deref(),
+                &cli,
+            )?;
+            let secret = issued.expose_secret();
+            match output {
+                Some(path) => {
+                    write_secret_file(&path, &secret)?;
+                    println!(
+                        "token {} ({}) written to {}",
+                        issued.id,
+                        role.as_str(),
+                        path.display()
+                    );
+                }
+                None => {
+                    println!("{}", secret.as_str());
+                    eprintln!(
+                        "token {} ({}): shown once, store it now; only its hash is kept",
+                        issued.id,
+                        role.as_str()
+                    );
+                }
+            }
+        }
+        Admin::RevokeToken { id } => {
+            linker.revoke_token(&id, &cli)?;
+            println!("revoked token {id}");
+        }
+        Admin::ListTokens => {
+            for t in linker.meta.tokens()? {
+                println!(
+                    "{}\t{}\tproject={}\tpartner={}\tlabel={}\tcreated {}\t{}",
+                    t.id,
+                    t.role.as_str(),
+                    t.project.as_deref().unwrap_or("-"),
+                    t.partner.as_deref().unwrap_or("-"),
+                    t.label.as_deref().unwrap_or("-"),
+                    t.created_at,
+                    t.revoked_at
+                        .map(|r| format!("revoked {r}"))
+                        .unwrap_or_else(|| "live".to_owned())
+                );
+            }
+        }
+        Admin::ListVersions { project } => {
+            for v in linker.meta.versions(&project, None)? {
+                println!(
+                    "{}\tv{}\t{} rows\t{} bytes\tblake3 {}\t{}",
+                    v.dataset, v.version, v.rows, v.bytes, v.checksum, v.uploaded_at
+                );
+            }
+        }
+        Admin::Audit { limit } => {
+            for e in linker.meta.audit_log(limit)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}/{}\t{}",
+                    e.at,
+                    e.actor.unwrap_or_default(),
+                    e.action,
+                    e.outcome,
+                    e.project.unwrap_or_default(),
+                    e.dataset.unwrap_or_default(),
+                    e.detail.unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes a secret to a new file with mode 0600; never overwrites.
+fn write_secret_file(path: &PathBuf, secret: &str) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    file.write_all(b"\n")?;
+    Ok(())
+}

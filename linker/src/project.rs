@@ -1,0 +1,155 @@
+//! Project configuration: the expected key fingerprint, the datasets and
+//! which partner supplies each. Parsed from TOML and checked before it is
+//! stored, so a stored project is always valid.
+
+use pprl_specs::key::Fingerprint;
+use serde::{Deserialize, Serialize};
+
+/// A project configuration as written by an administrator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    /// Project name: letters, digits, `-` and `_`.
+    pub name: String,
+    /// Fingerprint of the project key (`pprl-client fingerprint`).
+    pub key_fingerprint: String,
+    /// The datasets partners upload.
+    #[serde(default)]
+    pub datasets: Vec<DatasetConfig>,
+}
+
+/// One dataset of a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetConfig {
+    /// Dataset name, as partners put it in their token files' manifests.
+    pub name: String,
+    /// The partner that supplies it; partner tokens name a partner.
+    pub partner: String,
+    /// Whether each person appears at most once (used by linkage).
+    #[serde(default)]
+    pub one_record_per_person: bool,
+    /// What the dataset holds, for people reading the config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Why a project configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectConfigError {
+    #[error("project config: {0}")]
+    Parse(String),
+    #[error("project config: {0}")]
+    Invalid(String),
+}
+
+/// Checks a name used in URLs and paths: 1–64 of `A-Za-z0-9_-`.
+pub fn check_name(what: &str, name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} `{name}` must be 1 to 64 letters, digits, `_` or `-`"
+        ))
+    }
+}
+
+impl ProjectConfig {
+    /// Parses and checks TOML text.
+    pub fn parse(text: &str) -> Result<Self, ProjectConfigError> {
+        let config: ProjectConfig = toml::from_str(text)
+            .map_err(|e| ProjectConfigError::Parse(e.to_string().trim_end().to_owned()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Checks names, the fingerprint and dataset uniqueness.
+    pub fn check(&self) -> Result<(), ProjectConfigError> {
+        let invalid = |m: String| Err(ProjectConfigError::Invalid(m));
+        check_name("project name", &self.name).map_err(ProjectConfigError::Invalid)?;
+        if Fingerprint::parse(&self.key_fingerprint).is_err() {
+            return invalid(format!(
+                "key_fingerprint `{}` is not 16 hexadecimal digits (print it with `pprl-client fingerprint --key-file KEY`)",
+                self.key_fingerprint
+            ));
+        }
+        if self.datasets.is_empty() {
+            return invalid("a project needs at least one [[datasets]] entry".to_owned());
+        }
+        for (i, d) in self.datasets.iter().enumerate() {
+            check_name("dataset name", &d.name).map_err(ProjectConfigError::Invalid)?;
+            check_name("partner name", &d.partner).map_err(ProjectConfigError::Invalid)?;
+            if self.datasets[..i].iter().any(|e| e.name == d.name) {
+                return invalid(format!("dataset `{}` is declared twice", d.name));
+            }
+        }
+        Ok(())
+    }
+
+    /// The canonical fingerprint text (lowercase).
+    pub fn fingerprint(&self) -> String {
+        self.key_fingerprint.trim().to_ascii_lowercase()
+    }
+
+    /// The dataset of this name.
+    pub fn dataset(&self, name: &str) -> Option<&DatasetConfig> {
+        self.datasets.iter().find(|d| d.name == name)
+    }
+
+    /// The config as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a project config always serialises")
+    }
+}
+
+/// The commented example printed by `pprl-linker project-template`.
+pub const TEMPLATE: &str = include_str!("project_template.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_is_valid() {
+        let config = ProjectConfig::parse(TEMPLATE).expect("the template parses");
+        assert!(config.dataset("probation_caseload").is_some());
+        assert_eq!(
+            ProjectConfig::parse(&config.to_toml()).expect("round trip"),
+            config
+        );
+    }
+
+    #[test]
+    fn refusals_name_the_problem() {
+        let base = "name = \"p\"\nkey_fingerprint = \"0011223344556677\"\n";
+        for (text, needle) in [
+            (
+                "name = \"p q\"\nkey_fingerprint = \"0011223344556677\"\n[[datasets]]\nname = \"d\"\npartner = \"x\"\n",
+                "project name",
+            ),
+            (
+                "name = \"p\"\nkey_fingerprint = \"xyz\"\n[[datasets]]\nname = \"d\"\npartner = \"x\"\n",
+                "key_fingerprint",
+            ),
+            (base, "at least one"),
+            (
+                &format!(
+                    "{base}[[datasets]]\nname = \"d\"\npartner = \"x\"\n[[datasets]]\nname = \"d\"\npartner = \"y\"\n"
+                ),
+                "declared twice",
+            ),
+            (
+                &format!("{base}[[datasets]]\nname = \"d\"\npartner = \"x\"\ncolour = \"red\"\n"),
+                "colour",
+            ),
+        ] {
+            let err = ProjectConfig::parse(text).expect_err("refused").to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+}

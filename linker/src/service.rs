@@ -1,0 +1,427 @@
+//! The linker's operations, shared by the HTTP API and the administrator
+//! command line: projects, tokens, uploads, recovery after a crash.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::auth::{IssuedToken, PresentedToken, Principal, Role};
+use crate::project::{ProjectConfig, ProjectConfigError};
+use crate::settings::Settings;
+use crate::store::blobs::FsBlobStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{
+    AddVersion, AuditEvent, BlobStore, MetaStore, ProjectRecord, StoreError, TokenRecord,
+    VersionRecord, now,
+};
+use crate::validate::{self, Refusal};
+
+/// The linker's state: its stores and settings. Cheap to clone.
+#[derive(Clone)]
+pub struct Linker {
+    pub meta: Arc<dyn MetaStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub settings: Arc<Settings>,
+}
+
+impl std::fmt::Debug for Linker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Linker")
+            .field("data_dir", &self.settings.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who did something, for the audit log.
+#[derive(Debug, Clone)]
+pub enum Actor<'a> {
+    /// The administrator command line, run on the server.
+    Cli,
+    Caller(&'a Principal),
+}
+
+impl Actor<'_> {
+    fn fields(&self) -> (Option<String>, Option<String>) {
+        match self {
+            Actor::Cli => (
+                Some("cli".to_owned()),
+                Some(Role::Administrator.as_str().to_owned()),
+            ),
+            Actor::Caller(p) => (Some(p.token_id.clone()), Some(p.role.as_str().to_owned())),
+        }
+    }
+}
+
+/// Why an operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    /// No credentials, or credentials that are not valid.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// The project does not exist or the caller may not see it: the caller
+    /// cannot tell which.
+    #[error("no such project or dataset, or this token may not use it")]
+    NotFound,
+    /// The caller may see the project but not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Config(#[from] ProjectConfigError),
+    #[error("{}", .0.message)]
+    Refused(Refusal),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What an accepted upload became.
+#[derive(Debug)]
+pub struct Accepted {
+    pub version: VersionRecord,
+    /// False when the same file was already a version: nothing changed.
+    pub new: bool,
+}
+
+impl Linker {
+    /// Opens the embedded stores under the data folder.
+    pub fn open(settings: Settings) -> Result<Self, StoreError> {
+        let meta = SqliteStore::open(&settings.data_dir)?;
+        let blobs = FsBlobStore::open(&settings.data_dir)?;
+        Ok(Linker {
+            meta: Arc::new(meta),
+            blobs: Arc::new(blobs),
+            settings: Arc::new(settings),
+        })
+    }
+
+    /// Removes what a crash can leave behind: staged uploads, and blobs that
+    /// no version refers to (written but never published). Returns both counts.
+    pub fn recover(&self) -> Result<(usize, usize), StoreError> {
+        let staged = self.blobs.clear_staging()?;
+        let referenced: std::collections::HashSet<String> =
+            self.meta.referenced_checksums()?.into_iter().collect();
+        let mut orphans = 0;
+        for checksum in self.blobs.list()? {
+            if !referenced.contains(&checksum) {
+                self.blobs.remove(&checksum)?;
+                orphans += 1;
+            }
+        }
+        Ok((staged, orphans))
+    }
+
+    /// Records an audit event; a failure to record is logged, never hidden.
+    pub fn audit(
+        &self,
+        actor: &Actor<'_>,
+        action: &str,
+        project: Option<&str>,
+        dataset: Option<&str>,
+        outcome: &str,
+        detail: Option<String>,
+    ) {
+        let (actor, role) = actor.fields();
+        let event = AuditEvent {
+            at: now(),
+            actor,
+            role,
+            action: action.to_owned(),
+            project: project.map(str::to_owned),
+            dataset: dataset.map(str::to_owned),
+            outcome: outcome.to_owned(),
+            detail,
+        };
+        if let Err(e) = self.meta.audit(&event) {
+            tracing::error!(error = %e, action, "could not write the audit log");
+        }
+    }
+
+    /// Creates a project from its config text.
+    pub fn create_project(&self, text: &str, actor: &Actor<'_>) -> Result<ProjectConfig, OpError> {
+        let config = ProjectConfig::parse(text)?;
+        let at = now();
+        let record = ProjectRecord {
+            name: config.name.clone(),
+            key_fingerprint: config.fingerprint(),
+            config_toml: config.to_toml(),
+            created_at: at.clone(),
+            updated_at: at,
+        };
+        let result = self.meta.create_project(&record);
+        let outcome = if result.is_ok() { "ok" } else { "refused" };
+        self.audit(
+            actor,
+            "create_project",
+            Some(&config.name),
+            None,
+            outcome,
+            None,
+        );
+        result?;
+        Ok(config)
+    }
+
+    /// Replaces a project's config (same name).
+    pub fn update_project(&self, text: &str, actor: &Actor<'_>) -> Result<ProjectConfig, OpError> {
+        let config = ProjectConfig::parse(text)?;
+        let record = ProjectRecord {
+            name: config.name.clone(),
+            key_fingerprint: config.fingerprint(),
+            config_toml: config.to_toml(),
+            created_at: String::new(),
+            updated_at: now(),
+        };
+        let changed = self.meta.replace_project(&record)?;
+        self.audit(
+            actor,
+            "update_project",
+            Some(&config.name),
+            None,
+            if changed { "ok" } else { "refused" },
+            None,
+        );
+        if !changed {
+            return Err(OpError::Invalid(format!(
+                "project `{}` does not exist; create it first",
+                config.name
+            )));
+        }
+        Ok(config)
+    }
+
+    /// The config of a project the caller may see.
+    pub fn project_config(&self, name: &str) -> Result<ProjectConfig, OpError> {
+        let record = self.meta.project(name)?.ok_or(OpError::NotFound)?;
+        Ok(ProjectConfig::parse(&record.config_toml)?)
+    }
+
+    /// Issues a token; the returned secret is shown once and never stored.
+    pub fn issue_token(
+        &self,
+        role: Role,
+        project: Option<&str>,
+        partner: Option<&str>,
+        label: Option<&str>,
+        actor: &Actor<'_>,
+    ) -> Result<IssuedToken, OpError> {
+        match (role, project, partner) {
+            (Role::Administrator, None, None) => {}
+            (Role::Administrator, _, _) => {
+                return Err(OpError::Invalid(
+                    "an administrator token belongs to no project or partner".to_owned(),
+                ));
+            }
+            (Role::Evaluator, Some(_), None) => {}
+            (Role::Evaluator, _, _) => {
+                return Err(OpError::Invalid(
+                    "an evaluator token needs --project and no --partner".to_owned(),
+                ));
+            }
+            (Role::Partner, Some(_), Some(_)) => {}
+            (Role::Partner, _, _) => {
+                return Err(OpError::Invalid(
+                    "a partner token needs --project and --partner".to_owned(),
+                ));
+            }
+        }
+        if let Some(project) = project {
+            let config = self.project_config(project).map_err(|e| match e {
+                OpError::NotFound => {
+                    OpError::Invalid(format!("project `{project}` does not exist"))
+                }
+                other => other,
+            })?;
+            if let Some(partner) = partner
+                && !config.datasets.iter().any(|d| d.partner == partner)
+            {
+                let known: Vec<&str> = config.datasets.iter().map(|d| d.partner.as_str()).collect();
+                return Err(OpError::Invalid(format!(
+                    "project `{project}` assigns no dataset to partner `{partner}`; its partners are: {}",
+                    known.join(", ")
+                )));
+            }
+        }
+        let issued = IssuedToken::generate();
+        self.meta.insert_token(&TokenRecord {
+            id: issued.id.clone(),
+            secret_hash: issued.secret_hash().to_vec(),
+            role,
+            project: project.map(str::to_owned),
+            partner: partner.map(str::to_owned),
+            label: label.map(str::to_owned),
+            created_at: now(),
+            revoked_at: None,
+        })?;
+        self.audit(
+            actor,
+            "issue_token",
+            project,
+            None,
+            "ok",
+            Some(format!("token {} role {}", issued.id, role.as_str())),
+        );
+        Ok(issued)
+    }
+
+    /// Revokes a token by id.
+    pub fn revoke_token(&self, id: &str, actor: &Actor<'_>) -> Result<(), OpError> {
+        let revoked = self.meta.revoke_token(id, &now())?;
+        self.audit(
+            actor,
+            "revoke_token",
+            None,
+            None,
+            if revoked { "ok" } else { "refused" },
+            Some(format!("token {id}")),
+        );
+        if revoked {
+            Ok(())
+        } else {
+            Err(OpError::Invalid(format!("no live token with id `{id}`")))
+        }
+    }
+
+    /// Verifies a bearer token.
+    pub fn authenticate(&self, presented: &str) -> Result<Principal, OpError> {
+        let token = PresentedToken::parse(presented).ok_or(OpError::Unauthenticated)?;
+        let record = self.meta.token(&token.id)?;
+        let Some(record) = record else {
+            // Spend the same work as a real comparison.
+            let _ = token.matches(&[0u8; 32]);
+            return Err(OpError::Unauthenticated);
+        };
+        if !token.matches(&record.secret_hash) || record.revoked_at.is_some() {
+            return Err(OpError::Unauthenticated);
+        }
+        Ok(Principal {
+            token_id: record.id,
+            role: record.role,
+            project: record.project,
+            partner: record.partner,
+        })
+    }
+
+    /// Checks that `principal` may upload `dataset` of `project`; returns the project config.
+    pub fn authorise_upload(
+        &self,
+        principal: &Principal,
+        project: &str,
+        dataset: &str,
+    ) -> Result<ProjectConfig, OpError> {
+        if !principal.may_see(project) {
+            return Err(OpError::NotFound);
+        }
+        let config = self.project_config(project)?;
+        let Some(ds) = config.dataset(dataset) else {
+            return Err(OpError::NotFound);
+        };
+        match principal.role {
+            Role::Partner if principal.partner.as_deref() == Some(ds.partner.as_str()) => {
+                Ok(config)
+            }
+            Role::Partner => Err(OpError::Forbidden(format!(
+                "dataset `{dataset}` is supplied by partner `{}`, not by this token's partner",
+                ds.partner
+            ))),
+            Role::Evaluator => Err(OpError::Forbidden(
+                "evaluator tokens may only read published outputs".to_owned(),
+            )),
+            Role::Administrator => Err(OpError::Forbidden(
+                "uploads come from the partner that supplies the dataset; use a partner token"
+                    .to_owned(),
+            )),
+        }
+    }
+
+    /// Validates a staged upload and publishes it as a new version (or finds
+    /// it already published). The staged file is consumed either way.
+    pub fn accept_upload(
+        &self,
+        principal: &Principal,
+        config: &ProjectConfig,
+        dataset: &str,
+        staged: &Path,
+        checksum: &str,
+        bytes: u64,
+    ) -> Result<Accepted, OpError> {
+        let checked = match validate::check_token_file(staged, &config.fingerprint(), dataset) {
+            Ok(checked) => checked,
+            Err(refusal) => {
+                let _ = std::fs::remove_file(staged);
+                return Err(OpError::Refused(refusal));
+            }
+        };
+        self.blobs.publish(staged, checksum)?;
+        let record = VersionRecord {
+            project: config.name.clone(),
+            dataset: dataset.to_owned(),
+            version: 0,
+            checksum: checksum.to_owned(),
+            bytes,
+            rows: checked.rows,
+            key_fingerprint: checked.manifest.key_fingerprint.clone(),
+            manifest_json: checked.manifest.to_json(),
+            uploaded_at: now(),
+            uploaded_by: principal.token_id.clone(),
+        };
+        let accepted = match self.meta.add_version(&record)? {
+            AddVersion::Added(version) => Accepted { version, new: true },
+            AddVersion::Existing(version) => Accepted {
+                version,
+                new: false,
+            },
+        };
+        if accepted.new && self.settings.keep_versions > 0 {
+            self.prune(&config.name, dataset)?;
+        }
+        Ok(accepted)
+    }
+
+    /// Applies the retention setting to one dataset.
+    fn prune(&self, project: &str, dataset: &str) -> Result<(), StoreError> {
+        let dropped = self
+            .meta
+            .prune_versions(project, dataset, self.settings.keep_versions)?;
+        if dropped.is_empty() {
+            return Ok(());
+        }
+        let still: std::collections::HashSet<String> =
+            self.meta.referenced_checksums()?.into_iter().collect();
+        for v in &dropped {
+            if !still.contains(&v.checksum) {
+                self.blobs.remove(&v.checksum)?;
+            }
+        }
+        tracing::info!(
+            project,
+            dataset,
+            dropped = dropped.len(),
+            "retention removed old versions"
+        );
+        Ok(())
+    }
+
+    /// Versions the caller may list: administrators all, partners their own datasets.
+    pub fn list_versions(
+        &self,
+        principal: &Principal,
+        project: &str,
+    ) -> Result<Vec<VersionRecord>, OpError> {
+        if !principal.may_see(project) {
+            return Err(OpError::NotFound);
+        }
+        let config = self.project_config(project)?;
+        let versions = self.meta.versions(project, None)?;
+        Ok(match principal.role {
+            Role::Administrator | Role::Evaluator => versions,
+            Role::Partner => versions
+                .into_iter()
+                .filter(|v| {
+                    config
+                        .dataset(&v.dataset)
+                        .is_some_and(|d| Some(d.partner.as_str()) == principal.partner.as_deref())
+                })
+                .collect(),
+        })
+    }
+}

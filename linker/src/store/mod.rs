@@ -1,0 +1,150 @@
+//! Storage behind two small interfaces, so that a server database and object
+//! storage can replace the embedded defaults without touching the handlers:
+//! [`MetaStore`] for metadata (SQLite by default) and [`BlobStore`] for files
+//! (a local folder by default, content-addressed by BLAKE3).
+
+pub mod blobs;
+pub mod sqlite;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::auth::Role;
+
+/// A stored project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectRecord {
+    pub name: String,
+    pub key_fingerprint: String,
+    /// The project config as TOML.
+    pub config_toml: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A stored API token (its secret only as a hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenRecord {
+    pub id: String,
+    #[serde(skip)]
+    pub secret_hash: Vec<u8>,
+    pub role: Role,
+    pub project: Option<String>,
+    pub partner: Option<String>,
+    pub label: Option<String>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// A published version of a dataset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionRecord {
+    pub project: String,
+    pub dataset: String,
+    pub version: u64,
+    /// BLAKE3 of the token file, hex; also its name in the blob store.
+    pub checksum: String,
+    pub bytes: u64,
+    pub rows: u64,
+    pub key_fingerprint: String,
+    pub manifest_json: String,
+    pub uploaded_at: String,
+    /// Token id of the uploader.
+    pub uploaded_by: String,
+}
+
+/// What adding a version did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddVersion {
+    /// A new version was published.
+    Added(VersionRecord),
+    /// The same file is already a version of this dataset: nothing changed.
+    Existing(VersionRecord),
+}
+
+/// One audit-log entry. Never holds tokens or identifiers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEvent {
+    pub at: String,
+    /// Token id of the caller, or `cli` for the administrator command line.
+    pub actor: Option<String>,
+    pub role: Option<String>,
+    /// `upload`, `download`, `create_project`, `issue_token`, ...
+    pub action: String,
+    pub project: Option<String>,
+    pub dataset: Option<String>,
+    /// `ok` or `refused`.
+    pub outcome: String,
+    /// What was done or why it was refused.
+    pub detail: Option<String>,
+}
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("storage I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0} already exists")]
+    Exists(String),
+}
+
+/// Metadata: projects, tokens, dataset versions and the audit log.
+pub trait MetaStore: Send + Sync + 'static {
+    fn create_project(&self, project: &ProjectRecord) -> Result<(), StoreError>;
+    fn replace_project(&self, project: &ProjectRecord) -> Result<bool, StoreError>;
+    fn project(&self, name: &str) -> Result<Option<ProjectRecord>, StoreError>;
+    fn projects(&self) -> Result<Vec<ProjectRecord>, StoreError>;
+
+    fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+    fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError>;
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Marks a token revoked; `false` if there is no such live token.
+    fn revoke_token(&self, id: &str, at: &str) -> Result<bool, StoreError>;
+
+    /// Publishes a version atomically, or finds the same file already published.
+    fn add_version(&self, version: &VersionRecord) -> Result<AddVersion, StoreError>;
+    /// Versions of a project (of one dataset if given), oldest first.
+    fn versions(
+        &self,
+        project: &str,
+        dataset: Option<&str>,
+    ) -> Result<Vec<VersionRecord>, StoreError>;
+    /// Drops all but the newest `keep` versions of a dataset; returns those dropped.
+    fn prune_versions(
+        &self,
+        project: &str,
+        dataset: &str,
+        keep: usize,
+    ) -> Result<Vec<VersionRecord>, StoreError>;
+    /// Every checksum some version refers to.
+    fn referenced_checksums(&self) -> Result<Vec<String>, StoreError>;
+
+    fn audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
+    /// The newest `limit` audit entries, newest first.
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
+}
+
+/// Files: token files (and later, published outputs), named by checksum.
+pub trait BlobStore: Send + Sync + 'static {
+    /// A new empty file to stream an upload into; not visible as a blob.
+    fn staging_path(&self) -> Result<PathBuf, StoreError>;
+    /// Makes a fully written staged file the blob `checksum` (durably; a no-op
+    /// if it already exists) and removes the staged file.
+    fn publish(&self, staged: &Path, checksum: &str) -> Result<(), StoreError>;
+    /// Where blob `checksum` can be read.
+    fn path(&self, checksum: &str) -> PathBuf;
+    fn exists(&self, checksum: &str) -> bool;
+    fn remove(&self, checksum: &str) -> Result<(), StoreError>;
+    /// Checksums of every stored blob.
+    fn list(&self) -> Result<Vec<String>, StoreError>;
+    /// Deletes staged files left by a crash; returns how many.
+    fn clear_staging(&self) -> Result<usize, StoreError>;
+}
+
+/// The current time in RFC 3339, UTC, to the second.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

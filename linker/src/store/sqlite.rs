@@ -1,0 +1,396 @@
+//! The default [`MetaStore`]: an embedded SQLite database in WAL mode.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{
+    AddVersion, AuditEvent, MetaStore, ProjectRecord, StoreError, TokenRecord, VersionRecord,
+};
+use crate::auth::Role;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS projects (
+    name            TEXT PRIMARY KEY,
+    key_fingerprint TEXT NOT NULL,
+    config_toml     TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    id          TEXT PRIMARY KEY,
+    secret_hash BLOB NOT NULL,
+    role        TEXT NOT NULL,
+    project     TEXT,
+    partner     TEXT,
+    label       TEXT,
+    created_at  TEXT NOT NULL,
+    revoked_at  TEXT
+);
+CREATE TABLE IF NOT EXISTS versions (
+    project         TEXT NOT NULL,
+    dataset         TEXT NOT NULL,
+    version         INTEGER NOT NULL,
+    checksum        TEXT NOT NULL,
+    bytes           INTEGER NOT NULL,
+    rows            INTEGER NOT NULL,
+    key_fingerprint TEXT NOT NULL,
+    manifest_json   TEXT NOT NULL,
+    uploaded_at     TEXT NOT NULL,
+    uploaded_by     TEXT NOT NULL,
+    PRIMARY KEY (project, dataset, version)
+);
+CREATE INDEX IF NOT EXISTS versions_checksum ON versions (project, dataset, checksum);
+CREATE TABLE IF NOT EXISTS audit (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      TEXT NOT NULL,
+    actor   TEXT,
+    role    TEXT,
+    action  TEXT NOT NULL,
+    project TEXT,
+    dataset TEXT,
+    outcome TEXT NOT NULL,
+    detail  TEXT
+);
+";
+
+/// Metadata in `<data>/pprl.sqlite3`.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating) the database under `data` and brings its schema up to date.
+    pub fn open(data: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data)?;
+        let conn = Connection::open(data.join("pprl.sqlite3"))?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent:
+        // every multi-statement change runs in a transaction.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn project_row(row: &Row<'_>) -> rusqlite::Result<ProjectRecord> {
+    Ok(ProjectRecord {
+        name: row.get(0)?,
+        key_fingerprint: row.get(1)?,
+        config_toml: row.get(2)?,
+        created_at: row.get(3)?,
+        updated_at: row.get(4)?,
+    })
+}
+
+fn token_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
+    let role: String = row.get(2)?;
+    Ok(TokenRecord {
+        id: row.get(0)?,
+        secret_hash: row.get(1)?,
+        role: Role::parse(&role).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                2,
+                rusqlite::types::Type::Text,
+                "unknown role".into(),
+            )
+        })?,
+        project: row.get(3)?,
+        partner: row.get(4)?,
+        label: row.get(5)?,
+        created_at: row.get(6)?,
+        revoked_at: row.get(7)?,
+    })
+}
+
+const VERSION_COLUMNS: &str = "project, dataset, version, checksum, bytes, rows, key_fingerprint, manifest_json, uploaded_at, uploaded_by";
+
+fn version_row(row: &Row<'_>) -> rusqlite::Result<VersionRecord> {
+    Ok(VersionRecord {
+        project: row.get(0)?,
+        dataset: row.get(1)?,
+        version: row.get::<_, i64>(2)? as u64,
+        checksum: row.get(3)?,
+        bytes: row.get::<_, i64>(4)? as u64,
+        rows: row.get::<_, i64>(5)? as u64,
+        key_fingerprint: row.get(6)?,
+        manifest_json: row.get(7)?,
+        uploaded_at: row.get(8)?,
+        uploaded_by: row.get(9)?,
+    })
+}
+
+impl MetaStore for SqliteStore {
+    fn create_project(&self, p: &ProjectRecord) -> Result<(), StoreError> {
+        let conn = self.conn();
+        let inserted = conn.execute(
+            "INSERT OR IGNORE INTO projects (name, key_fingerprint, config_toml, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![p.name, p.key_fingerprint, p.config_toml, p.created_at, p.updated_at],
+        )?;
+        if inserted == 0 {
+            return Err(StoreError::Exists(format!("project `{}`", p.name)));
+        }
+        Ok(())
+    }
+
+    fn replace_project(&self, p: &ProjectRecord) -> Result<bool, StoreError> {
+        let changed = self.conn().execute(
+            "UPDATE projects SET key_fingerprint = ?2, config_toml = ?3, updated_at = ?4 WHERE name = ?1",
+            params![p.name, p.key_fingerprint, p.config_toml, p.updated_at],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn project(&self, name: &str) -> Result<Option<ProjectRecord>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT name, key_fingerprint, config_toml, created_at, updated_at FROM projects WHERE name = ?1",
+                [name],
+                project_row,
+            )
+            .optional()?)
+    }
+
+    fn projects(&self) -> Result<Vec<ProjectRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT name, key_fingerprint, config_toml, created_at, updated_at FROM projects ORDER BY name",
+        )?;
+        let rows = stmt
+            .query_map([], project_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO tokens (id, secret_hash, role, project, partner, label, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![t.id, t.secret_hash, t.role.as_str(), t.project, t.partner, t.label, t.created_at, t.revoked_at],
+        )?;
+        Ok(())
+    }
+
+    fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, secret_hash, role, project, partner, label, created_at, revoked_at FROM tokens WHERE id = ?1",
+                [id],
+                token_row,
+            )
+            .optional()?)
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, secret_hash, role, project, partner, label, created_at, revoked_at FROM tokens ORDER BY created_at, id",
+        )?;
+        let rows = stmt
+            .query_map([], token_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn revoke_token(&self, id: &str, at: &str) -> Result<bool, StoreError> {
+        let changed = self.conn().execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![id, at],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn add_version(&self, v: &VersionRecord) -> Result<AddVersion, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let existing = tx
+            .query_row(
+                &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE project = ?1 AND dataset = ?2 AND checksum = ?3 ORDER BY version DESC LIMIT 1"),
+                params![v.project, v.dataset, v.checksum],
+                version_row,
+            )
+            .optional()?;
+        if let Some(existing) = existing {
+            return Ok(AddVersion::Existing(existing));
+        }
+        let next: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM versions WHERE project = ?1 AND dataset = ?2",
+            params![v.project, v.dataset],
+            |row| row.get(0),
+        )?;
+        tx.execute(
+            &format!("INSERT INTO versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            params![
+                v.project,
+                v.dataset,
+                next,
+                v.checksum,
+                v.bytes as i64,
+                v.rows as i64,
+                v.key_fingerprint,
+                v.manifest_json,
+                v.uploaded_at,
+                v.uploaded_by
+            ],
+        )?;
+        tx.commit()?;
+        Ok(AddVersion::Added(VersionRecord {
+            version: next as u64,
+            ..v.clone()
+        }))
+    }
+
+    fn versions(
+        &self,
+        project: &str,
+        dataset: Option<&str>,
+    ) -> Result<Vec<VersionRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {VERSION_COLUMNS} FROM versions WHERE project = ?1 AND (?2 IS NULL OR dataset = ?2) ORDER BY dataset, version"
+        ))?;
+        let rows = stmt
+            .query_map(params![project, dataset], version_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn prune_versions(
+        &self,
+        project: &str,
+        dataset: &str,
+        keep: usize,
+    ) -> Result<Vec<VersionRecord>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let dropped = {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT {VERSION_COLUMNS} FROM versions WHERE project = ?1 AND dataset = ?2 ORDER BY version DESC LIMIT -1 OFFSET ?3"
+            ))?;
+            stmt.query_map(params![project, dataset, keep as i64], version_row)?
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        for v in &dropped {
+            tx.execute(
+                "DELETE FROM versions WHERE project = ?1 AND dataset = ?2 AND version = ?3",
+                params![project, dataset, v.version as i64],
+            )?;
+        }
+        tx.commit()?;
+        Ok(dropped)
+    }
+
+    fn referenced_checksums(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT DISTINCT checksum FROM versions")?;
+        let rows = stmt
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn audit(&self, e: &AuditEvent) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO audit (at, actor, role, action, project, dataset, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![e.at, e.actor, e.role, e.action, e.project, e.dataset, e.outcome, e.detail],
+        )?;
+        Ok(())
+    }
+
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditEvent>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT at, actor, role, action, project, dataset, outcome, detail FROM audit ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([limit as i64], |row| {
+                Ok(AuditEvent {
+                    at: row.get(0)?,
+                    actor: row.get(1)?,
+                    role: row.get(2)?,
+                    action: row.get(3)?,
+                    project: row.get(4)?,
+                    dataset: row.get(5)?,
+                    outcome: row.get(6)?,
+                    detail: row.get(7)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(checksum: &str) -> VersionRecord {
+        VersionRecord {
+            project: "p".into(),
+            dataset: "d".into(),
+            version: 0,
+            checksum: checksum.into(),
+            bytes: 10,
+            rows: 2,
+            key_fingerprint: "00".into(),
+            manifest_json: "{}".into(),
+            uploaded_at: "t".into(),
+            uploaded_by: "x".into(),
+        }
+    }
+
+    #[test]
+    fn versions_number_up_and_repeat_uploads_are_no_ops() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).expect("opens");
+        let AddVersion::Added(v1) = store.add_version(&version("a")).expect("adds") else {
+            panic!("new")
+        };
+        let AddVersion::Added(v2) = store.add_version(&version("b")).expect("adds") else {
+            panic!("new")
+        };
+        assert_eq!((v1.version, v2.version), (1, 2));
+        assert_eq!(
+            store.add_version(&version("a")).expect("finds"),
+            AddVersion::Existing(v1)
+        );
+        assert_eq!(store.versions("p", Some("d")).expect("lists").len(), 2);
+        let dropped = store.prune_versions("p", "d", 1).expect("prunes");
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(dropped[0].checksum, "a");
+        assert_eq!(store.versions("p", None).expect("lists"), vec![v2]);
+    }
+
+    #[test]
+    fn projects_are_unique() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).expect("opens");
+        let p = ProjectRecord {
+            name: "p".into(),
+            key_fingerprint: "f".into(),
+            config_toml: String::new(),
+            created_at: "t".into(),
+            updated_at: "t".into(),
+        };
+        store.create_project(&p).expect("creates");
+        assert!(matches!(
+            store.create_project(&p),
+            Err(StoreError::Exists(_))
+        ));
+        assert_eq!(store.project("p").expect("reads"), Some(p));
+    }
+}
