@@ -2,4 +2,6 @@
 //! a real linker on a loopback port).
 
 mod client;
+mod crash;
+mod linker;
 mod support;

@@ -195,3 +195,170 @@ pub fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
     std::fs::write(&path, contents).expect("test file writes");
     path
 }
+
+/// Runs `pprl-linker --data-dir DATA <args>` to completion.
+pub fn linker_cli(data: &Path, args: &[&str]) -> Run {
+    let output = Command::new(bin("pprl-linker"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("pprl-linker runs");
+    Run {
+        status: output.status,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A running `pprl-linker serve` on a loopback port; killed when dropped.
+#[derive(Debug)]
+pub struct LinkerProcess {
+    child: std::process::Child,
+    pub url: String,
+    pub data: PathBuf,
+}
+
+impl LinkerProcess {
+    /// Starts the server on a free loopback port and waits until it listens.
+    pub fn start(data: &Path, extra: &[&str]) -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new(bin("pprl-linker"))
+            .arg("--data-dir")
+            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("PPRL_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("pprl-linker starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("the server prints its address");
+        let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
+        LinkerProcess { child, url, data: data.to_owned() }
+    }
+
+    /// Kills the server abruptly (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Asks the server to stop (SIGTERM) and waits for it.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        self.child.wait().expect("the server exits")
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for LinkerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A project with a key, a tokenised extract and tokens for every role.
+#[derive(Debug)]
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    pub data: PathBuf,
+    pub fingerprint: String,
+    /// Token files, by holder.
+    pub partner_token: PathBuf,
+    pub other_partner_token: PathBuf,
+    pub evaluator_token: PathBuf,
+    pub admin_token: PathBuf,
+}
+
+/// Partner config used by [`Project::new`].
+pub const PROBATION_CONFIG: &str = "dataset = \"probation_caseload\"\n\n[identifiers]\nrecord_id = \"id\"\ngiven_names = \"forename\"\nfamily_name = \"surname\"\ndate_of_birth = \"dob\"\nsex = \"sex\"\npostcode = \"postcode\"\n";
+
+impl Project {
+    /// Makes a key, a project `pl` with datasets `probation_caseload`
+    /// (partner `probation`) and `police_offences` (partner `police`), and a
+    /// token file for each role.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        let fingerprint = keygen(root);
+        let data = root.join("data");
+        write(
+            root,
+            "project.toml",
+            format!(
+                "name = \"pl\"\nkey_fingerprint = \"{fingerprint}\"\n\n[[datasets]]\nname = \"probation_caseload\"\npartner = \"probation\"\n\n[[datasets]]\nname = \"police_offences\"\npartner = \"police\"\n"
+            ),
+        );
+        linker_cli(&data, &["admin", "create-project", "--config", root.join("project.toml").to_str().expect("utf-8 path")]).ok();
+        let token = |name: &str, args: &[&str]| {
+            let path = root.join(name);
+            let mut all = vec!["admin", "issue-token", "--output", path.to_str().expect("utf-8 path")];
+            all.extend_from_slice(args);
+            linker_cli(&data, &all).ok();
+            path
+        };
+        let partner_token = token("probation.token", &["--role", "partner", "--project", "pl", "--partner", "probation"]);
+        let other_partner_token = token("police.token", &["--role", "partner", "--project", "pl", "--partner", "police"]);
+        let evaluator_token = token("evaluator.token", &["--role", "evaluator", "--project", "pl"]);
+        let admin_token = token("admin.token", &["--role", "administrator"]);
+        write(root, "partner.toml", PROBATION_CONFIG);
+        Project { dir, data, fingerprint, partner_token, other_partner_token, evaluator_token, admin_token }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a synthetic extract of `rows` rows and tokenises it to `name`.
+    pub fn tokenise(&self, name: &str, rows: u64, seed: u64) -> PathBuf {
+        let mut csv = String::from("id,forename,surname,dob,sex,postcode\n");
+        let mut rng = pprl::synth::Rng::new(seed);
+        for i in 0..rows {
+            let given = rng.pick(pprl::synth::GIVEN_MALE);
+            let family = rng.pick(pprl::synth::FAMILY);
+            let dob = pprl::synth::dob(&mut rng);
+            let postcode = pprl::synth::postcode(&mut rng);
+            csv.push_str(&format!("P{seed}-{i},{given},\"{family}\",{dob},M,{postcode}\n"));
+        }
+        let extract = format!("{name}.csv");
+        write(self.root(), &extract, csv);
+        client(
+            self.root(),
+            &["tokenise", "--key-file", "key.txt", "--config", "partner.toml", "--input", &extract, "--output", name, "--quiet"],
+            None,
+        )
+        .ok();
+        self.root().join(name)
+    }
+
+    /// `pprl-client upload` with a token file.
+    pub fn upload(&self, server: &str, dataset: &str, token: &Path, file: &Path) -> Run {
+        client(
+            self.root(),
+            &[
+                "upload", "--server", server, "--project", "pl", "--dataset", dataset, "--token-file",
+                token.to_str().expect("utf-8 path"), file.to_str().expect("utf-8 path"),
+            ],
+            None,
+        )
+    }
+
+    /// Dataset versions as the administrator CLI lists them.
+    pub fn versions(&self) -> Vec<String> {
+        linker_cli(&self.data, &["admin", "list-versions", "--project", "pl"]).ok().stdout.lines().map(str::to_owned).collect()
+    }
+}
+
+/// Reads a token file's text.
+pub fn token_text(path: &Path) -> String {
+    std::fs::read_to_string(path).expect("token file readable").trim().to_owned()
+}

@@ -1,0 +1,5 @@
+//! Upload load benchmark (issue 3): being written.
+
+fn main() {
+    println!("upload benchmark: not written yet");
+}
