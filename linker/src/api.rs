@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
-use crate::auth::{Principal, Role};
+use crate::auth::{PresentedToken, Principal, Role};
 use crate::service::{Actor, Linker, OpError};
 use crate::store::{AuditEvent, VersionRecord};
 
@@ -33,7 +33,10 @@ pub fn router(linker: Linker) -> Router {
             post(upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/v1/audit", get(audit_log))
-        .layer(middleware::from_fn(refuse_tokens_in_urls))
+        .layer(middleware::from_fn_with_state(
+            linker.clone(),
+            refuse_tokens_in_urls,
+        ))
         .with_state(linker)
 }
 
@@ -101,6 +104,7 @@ impl From<OpError> for ApiError {
             OpError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
             OpError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             OpError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", m),
+            OpError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             OpError::Config(c) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_config", c.to_string()),
             OpError::Refused(r) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code, r.message).hint(r.hint),
             OpError::Store(s) => {
@@ -129,7 +133,11 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Refuses requests that put anything token-like in the query string.
-async fn refuse_tokens_in_urls(request: Request, next: Next) -> Response {
+async fn refuse_tokens_in_urls(
+    State(linker): State<Linker>,
+    request: Request,
+    next: Next,
+) -> Response {
     let suspicious = request.uri().query().is_some_and(|q| {
         q.split('&').any(|pair| {
             let name = pair.split('=').next().unwrap_or("").to_ascii_lowercase();
@@ -140,11 +148,34 @@ async fn refuse_tokens_in_urls(request: Request, next: Next) -> Response {
         })
     });
     if suspicious {
+        // The query is never logged: it holds the token.
+        let detail = format!(
+            "400 token_in_url: {} {}",
+            request.method(),
+            request.uri().path()
+        );
+        audit_refusal(&linker, "request", detail).await;
         return ApiError::new(StatusCode::BAD_REQUEST, "token_in_url", "tokens are never accepted in URLs")
             .hint("send the token in the `Authorization: Bearer` header, and revoke the token that was put in a URL")
             .into_response();
     }
     next.run(request).await
+}
+
+/// Audits a refusal that happens before a caller is known.
+async fn audit_refusal(linker: &Linker, action: &'static str, detail: String) {
+    let linker = linker.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        linker.audit(
+            &Actor::Anonymous,
+            action,
+            None,
+            None,
+            "refused",
+            Some(detail),
+        );
+    })
+    .await;
 }
 
 /// A verified caller.
@@ -164,13 +195,34 @@ impl FromRequestParts<Linker> for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::to_owned);
+        let request = format!("{} {}", parts.method, parts.uri.path());
         let Some(token) = header else {
+            audit_refusal(
+                linker,
+                "authenticate",
+                format!("401 unauthenticated: no bearer token on {request}"),
+            )
+            .await;
             return Err(OpError::Unauthenticated.into());
         };
-        let linker = linker.clone();
-        let principal = blocking(move || linker.authenticate(&token)).await;
+        // The public id of a well-formed token, for the audit log; never the secret.
+        let id = PresentedToken::parse(&token).map(|t| t.id.clone());
+        let principal = {
+            let linker = linker.clone();
+            blocking(move || linker.authenticate(&token)).await
+        };
         if principal.is_err() {
             tracing::info!("refused a request with a missing or invalid token");
+            let who = id.map_or_else(
+                || "a malformed token".to_owned(),
+                |id| format!("token {id} (unknown or revoked)"),
+            );
+            audit_refusal(
+                linker,
+                "authenticate",
+                format!("401 unauthenticated: {who} on {request}"),
+            )
+            .await;
         }
         principal.map(Caller)
     }
@@ -466,4 +518,109 @@ async fn receive(
         checksum: accepted.version.checksum,
         new: accepted.new,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::settings::{Overrides, Settings, SettingsFile};
+
+    fn linker(dir: &std::path::Path) -> Linker {
+        let settings = Settings::resolve(
+            SettingsFile::default(),
+            Overrides {
+                data_dir: Some(dir.to_owned()),
+                ..Default::default()
+            },
+        )
+        .expect("valid settings");
+        Linker::open(settings).expect("stores open")
+    }
+
+    async fn send(router: Router, request: Request<Body>) -> (StatusCode, String) {
+        let response = router.oneshot(request).await.expect("the router answers");
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn healthz_answers_without_a_token() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (status, body) = send(
+            router(linker(dir.path())),
+            Request::get("/healthz")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "ok\n"));
+    }
+
+    #[tokio::test]
+    async fn requests_without_a_valid_token_are_refused_alike() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let app = router(linker(dir.path()));
+        let no_token = Request::get("/v1/projects/p/versions")
+            .body(Body::empty())
+            .expect("request");
+        let bad_token = Request::get("/v1/projects/p/versions")
+            .header(
+                "authorization",
+                format!("Bearer pprl_{}_{}", "0".repeat(16), "1".repeat(64)),
+            )
+            .body(Body::empty())
+            .expect("request");
+        let (a, body_a) = send(app.clone(), no_token).await;
+        let (b, body_b) = send(app, bad_token).await;
+        assert_eq!((a, b), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+        assert_eq!(body_a, body_b);
+        assert!(body_a.contains("unauthenticated"));
+    }
+
+    #[tokio::test]
+    async fn tokens_in_urls_are_refused_before_anything_else() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let request = Request::get("/v1/projects/p/versions?access_token=abc")
+            .body(Body::empty())
+            .expect("request");
+        let (status, body) = send(router(linker(dir.path())), request).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("token_in_url"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn admin_creates_a_project_and_others_cannot() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let linker = linker(dir.path());
+        let admin = linker
+            .issue_token(Role::Administrator, None, None, None, &Actor::Cli)
+            .expect("issued");
+        let config = "name = \"p\"\nkey_fingerprint = \"0011223344556677\"\n[[datasets]]\nname = \"d\"\npartner = \"x\"\n";
+        let create = |token: &str| {
+            Request::post("/v1/projects")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::from(config))
+                .expect("request")
+        };
+        let (status, _) = send(router(linker.clone()), create(&admin.expose_secret())).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (status, body) = send(router(linker.clone()), create(&admin.expose_secret())).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        let evaluator = linker
+            .issue_token(Role::Evaluator, Some("p"), None, None, &Actor::Cli)
+            .expect("issued");
+        let (status, _) = send(router(linker), create(&evaluator.expose_secret())).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
 }

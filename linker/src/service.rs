@@ -37,6 +37,8 @@ pub enum Actor<'a> {
     /// The administrator command line, run on the server.
     Cli,
     Caller(&'a Principal),
+    /// A request whose caller could not be identified.
+    Anonymous,
 }
 
 impl Actor<'_> {
@@ -47,6 +49,7 @@ impl Actor<'_> {
                 Some(Role::Administrator.as_str().to_owned()),
             ),
             Actor::Caller(p) => (Some(p.token_id.clone()), Some(p.role.as_str().to_owned())),
+            Actor::Anonymous => (None, None),
         }
     }
 }
@@ -66,6 +69,9 @@ pub enum OpError {
     Forbidden(String),
     #[error("{0}")]
     Invalid(String),
+    /// It already exists.
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Config(#[from] ProjectConfigError),
     #[error("{}", .0.message)]
@@ -157,8 +163,13 @@ impl Linker {
             outcome,
             None,
         );
-        result?;
-        Ok(config)
+        match result {
+            Ok(()) => Ok(config),
+            Err(StoreError::Exists(what)) => Err(OpError::Conflict(format!(
+                "{what} already exists; change it with update-project"
+            ))),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Replaces a project's config (same name).

@@ -237,9 +237,19 @@ impl LinkerProcess {
             .expect("pprl-linker starts");
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut line = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut line).expect("the server prints its address");
-        let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
-        LinkerProcess { child, url, data: data.to_owned() }
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the server prints its address");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        LinkerProcess {
+            child,
+            url,
+            data: data.to_owned(),
+        }
     }
 
     /// Kills the server abruptly (SIGKILL), as a crash would.
@@ -250,7 +260,10 @@ impl LinkerProcess {
 
     /// Asks the server to stop (SIGTERM) and waits for it.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         self.child.wait().expect("the server exits")
     }
 
@@ -298,20 +311,65 @@ impl Project {
                 "name = \"pl\"\nkey_fingerprint = \"{fingerprint}\"\n\n[[datasets]]\nname = \"probation_caseload\"\npartner = \"probation\"\n\n[[datasets]]\nname = \"police_offences\"\npartner = \"police\"\n"
             ),
         );
-        linker_cli(&data, &["admin", "create-project", "--config", root.join("project.toml").to_str().expect("utf-8 path")]).ok();
+        linker_cli(
+            &data,
+            &[
+                "admin",
+                "create-project",
+                "--config",
+                root.join("project.toml").to_str().expect("utf-8 path"),
+            ],
+        )
+        .ok();
         let token = |name: &str, args: &[&str]| {
             let path = root.join(name);
-            let mut all = vec!["admin", "issue-token", "--output", path.to_str().expect("utf-8 path")];
+            let mut all = vec![
+                "admin",
+                "issue-token",
+                "--output",
+                path.to_str().expect("utf-8 path"),
+            ];
             all.extend_from_slice(args);
             linker_cli(&data, &all).ok();
             path
         };
-        let partner_token = token("probation.token", &["--role", "partner", "--project", "pl", "--partner", "probation"]);
-        let other_partner_token = token("police.token", &["--role", "partner", "--project", "pl", "--partner", "police"]);
-        let evaluator_token = token("evaluator.token", &["--role", "evaluator", "--project", "pl"]);
+        let partner_token = token(
+            "probation.token",
+            &[
+                "--role",
+                "partner",
+                "--project",
+                "pl",
+                "--partner",
+                "probation",
+            ],
+        );
+        let other_partner_token = token(
+            "police.token",
+            &[
+                "--role",
+                "partner",
+                "--project",
+                "pl",
+                "--partner",
+                "police",
+            ],
+        );
+        let evaluator_token = token(
+            "evaluator.token",
+            &["--role", "evaluator", "--project", "pl"],
+        );
         let admin_token = token("admin.token", &["--role", "administrator"]);
         write(root, "partner.toml", PROBATION_CONFIG);
-        Project { dir, data, fingerprint, partner_token, other_partner_token, evaluator_token, admin_token }
+        Project {
+            dir,
+            data,
+            fingerprint,
+            partner_token,
+            other_partner_token,
+            evaluator_token,
+            admin_token,
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -327,13 +385,26 @@ impl Project {
             let family = rng.pick(pprl::synth::FAMILY);
             let dob = pprl::synth::dob(&mut rng);
             let postcode = pprl::synth::postcode(&mut rng);
-            csv.push_str(&format!("P{seed}-{i},{given},\"{family}\",{dob},M,{postcode}\n"));
+            csv.push_str(&format!(
+                "P{seed}-{i},{given},\"{family}\",{dob},M,{postcode}\n"
+            ));
         }
         let extract = format!("{name}.csv");
         write(self.root(), &extract, csv);
         client(
             self.root(),
-            &["tokenise", "--key-file", "key.txt", "--config", "partner.toml", "--input", &extract, "--output", name, "--quiet"],
+            &[
+                "tokenise",
+                "--key-file",
+                "key.txt",
+                "--config",
+                "partner.toml",
+                "--input",
+                &extract,
+                "--output",
+                name,
+                "--quiet",
+            ],
             None,
         )
         .ok();
@@ -345,8 +416,16 @@ impl Project {
         client(
             self.root(),
             &[
-                "upload", "--server", server, "--project", "pl", "--dataset", dataset, "--token-file",
-                token.to_str().expect("utf-8 path"), file.to_str().expect("utf-8 path"),
+                "upload",
+                "--server",
+                server,
+                "--project",
+                "pl",
+                "--dataset",
+                dataset,
+                "--token-file",
+                token.to_str().expect("utf-8 path"),
+                file.to_str().expect("utf-8 path"),
             ],
             None,
         )
@@ -354,11 +433,19 @@ impl Project {
 
     /// Dataset versions as the administrator CLI lists them.
     pub fn versions(&self) -> Vec<String> {
-        linker_cli(&self.data, &["admin", "list-versions", "--project", "pl"]).ok().stdout.lines().map(str::to_owned).collect()
+        linker_cli(&self.data, &["admin", "list-versions", "--project", "pl"])
+            .ok()
+            .stdout
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 }
 
 /// Reads a token file's text.
 pub fn token_text(path: &Path) -> String {
-    std::fs::read_to_string(path).expect("token file readable").trim().to_owned()
+    std::fs::read_to_string(path)
+        .expect("token file readable")
+        .trim()
+        .to_owned()
 }

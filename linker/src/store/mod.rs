@@ -87,7 +87,7 @@ pub enum StoreError {
     Database(#[from] rusqlite::Error),
     #[error("storage I/O error: {0}")]
     Io(#[from] std::io::Error),
-    #[error("{0} already exists")]
+    #[error("{0}")]
     Exists(String),
 }
 
