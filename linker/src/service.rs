@@ -412,7 +412,8 @@ impl Linker {
         Ok(())
     }
 
-    /// Versions the caller may list: administrators all, partners their own datasets.
+    /// Versions the caller may list: administrators all, partners their own
+    /// datasets, evaluators none (they read published outputs only).
     pub fn list_versions(
         &self,
         principal: &Principal,
@@ -420,6 +421,11 @@ impl Linker {
     ) -> Result<Vec<VersionRecord>, OpError> {
         if !principal.may_see(project) {
             return Err(OpError::NotFound);
+        }
+        if principal.role == Role::Evaluator {
+            return Err(OpError::Forbidden(
+                "evaluator tokens read published outputs only, not partners' uploads".to_owned(),
+            ));
         }
         let config = self.project_config(project)?;
         let versions = self.meta.versions(project, None)?;

@@ -578,3 +578,57 @@ fn rewrite_manifest(path: &Path, change: impl FnOnce(&mut serde_json::Value)) ->
     writer.close().expect("close");
     out
 }
+
+#[test]
+fn retention_keeps_the_newest_versions_and_evaluators_cannot_list_uploads() {
+    let project = Project::new();
+    let server = LinkerProcess::start(&project.data, &["--keep-versions", "2"]);
+    let files: Vec<PathBuf> = (0..3)
+        .map(|i| project.tokenise(&format!("v{i}.parquet"), 30 + i, 10 + i))
+        .collect();
+    for file in &files {
+        project
+            .upload(
+                &server.url,
+                "probation_caseload",
+                &project.partner_token,
+                file,
+            )
+            .ok();
+    }
+    let versions = project.versions();
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert!(
+        versions[0].starts_with("probation_caseload\tv2\t31 rows"),
+        "{versions:?}"
+    );
+    assert!(
+        versions[1].starts_with("probation_caseload\tv3\t32 rows"),
+        "{versions:?}"
+    );
+    let first = blake3_hex(&std::fs::read(&files[0]).expect("file"));
+    let blobs = walk(&project.data.join("blobs"));
+    assert_eq!(
+        blobs.len(),
+        2,
+        "the dropped version's file is deleted: {blobs:?}"
+    );
+    assert!(!blobs.iter().any(|b| b.to_string_lossy().contains(&first)));
+
+    let token = project.evaluator_token.to_str().expect("utf-8");
+    let run = client(
+        project.root(),
+        &[
+            "versions",
+            "--server",
+            &server.url,
+            "--project",
+            "pl",
+            "--token-file",
+            token,
+        ],
+        None,
+    )
+    .fails();
+    assert!(run.stderr.contains("403 forbidden"), "{}", run.stderr);
+}
