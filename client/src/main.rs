@@ -87,6 +87,19 @@ enum Command {
         /// The token file to upload.
         file: PathBuf,
     },
+    /// Download the latest published outputs of a project (evaluator token).
+    Download {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        project: String,
+        /// Folder to put the files in (created if needed).
+        #[arg(long)]
+        output_dir: PathBuf,
+        /// File holding the API token (`-` for standard input); default: PPRL_TOKEN.
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+    },
     /// List the dataset versions of a project that your API token may see.
     Versions {
         #[arg(long)]
@@ -223,6 +236,27 @@ fn run(command: Command) -> Result<()> {
                     up.project,
                     up.dataset,
                     up.version
+                );
+            }
+        }
+        Command::Download {
+            server,
+            project,
+            output_dir,
+            token_file,
+        } => {
+            let token = remote::read_token(token_source(token_file.as_deref()))?;
+            let outputs = remote::download(&server, &project, &output_dir, &token)?;
+            println!(
+                "downloaded run {} of {} (published {}):",
+                outputs.run_id, outputs.project, outputs.published_at
+            );
+            for f in &outputs.files {
+                println!(
+                    "  {}\t{} bytes\tblake3 {}",
+                    output_dir.join(&f.name).display(),
+                    f.bytes,
+                    f.blake3
                 );
             }
         }

@@ -214,3 +214,95 @@ pub fn checksum(path: &Path) -> Result<String> {
     )?;
     Ok(hasher.finalize().to_hex().to_string())
 }
+
+/// One file of a publication, as the linker lists it.
+#[derive(Debug, Deserialize)]
+pub struct OutputFile {
+    pub name: String,
+    pub bytes: u64,
+    pub blake3: String,
+}
+
+/// The latest publication of a project.
+#[derive(Debug, Deserialize)]
+pub struct Outputs {
+    pub project: String,
+    pub run_id: u64,
+    pub published_at: String,
+    pub files: Vec<OutputFile>,
+}
+
+/// Downloads the latest published outputs into `dir`, checking each file's
+/// size and BLAKE3 checksum; a file appears under its name only once whole.
+pub fn download(server: &str, project: &str, dir: &Path, token: &str) -> Result<Outputs> {
+    let base = base(server)?;
+    let project = url_name("--project", project)?;
+    let agent = agent();
+    let mut response = agent
+        .get(&format!("{base}/v1/projects/{project}/outputs"))
+        .header("Authorization", &format!("Bearer {}", token))
+        .call()
+        .with_context(|| format!("cannot reach the linker at {base}"))?;
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .context("cannot read the linker's answer")?;
+    if !(200..300).contains(&status) {
+        return Err(refusal(status, &text));
+    }
+    let outputs: Outputs =
+        serde_json::from_str(&text).context("the linker's answer is not the expected JSON")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for file in &outputs.files {
+        url_name("file name", &file.name.replace('.', "_"))?;
+        let mut response = agent
+            .get(&format!(
+                "{base}/v1/projects/{project}/outputs/{}",
+                file.name
+            ))
+            .header("Authorization", &format!("Bearer {}", token))
+            .call()
+            .with_context(|| format!("cannot reach the linker at {base}"))?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let text = response.body_mut().read_to_string().unwrap_or_default();
+            return Err(refusal(status, &text));
+        }
+        let partial = dir.join(format!(".{}.partial", file.name));
+        let mut out = File::create(&partial)
+            .with_context(|| format!("cannot write {}", partial.display()))?;
+        let mut hasher = blake3::Hasher::new();
+        let mut reader = response
+            .body_mut()
+            .with_config()
+            .limit(file.bytes + 1)
+            .reader();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut received = 0u64;
+        loop {
+            let n = reader
+                .read(&mut buf)
+                .with_context(|| format!("the download of {} was interrupted", file.name))?;
+            if n == 0 {
+                break;
+            }
+            received += n as u64;
+            hasher.update(&buf[..n]);
+            std::io::Write::write_all(&mut out, &buf[..n])?;
+        }
+        out.sync_all()?;
+        let actual = hasher.finalize().to_hex().to_string();
+        if received != file.bytes || actual != file.blake3 {
+            let _ = std::fs::remove_file(&partial);
+            bail!(
+                "{} arrived damaged ({received} bytes, blake3 {actual}; expected {} bytes, {}): download again",
+                file.name,
+                file.bytes,
+                file.blake3
+            );
+        }
+        std::fs::rename(&partial, dir.join(&file.name))?;
+    }
+    Ok(outputs)
+}

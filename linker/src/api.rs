@@ -32,6 +32,13 @@ pub fn router(linker: Linker) -> Router {
             "/v1/projects/{project}/datasets/{dataset}/versions",
             post(upload).layer(DefaultBodyLimit::disable()),
         )
+        .route("/v1/projects/{project}/runs", post(start_run))
+        .route("/v1/projects/{project}/runs/{run}", get(run_status))
+        .route("/v1/projects/{project}/outputs", get(list_outputs))
+        .route(
+            "/v1/projects/{project}/outputs/{file}",
+            get(download_output),
+        )
         .route("/v1/audit", get(audit_log))
         .layer(middleware::from_fn_with_state(
             linker.clone(),
@@ -329,6 +336,131 @@ async fn audit_log(
     Ok(Json(
         blocking(move || linker.meta.audit_log(limit).map_err(OpError::from)).await?,
     ))
+}
+
+/// `POST /v1/projects/{project}/runs`: starts a linkage run in the background.
+#[tracing::instrument(skip_all, fields(project = %project))]
+async fn start_run(
+    State(linker): State<Linker>,
+    Path(project): Path<String>,
+    Caller(caller): Caller,
+) -> Result<Response, ApiError> {
+    require_admin(&caller)?;
+    let run_id = {
+        let (linker, project) = (linker.clone(), project.clone());
+        blocking(move || linker.begin_run(&project, &Actor::Caller(&caller))).await?
+    };
+    // CPU-heavy: a blocking thread, not an async one.
+    tokio::task::spawn_blocking(move || {
+        let _ = linker.execute_run(&project, run_id);
+    });
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({"run_id": run_id, "status": "running"})),
+    )
+        .into_response())
+}
+
+/// `GET /v1/projects/{project}/runs/{run}`: a run's status.
+async fn run_status(
+    State(linker): State<Linker>,
+    Path((project, run)): Path<(String, u64)>,
+    Caller(caller): Caller,
+) -> Result<Json<crate::store::RunRecord>, ApiError> {
+    require_admin(&caller)?;
+    let record = blocking(move || linker.meta.run(run).map_err(OpError::from)).await?;
+    match record {
+        Some(r) if r.project == project => Ok(Json(r)),
+        _ => Err(OpError::NotFound.into()),
+    }
+}
+
+/// Checks that the caller may read a project's published outputs.
+fn may_read_outputs(caller: &Principal, project: &str) -> Result<(), ApiError> {
+    if !caller.may_see(project) {
+        return Err(OpError::NotFound.into());
+    }
+    match caller.role {
+        Role::Administrator | Role::Evaluator => Ok(()),
+        Role::Partner => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "published outputs are for evaluators; partner tokens upload only",
+        )),
+    }
+}
+
+#[derive(Serialize)]
+struct OutputsView {
+    project: String,
+    run_id: u64,
+    published_at: String,
+    files: Vec<crate::runs::PublishedFile>,
+}
+
+/// `GET /v1/projects/{project}/outputs`: the files of the latest publication.
+async fn list_outputs(
+    State(linker): State<Linker>,
+    Path(project): Path<String>,
+    Caller(caller): Caller,
+) -> Result<Json<OutputsView>, ApiError> {
+    may_read_outputs(&caller, &project)?;
+    let p = project.clone();
+    let (run_id, published_at, files) = blocking(move || linker.latest_outputs(&p)).await?;
+    Ok(Json(OutputsView {
+        project,
+        run_id,
+        published_at,
+        files,
+    }))
+}
+
+/// `GET /v1/projects/{project}/outputs/{file}`: one file, streamed.
+#[tracing::instrument(skip_all, fields(project = %project, file = %file))]
+async fn download_output(
+    State(linker): State<Linker>,
+    Path((project, file)): Path<(String, String)>,
+    Caller(caller): Caller,
+) -> Result<Response, ApiError> {
+    may_read_outputs(&caller, &project)?;
+    let (path, published) = {
+        let (linker, project, file) = (linker.clone(), project.clone(), file.clone());
+        blocking(move || linker.output_path(&project, &file)).await?
+    };
+    let handle = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| OpError::Store(e.into()))?;
+    {
+        let detail = format!("{} ({} bytes)", published.name, published.bytes);
+        tokio::task::spawn_blocking(move || {
+            linker.audit(
+                &Actor::Caller(&caller),
+                "download",
+                Some(&project),
+                None,
+                "ok",
+                Some(detail),
+            );
+        });
+    }
+    let content_type = if file.ends_with(".json") {
+        "application/json"
+    } else {
+        "application/vnd.apache.parquet"
+    };
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(handle));
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_LENGTH, published.bytes.to_string()),
+            (
+                header::HeaderName::from_static(CHECKSUM_HEADER),
+                published.blake3,
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// A staged upload file, deleted when dropped unless handed on.

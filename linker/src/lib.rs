@@ -11,7 +11,9 @@
 
 pub mod api;
 pub mod auth;
+pub mod linkage;
 pub mod project;
+pub mod runs;
 pub mod service;
 pub mod settings;
 pub mod store;

@@ -46,6 +46,12 @@ enum Command {
         #[arg(long)]
         keep_versions: Option<usize>,
     },
+    /// Run linkage once for a project and publish the outputs (for cron or
+    /// systemd timers; the server need not be running).
+    Run {
+        #[arg(long)]
+        project: String,
+    },
     /// Print a commented example settings file.
     DefaultConfig,
     /// Print a commented example project config.
@@ -151,6 +157,24 @@ fn run(cli: Cli) -> Result<()> {
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(serve_until_signal(settings))?;
+        }
+        Command::Run { project } => {
+            let settings = settings(&cli.common, Overrides::default())?;
+            init_logs(settings.log_format);
+            let linker = Linker::open(settings).context("cannot open the data folder")?;
+            let summary = linker.run_once(&project, &Actor::Cli)?;
+            println!(
+                "run {} published: {} records, {} persons, {} links (estimated precision {:.4}, recall {:.4}); {} new persons, {} merges, {} splits",
+                summary.run_id,
+                summary.records,
+                summary.persons,
+                summary.links_accepted,
+                summary.estimated_precision,
+                summary.estimated_recall,
+                summary.new_persons,
+                summary.merges,
+                summary.splits
+            );
         }
         Command::Admin(admin) => {
             let settings = settings(&cli.common, Overrides::default())?;

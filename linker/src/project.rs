@@ -6,7 +6,7 @@ use pprl_specs::key::Fingerprint;
 use serde::{Deserialize, Serialize};
 
 /// A project configuration as written by an administrator.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectConfig {
     /// Project name: letters, digits, `-` and `_`.
@@ -16,6 +16,32 @@ pub struct ProjectConfig {
     /// The datasets partners upload.
     #[serde(default)]
     pub datasets: Vec<DatasetConfig>,
+    /// How records are linked into persons.
+    #[serde(default)]
+    pub linkage: LinkageConfig,
+}
+
+/// Linkage settings of a project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinkageConfig {
+    /// Links whose match probability is at least this are accepted (0.5–1).
+    pub threshold: f64,
+    /// A link below this probability may not merge two clusters that each
+    /// already hold two or more records (the guard against chaining).
+    pub strong_threshold: f64,
+    /// Tokens shared by more records than this are too common to block on.
+    pub max_block_size: usize,
+}
+
+impl Default for LinkageConfig {
+    fn default() -> Self {
+        LinkageConfig {
+            threshold: 0.9,
+            strong_threshold: 0.99,
+            max_block_size: 200,
+        }
+    }
 }
 
 /// One dataset of a project.
@@ -77,6 +103,17 @@ impl ProjectConfig {
                 "key_fingerprint `{}` is not 16 hexadecimal digits (print it with `pprl-client fingerprint --key-file KEY`)",
                 self.key_fingerprint
             ));
+        }
+        let l = &self.linkage;
+        if !(0.5..=1.0).contains(&l.threshold) || !(l.threshold..=1.0).contains(&l.strong_threshold)
+        {
+            return invalid(format!(
+                "linkage.threshold ({}) must be between 0.5 and 1, and linkage.strong_threshold ({}) between it and 1",
+                l.threshold, l.strong_threshold
+            ));
+        }
+        if l.max_block_size < 2 {
+            return invalid("linkage.max_block_size must be at least 2".to_owned());
         }
         if self.datasets.is_empty() {
             return invalid("a project needs at least one [[datasets]] entry".to_owned());

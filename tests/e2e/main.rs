@@ -3,5 +3,6 @@
 
 mod client;
 mod crash;
+mod linkage;
 mod linker;
 mod support;

@@ -80,6 +80,38 @@ pub struct AuditEvent {
     pub detail: Option<String>,
 }
 
+/// A linkage run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunRecord {
+    pub id: u64,
+    pub project: String,
+    /// `running`, `succeeded` or `failed`.
+    pub status: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub error: Option<String>,
+    /// JSON summary of a finished run.
+    pub summary: Option<String>,
+}
+
+/// A published set of outputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicationRecord {
+    pub project: String,
+    pub run_id: u64,
+    pub published_at: String,
+    /// JSON list of `{name, bytes, blake3}`.
+    pub files: String,
+}
+
+/// A record's person identifier in the latest publication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonIdRecord {
+    pub dataset: String,
+    pub record_ref: [u8; 16],
+    pub person_id: String,
+}
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -121,6 +153,34 @@ pub trait MetaStore: Send + Sync + 'static {
     ) -> Result<Vec<VersionRecord>, StoreError>;
     /// Every checksum some version refers to.
     fn referenced_checksums(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Starts a run; refused (`Exists`) while another run of the project is running.
+    fn start_run(&self, project: &str, at: &str) -> Result<u64, StoreError>;
+    fn finish_run(
+        &self,
+        id: u64,
+        status: &str,
+        at: &str,
+        error: Option<&str>,
+        summary: Option<&str>,
+    ) -> Result<(), StoreError>;
+    fn run(&self, id: u64) -> Result<Option<RunRecord>, StoreError>;
+    fn runs(&self, project: &str) -> Result<Vec<RunRecord>, StoreError>;
+    /// Marks runs left `running` by a crash as failed; returns how many.
+    fn fail_interrupted_runs(&self, at: &str) -> Result<usize, StoreError>;
+    /// Publishes a run's outputs and its person identifiers in one transaction,
+    /// and marks the run succeeded.
+    fn publish(
+        &self,
+        publication: &PublicationRecord,
+        ids: &[PersonIdRecord],
+        summary: &str,
+    ) -> Result<(), StoreError>;
+    fn latest_publication(&self, project: &str) -> Result<Option<PublicationRecord>, StoreError>;
+    /// Every publication of every project (to find orphaned output folders).
+    fn publications(&self) -> Result<Vec<PublicationRecord>, StoreError>;
+    /// Person identifiers of the project's latest publication.
+    fn person_ids(&self, project: &str) -> Result<Vec<PersonIdRecord>, StoreError>;
 
     fn audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// The newest `limit` audit entries, newest first.

@@ -7,7 +7,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{
-    AddVersion, AuditEvent, MetaStore, ProjectRecord, StoreError, TokenRecord, VersionRecord,
+    AddVersion, AuditEvent, MetaStore, PersonIdRecord, ProjectRecord, PublicationRecord, RunRecord,
+    StoreError, TokenRecord, VersionRecord,
 };
 use crate::auth::Role;
 
@@ -43,6 +44,29 @@ CREATE TABLE IF NOT EXISTS versions (
     PRIMARY KEY (project, dataset, version)
 );
 CREATE INDEX IF NOT EXISTS versions_checksum ON versions (project, dataset, checksum);
+CREATE TABLE IF NOT EXISTS runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    project     TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    error       TEXT,
+    summary     TEXT
+);
+CREATE TABLE IF NOT EXISTS publications (
+    project      TEXT NOT NULL,
+    run_id       INTEGER NOT NULL,
+    published_at TEXT NOT NULL,
+    files        TEXT NOT NULL,
+    PRIMARY KEY (project, run_id)
+);
+CREATE TABLE IF NOT EXISTS person_ids (
+    project    TEXT NOT NULL,
+    dataset    TEXT NOT NULL,
+    record_ref BLOB NOT NULL,
+    person_id  TEXT NOT NULL,
+    PRIMARY KEY (project, dataset, record_ref)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS audit (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
     at      TEXT NOT NULL,
@@ -133,7 +157,171 @@ fn version_row(row: &Row<'_>) -> rusqlite::Result<VersionRecord> {
     })
 }
 
+const RUN_COLUMNS: &str = "id, project, status, started_at, finished_at, error, summary";
+
+fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
+    Ok(RunRecord {
+        id: row.get::<_, i64>(0)? as u64,
+        project: row.get(1)?,
+        status: row.get(2)?,
+        started_at: row.get(3)?,
+        finished_at: row.get(4)?,
+        error: row.get(5)?,
+        summary: row.get(6)?,
+    })
+}
+
+fn publication_row(row: &Row<'_>) -> rusqlite::Result<PublicationRecord> {
+    Ok(PublicationRecord {
+        project: row.get(0)?,
+        run_id: row.get::<_, i64>(1)? as u64,
+        published_at: row.get(2)?,
+        files: row.get(3)?,
+    })
+}
+
 impl MetaStore for SqliteStore {
+    fn start_run(&self, project: &str, at: &str) -> Result<u64, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let running: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM runs WHERE project = ?1 AND status = 'running'",
+            [project],
+            |row| row.get(0),
+        )?;
+        if running > 0 {
+            return Err(StoreError::Exists(format!(
+                "a run of project `{project}` is already running"
+            )));
+        }
+        tx.execute(
+            "INSERT INTO runs (project, status, started_at) VALUES (?1, 'running', ?2)",
+            params![project, at],
+        )?;
+        let id = tx.last_insert_rowid() as u64;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn finish_run(
+        &self,
+        id: u64,
+        status: &str,
+        at: &str,
+        error: Option<&str>,
+        summary: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE runs SET status = ?2, finished_at = ?3, error = ?4, summary = ?5 WHERE id = ?1",
+            params![id as i64, status, at, error, summary],
+        )?;
+        Ok(())
+    }
+
+    fn run(&self, id: u64) -> Result<Option<RunRecord>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
+                [id as i64],
+                run_row,
+            )
+            .optional()?)
+    }
+
+    fn runs(&self, project: &str) -> Result<Vec<RunRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE project = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt
+            .query_map([project], run_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn fail_interrupted_runs(&self, at: &str) -> Result<usize, StoreError> {
+        Ok(self.conn().execute(
+            "UPDATE runs SET status = 'failed', finished_at = ?1, error = 'interrupted: the server stopped during the run' WHERE status = 'running'",
+            [at],
+        )?)
+    }
+
+    fn publish(
+        &self,
+        p: &PublicationRecord,
+        ids: &[PersonIdRecord],
+        summary: &str,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM person_ids WHERE project = ?1", [&p.project])?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO person_ids (project, dataset, record_ref, person_id) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for id in ids {
+                insert.execute(params![
+                    p.project,
+                    id.dataset,
+                    &id.record_ref[..],
+                    id.person_id
+                ])?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO publications (project, run_id, published_at, files) VALUES (?1, ?2, ?3, ?4)",
+            params![p.project, p.run_id as i64, p.published_at, p.files],
+        )?;
+        tx.execute(
+            "UPDATE runs SET status = 'succeeded', finished_at = ?2, summary = ?3 WHERE id = ?1",
+            params![p.run_id as i64, p.published_at, summary],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn latest_publication(&self, project: &str) -> Result<Option<PublicationRecord>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT project, run_id, published_at, files FROM publications WHERE project = ?1 ORDER BY run_id DESC LIMIT 1",
+                [project],
+                publication_row,
+            )
+            .optional()?)
+    }
+
+    fn publications(&self) -> Result<Vec<PublicationRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT project, run_id, published_at, files FROM publications ORDER BY project, run_id")?;
+        let rows = stmt
+            .query_map([], publication_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn person_ids(&self, project: &str) -> Result<Vec<PersonIdRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT dataset, record_ref, person_id FROM person_ids WHERE project = ?1")?;
+        let rows = stmt
+            .query_map([project], |row| {
+                let bytes: Vec<u8> = row.get(1)?;
+                let mut record_ref = [0u8; 16];
+                if bytes.len() == 16 {
+                    record_ref.copy_from_slice(&bytes);
+                }
+                Ok(PersonIdRecord {
+                    dataset: row.get(0)?,
+                    record_ref,
+                    person_id: row.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     fn create_project(&self, p: &ProjectRecord) -> Result<(), StoreError> {
         let conn = self.conn();
         let inserted = conn.execute(

@@ -1,0 +1,350 @@
+//! Scores: a comparison vector per candidate pair, and a Fellegi–Sunter
+//! model whose weights are learnt from the pairs themselves by
+//! expectation–maximisation, with a term-frequency adjustment for tokens many
+//! records share.
+//!
+//! The comparison vector has three fields, assumed independent given match
+//! status:
+//! - **names**: the strongest name-based match key the two records agree on,
+//!   in cascade order (spec §5.2), or none;
+//! - **numbers**: whether a national number (NHS, NI, PNC, CRO, prison)
+//!   agrees, all present ones disagree, or none is present on both sides;
+//! - **dice**: the Dice similarity of the Bloom encodings, binned.
+
+use pprl_specs::bloom::dice;
+use pprl_specs::matchkey::MATCH_KEYS;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::candidates::{Pair, unpack};
+use super::records::Records;
+
+/// The name-based match keys, strongest first.
+pub const NAME_KEYS: [&str; 9] = [
+    "names_dob_postcode",
+    "first_family_dob_sex",
+    "first_family_dob",
+    "nickname_family_dob",
+    "swapped_names_dob",
+    "first_family_dob_daymonth",
+    "initial_family_dob_sex",
+    "soundex_initial_dob",
+    "first_family_postcode",
+];
+/// The national-number match keys.
+pub const NUMBER_KEYS: [&str; 5] = [
+    "nhs_number",
+    "ni_number",
+    "pnc_id",
+    "cro_number",
+    "prison_number",
+];
+/// Lower edges of the Dice bins, highest first; below the last is the last bin.
+pub const DICE_BINS: [f64; 5] = [0.97, 0.93, 0.88, 0.83, 0.78];
+
+/// Levels of each field. The last level of `numbers` and `dice` is "missing",
+/// which carries no evidence.
+pub const NAME_LEVELS: usize = NAME_KEYS.len() + 1;
+pub const NUMBER_LEVELS: usize = 3;
+pub const DICE_LEVELS: usize = DICE_BINS.len() + 2;
+const NUMBER_MISSING: usize = 2;
+const DICE_MISSING: usize = DICE_LEVELS - 1;
+
+/// One pair's comparison.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Comparison {
+    pub name: u8,
+    pub numbers: u8,
+    pub dice: u8,
+    /// How many records share the agreeing name token (for the frequency adjustment).
+    pub frequency: u32,
+    /// The first key in cascade order the pair agrees on, or none (Bloom only).
+    pub rule: Option<u8>,
+}
+
+fn key_index(name: &str) -> usize {
+    MATCH_KEYS
+        .iter()
+        .position(|d| d.name == name)
+        .expect("pprl/v1 defines every key named here")
+}
+
+/// Compares every candidate pair.
+pub fn compare(records: &Records, frequency: &[Vec<u32>], pairs: &[Pair]) -> Vec<Comparison> {
+    let names: Vec<usize> = NAME_KEYS.iter().map(|n| key_index(n)).collect();
+    let numbers: Vec<usize> = NUMBER_KEYS.iter().map(|n| key_index(n)).collect();
+    pairs
+        .par_iter()
+        .map(|&p| {
+            let (a, b) = unpack(p);
+            let (a, b) = (a as usize, b as usize);
+            let agrees = |k: usize| {
+                let key = &records.keys[k];
+                key.present[a] && key.present[b] && key.tokens[a] == key.tokens[b]
+            };
+            let name = names
+                .iter()
+                .position(|&k| agrees(k))
+                .unwrap_or(NAME_KEYS.len());
+            let frequency = names.get(name).map_or(0, |&k| frequency[k][a]);
+            let mut numbers_level = NUMBER_MISSING;
+            for &k in &numbers {
+                let key = &records.keys[k];
+                if key.present[a] && key.present[b] {
+                    if key.tokens[a] == key.tokens[b] {
+                        numbers_level = 0;
+                        break;
+                    }
+                    numbers_level = 1;
+                }
+            }
+            let dice_level = if records.has_bloom[a] && records.has_bloom[b] {
+                let d = dice(&records.bloom[a], &records.bloom[b]);
+                DICE_BINS
+                    .iter()
+                    .position(|&edge| d >= edge)
+                    .unwrap_or(DICE_BINS.len())
+            } else {
+                DICE_MISSING
+            };
+            let rule = (0..MATCH_KEYS.len()).find(|&k| agrees(k)).map(|k| k as u8);
+            Comparison {
+                name: name as u8,
+                numbers: numbers_level as u8,
+                dice: dice_level as u8,
+                frequency,
+                rule,
+            }
+        })
+        .collect()
+}
+
+/// The fitted model: prior and per-level m and u probabilities.
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    /// Share of candidate pairs that are matches.
+    pub lambda: f64,
+    pub m_name: Vec<f64>,
+    pub u_name: Vec<f64>,
+    pub m_numbers: Vec<f64>,
+    pub u_numbers: Vec<f64>,
+    pub m_dice: Vec<f64>,
+    pub u_dice: Vec<f64>,
+    /// Mean token frequency among pairs agreeing at each name level.
+    pub mean_frequency: Vec<f64>,
+    pub iterations: usize,
+    pub converged: bool,
+}
+
+const CELLS: usize = NAME_LEVELS * NUMBER_LEVELS * DICE_LEVELS;
+
+fn cell(c: &Comparison) -> usize {
+    (c.name as usize * NUMBER_LEVELS + c.numbers as usize) * DICE_LEVELS + c.dice as usize
+}
+
+impl Model {
+    /// Learns the model by EM over the comparison patterns.
+    pub fn fit(comparisons: &[Comparison]) -> Model {
+        let mut counts = vec![0f64; CELLS];
+        let mut freq_sum = [0f64; NAME_LEVELS];
+        let mut freq_n = [0f64; NAME_LEVELS];
+        for c in comparisons {
+            counts[cell(c)] += 1.0;
+            freq_sum[c.name as usize] += f64::from(c.frequency);
+            freq_n[c.name as usize] += 1.0;
+        }
+        let decreasing = |n: usize, top: f64| -> Vec<f64> {
+            let raw: Vec<f64> = (0..n).map(|i| top.powi(i as i32 + 1)).collect();
+            let s: f64 = raw.iter().sum();
+            raw.iter().map(|v| v / s).collect()
+        };
+        let mut model = Model {
+            lambda: 0.3,
+            m_name: decreasing(NAME_LEVELS, 0.5),
+            u_name: {
+                let mut u = vec![0.01; NAME_LEVELS];
+                u[NAME_LEVELS - 1] = 1.0;
+                normalise(&mut u);
+                u
+            },
+            m_numbers: vec![0.9, 0.1, 1.0],
+            u_numbers: vec![0.02, 0.98, 1.0],
+            m_dice: decreasing(DICE_LEVELS, 0.5),
+            u_dice: {
+                let mut u: Vec<f64> = (0..DICE_LEVELS).map(|i| 0.01 * (i as f64 + 1.0)).collect();
+                u[DICE_LEVELS - 2] = 1.0;
+                normalise(&mut u);
+                u
+            },
+            mean_frequency: freq_sum
+                .iter()
+                .zip(&freq_n)
+                .map(|(s, n)| if *n > 0.0 { s / n } else { 1.0 })
+                .collect(),
+            iterations: 0,
+            converged: false,
+        };
+        model.fix_missing();
+        for iteration in 1..=200 {
+            let previous = model.lambda;
+            model.step(&counts);
+            model.iterations = iteration;
+            if (model.lambda - previous).abs() < 1e-9 {
+                model.converged = true;
+                break;
+            }
+        }
+        model
+    }
+
+    /// "Missing" levels carry no evidence: m = u.
+    fn fix_missing(&mut self) {
+        self.m_numbers[NUMBER_MISSING] = 1.0;
+        self.u_numbers[NUMBER_MISSING] = 1.0;
+        self.m_dice[DICE_MISSING] = 1.0;
+        self.u_dice[DICE_MISSING] = 1.0;
+    }
+
+    fn cell_likelihoods(&self, name: usize, numbers: usize, dice: usize) -> (f64, f64) {
+        (
+            self.m_name[name] * self.m_numbers[numbers] * self.m_dice[dice],
+            self.u_name[name] * self.u_numbers[numbers] * self.u_dice[dice],
+        )
+    }
+
+    /// One EM iteration over the pattern counts.
+    fn step(&mut self, counts: &[f64]) {
+        let mut m_name = vec![1e-6; NAME_LEVELS];
+        let mut u_name = vec![1e-6; NAME_LEVELS];
+        let mut m_numbers = vec![1e-6; NUMBER_LEVELS];
+        let mut u_numbers = vec![1e-6; NUMBER_LEVELS];
+        let mut m_dice = vec![1e-6; DICE_LEVELS];
+        let mut u_dice = vec![1e-6; DICE_LEVELS];
+        let (mut matches, mut total) = (0.0, 0.0);
+        for name in 0..NAME_LEVELS {
+            for numbers in 0..NUMBER_LEVELS {
+                for d in 0..DICE_LEVELS {
+                    let n = counts[(name * NUMBER_LEVELS + numbers) * DICE_LEVELS + d];
+                    if n == 0.0 {
+                        continue;
+                    }
+                    let (m, u) = self.cell_likelihoods(name, numbers, d);
+                    let w = self.lambda * m / (self.lambda * m + (1.0 - self.lambda) * u);
+                    matches += n * w;
+                    total += n;
+                    m_name[name] += n * w;
+                    u_name[name] += n * (1.0 - w);
+                    if numbers != NUMBER_MISSING {
+                        m_numbers[numbers] += n * w;
+                        u_numbers[numbers] += n * (1.0 - w);
+                    }
+                    if d != DICE_MISSING {
+                        m_dice[d] += n * w;
+                        u_dice[d] += n * (1.0 - w);
+                    }
+                }
+            }
+        }
+        self.lambda = (matches / total.max(1.0)).clamp(1e-6, 1.0 - 1e-6);
+        for (v, missing) in [
+            (&mut m_name, None),
+            (&mut u_name, None),
+            (&mut m_numbers, Some(NUMBER_MISSING)),
+            (&mut u_numbers, Some(NUMBER_MISSING)),
+            (&mut m_dice, Some(DICE_MISSING)),
+            (&mut u_dice, Some(DICE_MISSING)),
+        ] {
+            if let Some(i) = missing {
+                v[i] = 0.0;
+            }
+            normalise(v);
+        }
+        self.m_name = m_name;
+        self.u_name = u_name;
+        self.m_numbers = m_numbers;
+        self.u_numbers = u_numbers;
+        self.m_dice = m_dice;
+        self.u_dice = u_dice;
+        self.fix_missing();
+    }
+
+    /// Match probability of a pair, with the frequency adjustment: agreeing on
+    /// a token shared by more records than is usual at that level is weaker
+    /// evidence, and on a rarer one stronger (factor clipped to 1/20…20).
+    pub fn probability(&self, c: &Comparison) -> f64 {
+        let (name, numbers, d) = (c.name as usize, c.numbers as usize, c.dice as usize);
+        let (m, u) = self.cell_likelihoods(name, numbers, d);
+        let mut bayes = m / u.max(f64::MIN_POSITIVE);
+        if name < NAME_KEYS.len() && c.frequency > 0 {
+            bayes *= (self.mean_frequency[name] / f64::from(c.frequency)).clamp(0.05, 20.0);
+        }
+        let odds = self.lambda / (1.0 - self.lambda) * bayes;
+        if odds.is_infinite() {
+            1.0
+        } else {
+            odds / (1.0 + odds)
+        }
+    }
+}
+
+fn normalise(v: &mut [f64]) {
+    let s: f64 = v.iter().sum();
+    if s > 0.0 {
+        for x in v.iter_mut() {
+            *x /= s;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(name: usize, numbers: usize, dice: usize) -> Comparison {
+        Comparison {
+            name: name as u8,
+            numbers: numbers as u8,
+            dice: dice as u8,
+            frequency: 2,
+            rule: None,
+        }
+    }
+
+    /// A mixture with known parameters: EM recovers that strong patterns are
+    /// matches and weak ones are not.
+    #[test]
+    fn em_separates_a_known_mixture() {
+        let mut pairs = Vec::new();
+        for i in 0..3000 {
+            // matches: mostly strong name agreement, numbers agree when present, high dice
+            pairs.push(c([0, 0, 2, 4][i % 4], [0, 2, 2][i % 3], [0, 0, 1][i % 3]));
+        }
+        for i in 0..7000 {
+            // non-matches: no name key, numbers disagree or missing, low dice
+            pairs.push(c(NAME_KEYS.len(), [1, 2][i % 2], [4, 5, 5][i % 3]));
+        }
+        let model = Model::fit(&pairs);
+        assert!((model.lambda - 0.3).abs() < 0.02, "lambda {}", model.lambda);
+        assert!(model.probability(&c(0, 0, 0)) > 0.999);
+        assert!(model.probability(&c(NAME_KEYS.len(), 1, 5)) < 0.001);
+        assert!(model.converged);
+    }
+
+    #[test]
+    fn common_tokens_weigh_less() {
+        let mut pairs: Vec<Comparison> = (0..1000)
+            .map(|i| c(if i % 2 == 0 { 2 } else { NAME_KEYS.len() }, 2, 3))
+            .collect();
+        pairs.iter_mut().for_each(|p| p.frequency = 2);
+        let model = Model::fit(&pairs);
+        let rare = model.probability(&Comparison {
+            frequency: 2,
+            ..c(2, 2, 3)
+        });
+        let common = model.probability(&Comparison {
+            frequency: 40,
+            ..c(2, 2, 3)
+        });
+        assert!(common < rare, "common {common} rare {rare}");
+    }
+}

@@ -1,0 +1,301 @@
+//! Linkage runs: take the current version of every dataset, link, and
+//! publish the outputs atomically — everything or nothing.
+//!
+//! Publication order: outputs are written into a hidden folder, synced,
+//! renamed to `publications/<project>/<run>/`, and only then recorded (with
+//! the person identifiers) in one database transaction. A run that fails or
+//! is killed at any point leaves the previous publication as the latest; the
+//! next start marks it failed and deletes its unrecorded folder.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::Serialize;
+
+use crate::linkage::outputs::{self, LINKS_FILE, MODEL_FILE, REPORT_FILE};
+use crate::linkage::{self, DatasetInput, Records};
+use crate::service::{Actor, Linker, OpError};
+use crate::store::{PersonIdRecord, PublicationRecord, StoreError, now};
+
+/// One published file.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct PublishedFile {
+    pub name: String,
+    pub bytes: u64,
+    pub blake3: String,
+}
+
+/// What a finished run reports.
+#[derive(Debug, Serialize)]
+pub struct RunSummary {
+    pub run_id: u64,
+    pub project: String,
+    pub records: usize,
+    pub persons: usize,
+    pub links_accepted: usize,
+    pub estimated_precision: f64,
+    pub estimated_recall: f64,
+    pub new_persons: usize,
+    pub merges: usize,
+    pub splits: usize,
+    pub files: Vec<PublishedFile>,
+}
+
+impl Linker {
+    /// Where a project's publications live.
+    pub fn publications_dir(&self, project: &str) -> PathBuf {
+        self.settings.data_dir.join("publications").join(project)
+    }
+
+    /// Starts a run record; refused while another run of the project runs.
+    pub fn begin_run(&self, project: &str, actor: &Actor<'_>) -> Result<u64, OpError> {
+        self.project_config(project)?;
+        match self.meta.start_run(project, &now()) {
+            Ok(id) => {
+                self.audit(
+                    actor,
+                    "start_run",
+                    Some(project),
+                    None,
+                    "ok",
+                    Some(format!("run {id}")),
+                );
+                Ok(id)
+            }
+            Err(StoreError::Exists(m)) => {
+                self.audit(
+                    actor,
+                    "start_run",
+                    Some(project),
+                    None,
+                    "refused",
+                    Some(m.clone()),
+                );
+                Err(OpError::Conflict(m))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Runs linkage for a started run and publishes it; on failure the run is
+    /// marked failed with its reason and the previous publication stays.
+    pub fn execute_run(&self, project: &str, run_id: u64) -> Result<RunSummary, OpError> {
+        let result = self.link_and_publish(project, run_id);
+        if let Err(e) = &result {
+            let message = e.to_string();
+            tracing::error!(project, run_id, error = %message, "linkage run failed");
+            if let Err(store) = self
+                .meta
+                .finish_run(run_id, "failed", &now(), Some(&message), None)
+            {
+                tracing::error!(error = %store, "could not record the failed run");
+            }
+            let _ = fs::remove_dir_all(self.staging_dir(project, run_id));
+        }
+        result
+    }
+
+    /// A one-shot run (for cron and `pprl-linker run`).
+    pub fn run_once(&self, project: &str, actor: &Actor<'_>) -> Result<RunSummary, OpError> {
+        let run_id = self.begin_run(project, actor)?;
+        self.execute_run(project, run_id)
+    }
+
+    fn staging_dir(&self, project: &str, run_id: u64) -> PathBuf {
+        self.publications_dir(project)
+            .join(format!(".run-{run_id}.partial"))
+    }
+
+    fn link_and_publish(&self, project: &str, run_id: u64) -> Result<RunSummary, OpError> {
+        let config = self.project_config(project)?;
+        let mut records = Records::new();
+        for dataset in &config.datasets {
+            let Some(version) = self.meta.versions(project, Some(&dataset.name))?.pop() else {
+                continue;
+            };
+            let input = DatasetInput {
+                name: dataset.name.clone(),
+                version: version.version,
+                one_record_per_person: dataset.one_record_per_person,
+                attribute_schema: Vec::new(),
+                attributes: Vec::new(),
+            };
+            records
+                .load(&self.blobs.path(&version.checksum), input)
+                .map_err(|e| {
+                    OpError::Invalid(format!("cannot load dataset `{}`: {e}", dataset.name))
+                })?;
+        }
+        if records.datasets.is_empty() {
+            return Err(OpError::Invalid(format!(
+                "project `{project}` has no uploaded dataset yet"
+            )));
+        }
+        let previous = self.previous_ids(project, &records)?;
+        let rng = SystemRandom::new();
+        let fresh = || {
+            let mut bytes = [0u8; 8];
+            rng.fill(&mut bytes)
+                .expect("the operating system's random generator works");
+            format!("p_{}", hex::encode(bytes))
+        };
+        let linkage = linkage::link(&records, &config.linkage, &previous, fresh);
+        let published_at = now();
+
+        let staging = self.staging_dir(project, run_id);
+        let _ = fs::remove_dir_all(&staging);
+        fs::create_dir_all(&staging).map_err(StoreError::from)?;
+        let write_err = |e: String| OpError::Invalid(format!("cannot write the outputs: {e}"));
+        outputs::write_links(&staging.join(LINKS_FILE), &records, &linkage)
+            .map_err(|e| write_err(e.to_string()))?;
+        let report = outputs::report(project, run_id, &published_at, &records, &linkage);
+        write_json(&staging.join(REPORT_FILE), &report)?;
+        let model = outputs::ModelFile {
+            fields: outputs::model_fields(),
+            model: &linkage.model,
+        };
+        write_json(&staging.join(MODEL_FILE), &model)?;
+        let mut files = Vec::new();
+        for name in [LINKS_FILE, REPORT_FILE, MODEL_FILE] {
+            let path = staging.join(name);
+            let file = fs::File::open(&path).map_err(StoreError::from)?;
+            file.sync_all().map_err(StoreError::from)?;
+            let mut hasher = blake3::Hasher::new();
+            hasher.update_reader(&file).map_err(StoreError::from)?;
+            files.push(PublishedFile {
+                name: name.to_owned(),
+                bytes: file.metadata().map_err(StoreError::from)?.len(),
+                blake3: hasher.finalize().to_hex().to_string(),
+            });
+        }
+        let target = self.publications_dir(project).join(run_id.to_string());
+        let _ = fs::remove_dir_all(&target);
+        fs::rename(&staging, &target).map_err(StoreError::from)?;
+        fs::File::open(self.publications_dir(project))
+            .and_then(|d| d.sync_all())
+            .map_err(StoreError::from)?;
+
+        let ids: Vec<PersonIdRecord> = (0..records.len())
+            .map(|i| PersonIdRecord {
+                dataset: records.datasets[records.dataset[i] as usize].name.clone(),
+                record_ref: records.record_ref[i],
+                person_id: linkage.person_ids[linkage.clustering.cluster[i] as usize].clone(),
+            })
+            .collect();
+        let summary = RunSummary {
+            run_id,
+            project: project.to_owned(),
+            records: records.len(),
+            persons: linkage.clustering.clusters,
+            links_accepted: linkage.stats.links_accepted,
+            estimated_precision: linkage.stats.estimated_precision,
+            estimated_recall: linkage.stats.estimated_recall,
+            new_persons: linkage.changes.new_persons,
+            merges: linkage.changes.merges.len(),
+            splits: linkage.changes.splits.len(),
+            files: files.clone(),
+        };
+        let publication = PublicationRecord {
+            project: project.to_owned(),
+            run_id,
+            published_at,
+            files: serde_json::to_string(&files).expect("file lists serialise"),
+        };
+        let summary_json = serde_json::to_string(&summary).expect("summaries serialise");
+        self.meta.publish(&publication, &ids, &summary_json)?;
+        tracing::info!(
+            project,
+            run_id,
+            records = summary.records,
+            persons = summary.persons,
+            "published"
+        );
+        Ok(summary)
+    }
+
+    /// Each record's identifier in the latest publication.
+    fn previous_ids(
+        &self,
+        project: &str,
+        records: &Records,
+    ) -> Result<Vec<Option<String>>, StoreError> {
+        let mut known: HashMap<(String, [u8; 16]), String> = HashMap::new();
+        for r in self.meta.person_ids(project)? {
+            known.insert((r.dataset, r.record_ref), r.person_id);
+        }
+        Ok((0..records.len())
+            .map(|i| {
+                let dataset = &records.datasets[records.dataset[i] as usize].name;
+                known.remove(&(dataset.clone(), records.record_ref[i]))
+            })
+            .collect())
+    }
+
+    /// After a crash: runs left running are marked failed, and output folders
+    /// no publication records are deleted. Returns both counts.
+    pub fn recover_runs(&self) -> Result<(usize, usize), StoreError> {
+        let failed = self.meta.fail_interrupted_runs(&now())?;
+        let published: std::collections::HashSet<(String, String)> = self
+            .meta
+            .publications()?
+            .into_iter()
+            .map(|p| (p.project, p.run_id.to_string()))
+            .collect();
+        let mut removed = 0;
+        let root = self.settings.data_dir.join("publications");
+        if let Ok(projects) = fs::read_dir(&root) {
+            for project in projects.flatten() {
+                let name = project.file_name().to_string_lossy().into_owned();
+                for run in fs::read_dir(project.path())?.flatten() {
+                    let run_name = run.file_name().to_string_lossy().into_owned();
+                    if !published.contains(&(name.clone(), run_name)) {
+                        fs::remove_dir_all(run.path())?;
+                        removed += 1;
+                    }
+                }
+            }
+        }
+        Ok((failed, removed))
+    }
+
+    /// The latest publication's files, for a caller who may read them.
+    pub fn latest_outputs(
+        &self,
+        project: &str,
+    ) -> Result<(u64, String, Vec<PublishedFile>), OpError> {
+        let Some(p) = self.meta.latest_publication(project)? else {
+            return Err(OpError::Invalid(format!(
+                "project `{project}` has no published outputs yet"
+            )));
+        };
+        let files: Vec<PublishedFile> = serde_json::from_str(&p.files)
+            .map_err(|e| OpError::Store(StoreError::Io(std::io::Error::other(e))))?;
+        Ok((p.run_id, p.published_at, files))
+    }
+
+    /// Path of one file of the latest publication.
+    pub fn output_path(
+        &self,
+        project: &str,
+        name: &str,
+    ) -> Result<(PathBuf, PublishedFile), OpError> {
+        let (run_id, _, files) = self.latest_outputs(project)?;
+        let file = files
+            .into_iter()
+            .find(|f| f.name == name)
+            .ok_or(OpError::NotFound)?;
+        Ok((
+            self.publications_dir(project)
+                .join(run_id.to_string())
+                .join(name),
+            file,
+        ))
+    }
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> Result<(), OpError> {
+    let text = serde_json::to_string_pretty(value).expect("reports serialise");
+    fs::write(path, text).map_err(|e| OpError::Store(e.into()))
+}

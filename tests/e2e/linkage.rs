@@ -1,0 +1,315 @@
+//! Linkage runs end to end: upload two partners' token files, run linkage,
+//! download the outputs as an evaluator, and check persons, stability and
+//! that nothing published holds a token or a record reference.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use arrow_array::cast::AsArray;
+
+use crate::support::{
+    LinkerProcess, Project, binary_column, client, linker_cli, read_parquet, write,
+};
+
+const POLICE_CONFIG: &str = "dataset = \"police_offences\"\n\n[identifiers]\nrecord_id = \"ref\"\ngiven_names = \"first\"\nfamily_name = \"last\"\ndate_of_birth = \"born\"\nsex = \"gender\"\npostcode = \"post_code\"\n\n[[attributes]]\nname = \"offence_date\"\ntype = \"date\"\n";
+
+/// People `from..to` as probation rows and as police rows (spelled differently).
+fn extracts(from: usize, to: usize) -> (String, String) {
+    let mut probation = String::from("id,forename,surname,dob,sex,postcode\n");
+    let mut police = String::from("ref,first,last,born,gender,post_code,offence_date\n");
+    let given = [
+        "John", "Mary", "Seán", "Peter", "Aisha", "Tom", "Zoë", "Liam",
+    ];
+    let family = [
+        "Smith", "O'Neil", "Khan", "Nowak", "Wright", "Brown", "Müller", "Evans",
+    ];
+    for i in from..to {
+        let (g, f) = (
+            given[i % given.len()],
+            family[(i / given.len()) % family.len()],
+        );
+        let (day, month, year) = (1 + i % 28, 1 + (i / 28) % 12, 1960 + i % 40);
+        let postcode = format!("M{} {}AB", 1 + i % 9, i % 10);
+        probation.push_str(&format!(
+            "PR{i},{g},{f},{day:02}/{month:02}/{year},M,{postcode}\n"
+        ));
+        if i % 2 == 0 {
+            // half the people also have a police record, spelled differently
+            let g = g.to_uppercase();
+            let f = f.to_lowercase();
+            police.push_str(&format!(
+                "PC-{i},{g},{f},{year}-{month:02}-{day:02},male,{},2025-0{}-15\n",
+                postcode.replace(' ', ""),
+                1 + i % 9
+            ));
+        }
+    }
+    (probation, police)
+}
+
+struct Setup {
+    project: Project,
+    server: LinkerProcess,
+}
+
+fn setup(people: usize) -> Setup {
+    let project = Project::new();
+    let root = project.root();
+    write(root, "police.toml", POLICE_CONFIG);
+    let (probation, police) = extracts(0, people);
+    write(root, "probation.csv", probation);
+    write(root, "police.csv", police);
+    tokenise(root, "partner.toml", "probation.csv", "probation.parquet");
+    tokenise(root, "police.toml", "police.csv", "police.parquet");
+    let server = LinkerProcess::start(&project.data, &[]);
+    project
+        .upload(
+            &server.url,
+            "probation_caseload",
+            &project.partner_token,
+            &root.join("probation.parquet"),
+        )
+        .ok();
+    project
+        .upload(
+            &server.url,
+            "police_offences",
+            &project.other_partner_token,
+            &root.join("police.parquet"),
+        )
+        .ok();
+    Setup { project, server }
+}
+
+fn tokenise(root: &Path, config: &str, input: &str, output: &str) {
+    client(
+        root,
+        &[
+            "tokenise",
+            "--key-file",
+            "key.txt",
+            "--config",
+            config,
+            "--input",
+            input,
+            "--output",
+            output,
+            "--quiet",
+        ],
+        None,
+    )
+    .ok();
+}
+
+fn run(project: &Project) -> String {
+    linker_cli(&project.data, &["run", "--project", "pl"])
+        .ok()
+        .stdout
+}
+
+fn download(setup: &Setup, dir: &str) -> PathBuf {
+    let out = setup.project.root().join(dir);
+    let token = setup.project.evaluator_token.to_str().expect("utf-8 path");
+    client(
+        setup.project.root(),
+        &[
+            "download",
+            "--server",
+            &setup.server.url,
+            "--project",
+            "pl",
+            "--output-dir",
+            out.to_str().expect("utf-8"),
+            "--token-file",
+            token,
+        ],
+        None,
+    )
+    .ok();
+    out
+}
+
+/// person id of each (dataset, row) in links.parquet, in file order.
+fn persons(links: &Path) -> Vec<(String, String)> {
+    let (batches, _) = read_parquet(links);
+    let mut out = Vec::new();
+    for b in &batches {
+        let person = b
+            .column_by_name("person_id")
+            .expect("person_id")
+            .as_string::<i32>();
+        let dataset = b
+            .column_by_name("dataset")
+            .expect("dataset")
+            .as_string::<i32>();
+        for i in 0..b.num_rows() {
+            out.push((dataset.value(i).to_owned(), person.value(i).to_owned()));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_run_links_partners_and_publishes_nothing_identifying() {
+    let setup = setup(60);
+    let printed = run(&setup.project);
+    assert!(
+        printed.contains("run 1 published: 90 records, 60 persons"),
+        "{printed}"
+    );
+    let out = download(&setup, "outputs");
+    for name in ["links.parquet", "report.json", "model.json"] {
+        assert!(out.join(name).is_file(), "{name} downloaded");
+    }
+    let rows = persons(&out.join("links.parquet"));
+    assert_eq!(rows.len(), 90);
+    // Probation row i and police row i/2 are the same person for even i.
+    let probation: Vec<&String> = rows
+        .iter()
+        .filter(|(d, _)| d == "probation_caseload")
+        .map(|(_, p)| p)
+        .collect();
+    let police: Vec<&String> = rows
+        .iter()
+        .filter(|(d, _)| d == "police_offences")
+        .map(|(_, p)| p)
+        .collect();
+    for (j, p) in police.iter().enumerate() {
+        assert_eq!(
+            *p,
+            probation[2 * j],
+            "police row {j} links to probation row {}",
+            2 * j
+        );
+    }
+    let distinct: HashSet<&String> = probation.iter().copied().collect();
+    assert_eq!(distinct.len(), 60, "no two probation people merged");
+
+    // No token and no record reference appears in any published file.
+    let root = setup.project.root();
+    let mut secrets: Vec<Vec<u8>> = Vec::new();
+    for file in ["probation.parquet", "police.parquet"] {
+        let (batches, _) = read_parquet(&root.join(file));
+        let schema = batches[0].schema();
+        for field in schema.fields().iter().filter(|f| {
+            f.name() == "record_ref" || f.name().starts_with("mk_") || f.name() == "bloom"
+        }) {
+            secrets.extend(binary_column(&batches, field.name()).into_iter().flatten());
+        }
+    }
+    assert!(
+        secrets.len() >= 90 * 10,
+        "every record has a reference, name keys and an encoding"
+    );
+    for name in ["links.parquet", "report.json", "model.json"] {
+        let bytes = std::fs::read(out.join(name)).expect("published file");
+        for secret in &secrets {
+            let hex = hex_lower(secret);
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_slice()),
+                "a token's bytes are in {name}"
+            );
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(&hex),
+                "a token's hex is in {name}"
+            );
+        }
+        for id in ["PR1", "PC-2", "Smith", "SMITH"] {
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(&format!("\"{id}\"")),
+                "{id} in {name}"
+            );
+        }
+    }
+    let (batches, _) = read_parquet(&out.join("links.parquet"));
+    let columns: Vec<String> = batches[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            "person_id",
+            "dataset",
+            "match_probability",
+            "match_rule",
+            "offence_date"
+        ]
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("report"))
+            .expect("json");
+    assert_eq!(report["persons"], 60);
+    assert_eq!(report["overlaps"][0]["persons"], 30);
+    assert!(
+        report["stats"]["estimated_precision"]
+            .as_f64()
+            .expect("a number")
+            > 0.9
+    );
+}
+
+#[test]
+fn identifiers_are_stable_across_runs_and_new_records() {
+    let setup = setup(40);
+    run(&setup.project);
+    let first = persons(&download(&setup, "run1").join("links.parquet"));
+    run(&setup.project);
+    let second = persons(&download(&setup, "run2").join("links.parquet"));
+    assert_eq!(first, second, "unchanged inputs give identical identifiers");
+
+    // A month later: the same people plus 20 new ones.
+    let root = setup.project.root();
+    let (probation, police) = extracts(0, 60);
+    write(root, "probation2.csv", probation);
+    write(root, "police2.csv", police);
+    tokenise(root, "partner.toml", "probation2.csv", "probation2.parquet");
+    tokenise(root, "police.toml", "police2.csv", "police2.parquet");
+    setup
+        .project
+        .upload(
+            &setup.server.url,
+            "probation_caseload",
+            &setup.project.partner_token,
+            &root.join("probation2.parquet"),
+        )
+        .ok();
+    setup
+        .project
+        .upload(
+            &setup.server.url,
+            "police_offences",
+            &setup.project.other_partner_token,
+            &root.join("police2.parquet"),
+        )
+        .ok();
+    let printed = run(&setup.project);
+    assert!(
+        printed.contains("20 new persons, 0 merges, 0 splits"),
+        "{printed}"
+    );
+    let third = persons(&download(&setup, "run3").join("links.parquet"));
+    let before: HashMap<usize, &String> = first
+        .iter()
+        .filter(|(d, _)| d == "probation_caseload")
+        .map(|(_, p)| p)
+        .enumerate()
+        .collect();
+    let after: Vec<&String> = third
+        .iter()
+        .filter(|(d, _)| d == "probation_caseload")
+        .map(|(_, p)| p)
+        .collect();
+    for (i, id) in &before {
+        assert_eq!(
+            after[*i], *id,
+            "person of probation row {i} kept its identifier"
+        );
+    }
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
