@@ -313,3 +313,110 @@ fn identifiers_are_stable_across_runs_and_new_records() {
 fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// A JSON request with the administrator token.
+fn admin_call(setup: &Setup, method: &str, path: &str) -> (u16, serde_json::Value) {
+    let token = crate::support::token_text(&setup.project.admin_token);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{}{path}", setup.server.url);
+    let auth = format!("Bearer {token}");
+    let mut response = match method {
+        "POST" => agent.post(&url).header("Authorization", &auth).send_empty(),
+        _ => agent.get(&url).header("Authorization", &auth).call(),
+    }
+    .expect("the server answers");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().expect("text");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+#[test]
+fn runs_started_through_the_api_can_be_followed_and_failures_keep_the_last_publication() {
+    let setup = setup(20);
+    let (status, started) = admin_call(&setup, "POST", "/v1/projects/pl/runs");
+    assert_eq!(status, 202, "{started}");
+    let run_id = started["run_id"].as_u64().expect("a run id");
+    let mut state = serde_json::Value::Null;
+    for _ in 0..600 {
+        let (status, run) = admin_call(&setup, "GET", &format!("/v1/projects/pl/runs/{run_id}"));
+        assert_eq!(status, 200, "{run}");
+        state = run;
+        if state["status"] != "running" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(state["status"], "succeeded", "{state}");
+    let before = std::fs::read(download(&setup, "ok").join("links.parquet")).expect("links");
+
+    // Break the next run: the stored token file of one dataset disappears.
+    for blob in walk(&setup.project.data.join("blobs")) {
+        std::fs::remove_file(blob).expect("blob removable");
+    }
+    let failed = linker_cli(&setup.project.data, &["run", "--project", "pl"]).fails();
+    assert!(
+        failed.stderr.contains("cannot load dataset"),
+        "{}",
+        failed.stderr
+    );
+    let after = std::fs::read(download(&setup, "after").join("links.parquet")).expect("links");
+    assert_eq!(
+        before, after,
+        "the previous publication is still the latest"
+    );
+    let (_, run) = admin_call(
+        &setup,
+        "GET",
+        &format!("/v1/projects/pl/runs/{}", run_id + 1),
+    );
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(
+        run["error"]
+            .as_str()
+            .expect("an error")
+            .contains("cannot load dataset")
+    );
+    // Partners may not read outputs.
+    let token = setup.project.partner_token.to_str().expect("utf-8");
+    let out = setup.project.root().join("partner-out");
+    let refused = client(
+        setup.project.root(),
+        &[
+            "download",
+            "--server",
+            &setup.server.url,
+            "--project",
+            "pl",
+            "--output-dir",
+            out.to_str().expect("utf-8"),
+            "--token-file",
+            token,
+        ],
+        None,
+    )
+    .fails();
+    assert!(
+        refused.stderr.contains("403 forbidden"),
+        "{}",
+        refused.stderr
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
