@@ -132,11 +132,20 @@ pub fn render(inspection: &Inspection) -> String {
     let _ = writeln!(s);
     let _ = writeln!(s, "columns (nothing else is in the file):");
     for (name, ty) in &inspection.columns {
+        // Token columns carry no statistics (random bytes); their counts come from the manifest.
+        let from_manifest = match name.strip_prefix(pprl_specs::tokenfile::MATCH_KEY_COLUMN_PREFIX)
+        {
+            Some(key) => q.match_keys_formed.get(key).copied(),
+            None if name == pprl_specs::tokenfile::RECORD_REF_COLUMN => Some(q.rows_written),
+            None => None,
+        };
         let count = inspection
             .non_null
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, c)| format!("{c} non-null"));
+            .map(|(_, c)| *c)
+            .or(from_manifest)
+            .map(|c| format!("{c} non-null"));
         let kind = if m.attributes.iter().any(|a| &a.name == name) {
             "attribute"
         } else {
