@@ -34,6 +34,17 @@ pub struct Linkage {
     pub stats: Stats,
     /// Match probability of every candidate pair (for the report's histogram and estimates).
     pub probabilities: Vec<f64>,
+    pub timings: Timings,
+}
+
+/// Wall time of each stage, in seconds.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Timings {
+    pub blocking: f64,
+    pub compare: f64,
+    pub model: f64,
+    pub cluster: f64,
+    pub identify: f64,
 }
 
 /// Counts about the run.
@@ -71,10 +82,16 @@ pub fn link(
         let (da, db) = (records.dataset[a as usize], records.dataset[b as usize]);
         da != db || !one_per_person[da as usize]
     };
+    let mut timings = Timings::default();
+    let clock = std::time::Instant::now();
+    let lap = |t: &mut f64| *t = clock.elapsed().as_secs_f64();
     let blocking = candidates::block(records, settings.max_block_size, &allowed);
+    lap(&mut timings.blocking);
     let comparisons = score::compare(records, &blocking.frequency, &blocking.pairs);
+    lap(&mut timings.compare);
     let model = Model::fit(&comparisons);
     let probabilities: Vec<f64> = comparisons.iter().map(|c| model.probability(c)).collect();
+    lap(&mut timings.model);
     let links: Vec<Link> = blocking
         .pairs
         .iter()
@@ -123,12 +140,13 @@ pub fn link(
             1.0
         },
     };
-    Linkage {
-        clustering,
-        person_ids,
-        model,
-        changes,
-        stats,
-        probabilities,
-    }
+    // Laps are cumulative; report each stage's own time.
+    let t = &mut timings;
+    (t.identify, t.cluster, t.model, t.compare) = (
+        t.identify - t.cluster,
+        t.cluster - t.model,
+        t.model - t.compare,
+        t.compare - t.blocking,
+    );
+    Linkage { clustering, person_ids, model, changes, stats, probabilities, timings }
 }
