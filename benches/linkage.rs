@@ -34,16 +34,32 @@ fn people(n: usize, rng: &mut Rng) -> Vec<Person> {
     (0..n)
         .map(|_| {
             let male = rng.chance(0.85);
-            let first = if male { *rng.pick(synth::GIVEN_MALE) } else { *rng.pick(synth::GIVEN_FEMALE) };
-            let given = if rng.chance(0.4) { format!("{first} {}", rng.pick(synth::GIVEN_MALE)) } else { first.to_owned() };
+            let first = if male {
+                *rng.pick(synth::GIVEN_MALE)
+            } else {
+                *rng.pick(synth::GIVEN_FEMALE)
+            };
+            let given = if rng.chance(0.4) {
+                format!("{first} {}", rng.pick(synth::GIVEN_MALE))
+            } else {
+                first.to_owned()
+            };
             Person {
                 given,
                 family: (*rng.pick(synth::FAMILY)).to_owned(),
                 dob: synth::dob(rng),
                 sex: if male { "M" } else { "F" },
                 postcode: synth::postcode(rng),
-                nhs: if rng.chance(0.6) { synth::nhs_number(rng) } else { String::new() },
-                pnc: if rng.chance(0.5) { synth::pnc_id(rng) } else { String::new() },
+                nhs: if rng.chance(0.6) {
+                    synth::nhs_number(rng)
+                } else {
+                    String::new()
+                },
+                pnc: if rng.chance(0.5) {
+                    synth::pnc_id(rng)
+                } else {
+                    String::new()
+                },
             }
         })
         .collect()
@@ -59,11 +75,18 @@ fn typo(s: &str, rng: &mut Rng) -> String {
     chars.into_iter().collect()
 }
 
-fn write_extract(path: &Path, rows: &[Person], prefix: &str, corrupt: bool, rng: &mut Rng) -> std::io::Result<()> {
+fn write_extract(
+    path: &Path,
+    rows: &[Person],
+    prefix: &str,
+    corrupt: bool,
+    rng: &mut Rng,
+) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(out, "id,given,family,dob,sex,postcode,nhs,pnc")?;
     for (i, p) in rows.iter().enumerate() {
-        let (mut given, mut family, mut postcode) = (p.given.clone(), p.family.clone(), p.postcode.clone());
+        let (mut given, mut family, mut postcode) =
+            (p.given.clone(), p.family.clone(), p.postcode.clone());
         let (mut nhs, mut pnc) = (p.nhs.as_str(), p.pnc.as_str());
         if corrupt {
             if rng.chance(0.1) {
@@ -82,7 +105,11 @@ fn write_extract(path: &Path, rows: &[Person], prefix: &str, corrupt: bool, rng:
                 pnc = "";
             }
         }
-        writeln!(out, "{prefix}{i},{given},\"{family}\",{},{},{postcode},{nhs},{pnc}", p.dob, p.sex)?;
+        writeln!(
+            out,
+            "{prefix}{i},{given},\"{family}\",{},{},{postcode},{nhs},{pnc}",
+            p.dob, p.sex
+        )?;
     }
     out.flush()
 }
@@ -107,11 +134,16 @@ fn run(n: usize, key: &ProjectKey) -> anyhow::Result<()> {
     let population = people(n + n / 2, &mut rng);
     let a: Vec<Person> = population[..n].iter().map(clone).collect();
     // B: the first n/2 people of A (corrupted) and n/2 people A does not have.
-    let b: Vec<Person> = population[..n / 2].iter().chain(&population[n..]).map(clone).collect();
+    let b: Vec<Person> = population[..n / 2]
+        .iter()
+        .chain(&population[n..])
+        .map(clone)
+        .collect();
     write_extract(&dir.path().join("a.csv"), &a, "A", false, &mut rng)?;
     write_extract(&dir.path().join("b.csv"), &b, "B", true, &mut rng)?;
     for name in ["a", "b"] {
-        let config = PartnerConfig::parse(&CONFIG.replace("DATASET", name)).map_err(anyhow::Error::msg)?;
+        let config =
+            PartnerConfig::parse(&CONFIG.replace("DATASET", name)).map_err(anyhow::Error::msg)?;
         tokenise::run(&tokenise::Job {
             key,
             config: &config,
@@ -164,7 +196,11 @@ fn run(n: usize, key: &ProjectKey) -> anyhow::Result<()> {
     );
     println!(
         "candidate pairs {} ({} from keys, {} from bloom LSH), links accepted {}, persons {}",
-        s.candidate_pairs, s.pairs_from_keys, s.pairs_from_bloom, s.links_accepted, linkage.clustering.clusters
+        s.candidate_pairs,
+        s.pairs_from_keys,
+        s.pairs_from_bloom,
+        s.links_accepted,
+        linkage.clustering.clusters
     );
     println!(
         "pairwise precision {precision:.4} recall {recall:.4} F1 {:.4} (model estimates: precision {:.4}, recall {:.4})",
@@ -195,8 +231,9 @@ fn clone(p: &Person) -> Person {
 /// Dice of one encoding against many, on one core.
 fn kernel() {
     let mut rng = Rng::new(7);
-    let encodings: Vec<[u8; 128]> =
-        (0..4096).map(|_| std::array::from_fn(|_| rng.next_u64() as u8)).collect();
+    let encodings: Vec<[u8; 128]> = (0..4096)
+        .map(|_| std::array::from_fn(|_| rng.next_u64() as u8))
+        .collect();
     let started = Instant::now();
     let mut sum = 0.0;
     let mut count = 0u64;

@@ -148,5 +148,13 @@ pub fn link(
         t.model - t.compare,
         t.compare - t.blocking,
     );
-    Linkage { clustering, person_ids, model, changes, stats, probabilities, timings }
+    Linkage {
+        clustering,
+        person_ids,
+        model,
+        changes,
+        stats,
+        probabilities,
+        timings,
+    }
 }
