@@ -217,7 +217,6 @@ pub fn linker_cli(data: &Path, args: &[&str]) -> Run {
 pub struct LinkerProcess {
     child: std::process::Child,
     pub url: String,
-    pub data: PathBuf,
 }
 
 impl LinkerProcess {
@@ -245,11 +244,7 @@ impl LinkerProcess {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_owned();
-        LinkerProcess {
-            child,
-            url,
-            data: data.to_owned(),
-        }
+        LinkerProcess { child, url }
     }
 
     /// Kills the server abruptly (SIGKILL), as a crash would.
@@ -265,11 +260,6 @@ impl LinkerProcess {
             .arg(self.child.id().to_string())
             .status();
         self.child.wait().expect("the server exits")
-    }
-
-    /// The server's process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
     }
 }
 
