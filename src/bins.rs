@@ -22,12 +22,14 @@ pub fn locate(name: &str, release: bool) -> PathBuf {
     if !path.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--bin", name]);
+        // Each binary is the package of the same name; `-p` finds it from any
+        // workspace member (the root package's default scope does not).
+        cmd.args(["build", "-p", name, "--bin", name]);
         if release {
             cmd.arg("--release");
         }
         let status = cmd.status().expect("cargo runs");
-        assert!(status.success(), "cargo build --bin {name} failed");
+        assert!(status.success(), "cargo build -p {name} --bin {name} failed");
     }
     path
 }
