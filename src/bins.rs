@@ -29,7 +29,10 @@ pub fn locate(name: &str, release: bool) -> PathBuf {
             cmd.arg("--release");
         }
         let status = cmd.status().expect("cargo runs");
-        assert!(status.success(), "cargo build -p {name} --bin {name} failed");
+        assert!(
+            status.success(),
+            "cargo build -p {name} --bin {name} failed"
+        );
     }
     path
 }
