@@ -439,3 +439,133 @@ pub fn token_text(path: &Path) -> String {
         .trim()
         .to_owned()
 }
+
+/// A dataset version as `pprl-linker admin list-versions` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedVersion {
+    pub dataset: String,
+    pub version: u64,
+    pub rows: u64,
+    pub bytes: u64,
+    pub checksum: String,
+}
+
+/// Parses `admin list-versions` output, one
+/// `dataset\tvN\tR rows\tB bytes\tblake3 CHECKSUM\tTIME` line per version.
+pub fn parse_versions(stdout: &str) -> Vec<ListedVersion> {
+    stdout
+        .lines()
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            assert_eq!(
+                fields.len(),
+                6,
+                "a version line has six tab-separated fields: {line:?}"
+            );
+            let number = |text: &str, prefix: &str, suffix: &str| -> u64 {
+                text.strip_prefix(prefix)
+                    .and_then(|t| t.strip_suffix(suffix))
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or_else(|| panic!("`{text}` is `{prefix}N{suffix}` in {line:?}"))
+            };
+            ListedVersion {
+                dataset: fields[0].to_owned(),
+                version: number(fields[1], "v", ""),
+                rows: number(fields[2], "", " rows"),
+                bytes: number(fields[3], "", " bytes"),
+                checksum: fields[4]
+                    .strip_prefix("blake3 ")
+                    .unwrap_or_else(|| panic!("the fifth field is `blake3 CHECKSUM` in {line:?}"))
+                    .to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// Where the linker keeps the blob with `checksum` under its data folder.
+pub fn blob_path(data: &Path, checksum: &str) -> PathBuf {
+    data.join("blobs")
+        .join(&checksum[..2])
+        .join(format!("{checksum}.parquet"))
+}
+
+/// The BLAKE3 checksum of a file, in hex.
+pub fn blake3_file(path: &Path) -> String {
+    let file = File::open(path).unwrap_or_else(|e| panic!("{} opens: {e}", path.display()));
+    let mut hasher = blake3::Hasher::new();
+    hasher
+        .update_reader(file)
+        .unwrap_or_else(|e| panic!("{} reads: {e}", path.display()));
+    hasher.finalize().to_hex().to_string()
+}
+
+/// Every file under `dir`, recursively; none if `dir` does not exist.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries {
+            let path = entry.expect("a listed directory entry is readable").path();
+            if path.is_dir() {
+                out.extend(files_under(&path));
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Copies a token file to `dst` with its manifest changed by `change`.
+///
+/// Only the Parquet footer is rewritten; every data page is kept byte for
+/// byte, as when the same extract is tokenised again with the same key (at
+/// another time, or under another dataset name). So a test can make many
+/// distinct, valid token files without tokenising again.
+pub fn restamp_token_file(src: &Path, dst: &Path, change: impl FnOnce(&mut serde_json::Value)) {
+    use parquet::file::metadata::{
+        FileMetaData, ParquetMetaData, ParquetMetaDataReader, ParquetMetaDataWriter,
+    };
+    let bytes = std::fs::read(src).expect("the token file to restamp is readable");
+    let metadata = ParquetMetaDataReader::new()
+        .parse_and_finish(&File::open(src).expect("the token file to restamp opens"))
+        .expect("a token file has a readable Parquet footer");
+    let (body, tail) = bytes.split_at(bytes.len() - 8);
+    assert_eq!(
+        &tail[4..],
+        b"PAR1",
+        "a Parquet file ends with its magic bytes"
+    );
+    let footer = u32::from_le_bytes(tail[..4].try_into().expect("four length bytes")) as usize;
+    let pages = &body[..body.len() - footer];
+    let file_metadata = metadata.file_metadata();
+    let mut kv = file_metadata
+        .key_value_metadata()
+        .cloned()
+        .expect("a token file has key-value metadata");
+    let entry = kv
+        .iter_mut()
+        .find(|e| e.key == "pprl.manifest")
+        .expect("a token file has a pprl manifest");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(entry.value.as_deref().expect("the manifest has a value"))
+            .expect("the manifest is JSON");
+    change(&mut manifest);
+    entry.value = Some(manifest.to_string());
+    let restamped = ParquetMetaData::new(
+        FileMetaData::new(
+            file_metadata.version(),
+            file_metadata.num_rows(),
+            file_metadata.created_by().map(str::to_owned),
+            Some(kv),
+            file_metadata.schema_descr_ptr(),
+            file_metadata.column_orders().cloned(),
+        ),
+        metadata.row_groups().to_vec(),
+    );
+    let mut out = pages.to_vec();
+    ParquetMetaDataWriter::new(&mut out, &restamped)
+        .finish()
+        .expect("the new footer serialises");
+    std::fs::write(dst, out).expect("the restamped token file writes");
+}
