@@ -14,7 +14,7 @@ use arrow_array::{Array, StringArray};
 use arrow_schema::DataType;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::config::{InputFormat, SelectedColumn};
 
@@ -42,15 +42,37 @@ impl std::fmt::Debug for RowBatch {
     }
 }
 
-impl RowBatch {
-    fn new(columns: usize, rows: usize) -> Self {
+impl Default for RowBatch {
+    fn default() -> Self {
         RowBatch {
-            text: Zeroizing::new(String::with_capacity(rows * columns * 12)),
-            spans: Vec::with_capacity(rows * columns),
-            lines: Vec::with_capacity(rows),
-            errors: Vec::with_capacity(rows),
-            columns,
+            text: Zeroizing::new(String::new()),
+            spans: Vec::new(),
+            lines: Vec::new(),
+            errors: Vec::new(),
+            columns: 0,
         }
+    }
+}
+
+impl RowBatch {
+    /// Empties the batch for `rows` rows of `columns` columns, wiping its
+    /// text. Its memory is kept: a batch is reused for the next rows rather
+    /// than allocated afresh, which would cost page faults on every batch.
+    fn start(&mut self, columns: usize, rows: usize) {
+        self.clear();
+        self.columns = columns;
+        self.text.reserve(rows * columns * 12);
+        self.spans.reserve(rows * columns);
+        self.lines.reserve(rows);
+        self.errors.reserve(rows);
+    }
+
+    /// Drops every row, wiping the text, and keeps the memory for reuse.
+    pub fn clear(&mut self) {
+        self.text.zeroize();
+        self.spans.clear();
+        self.lines.clear();
+        self.errors.clear();
     }
 
     /// Rows in the batch.
@@ -106,8 +128,9 @@ pub trait RowSource: Send {
     fn header(&self) -> &[String];
     /// Chooses the columns to read; call once before reading.
     fn select(&mut self, columns: &[SelectedColumn]) -> Result<()>;
-    /// The next batch of at most `max_rows` rows, or `None` at the end.
-    fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>>;
+    /// Refills `batch` (its rows so far are dropped and wiped) with the
+    /// next rows, at most `max_rows`; it is left empty at the end.
+    fn next_batch(&mut self, batch: &mut RowBatch, max_rows: usize) -> Result<()>;
     /// Progress through the input, in bytes (CSV) or rows (Parquet), and its total.
     fn progress(&self) -> (u64, u64);
 }
@@ -203,8 +226,8 @@ impl RowSource for CsvSource {
         Ok(())
     }
 
-    fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
-        let mut batch = RowBatch::new(self.selected.len(), max_rows);
+    fn next_batch(&mut self, batch: &mut RowBatch, max_rows: usize) -> Result<()> {
+        batch.start(self.selected.len(), max_rows);
         while batch.len() < max_rows {
             if !self
                 .reader
@@ -226,10 +249,19 @@ impl RowSource for CsvSource {
                 });
                 continue;
             }
+            // One UTF-8 check of the whole row is much cheaper than one per
+            // field; a field is then valid when it starts and ends on
+            // character boundaries. Only a row that fails is checked field
+            // by field, to name the column at fault.
+            let row = std::str::from_utf8(self.record.as_slice()).ok();
             for &index in &self.selected {
-                match std::str::from_utf8(&self.record[index]) {
-                    Ok(value) => batch.push_field(value),
-                    Err(_) => {
+                let value = match (row, self.record.range(index)) {
+                    (Some(row), Some(range)) => row.get(range),
+                    _ => std::str::from_utf8(&self.record[index]).ok(),
+                };
+                match value {
+                    Some(value) => batch.push_field(value),
+                    None => {
                         batch.fail_row(ReadError {
                             column: Some(self.header[index].clone()),
                             reason: format!(
@@ -242,7 +274,7 @@ impl RowSource for CsvSource {
                 }
             }
         }
-        Ok((!batch.is_empty()).then_some(batch))
+        Ok(())
     }
 
     fn progress(&self) -> (u64, u64) {
@@ -350,8 +382,8 @@ impl RowSource for ParquetSource {
         Ok(())
     }
 
-    fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
-        let mut batch = RowBatch::new(self.selected.len(), max_rows);
+    fn next_batch(&mut self, batch: &mut RowBatch, max_rows: usize) -> Result<()> {
+        batch.start(self.selected.len(), max_rows);
         while batch.len() < max_rows {
             if self.pending.is_none() {
                 match self.next_arrow()? {
@@ -377,7 +409,7 @@ impl RowSource for ParquetSource {
                 self.pending = None;
             }
         }
-        Ok((!batch.is_empty()).then_some(batch))
+        Ok(())
     }
 
     fn progress(&self) -> (u64, u64) {

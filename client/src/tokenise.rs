@@ -73,6 +73,25 @@ pub struct Timings {
     pub tokenise: Duration,
     /// Checking duplicates, counting and writing Parquet (checker thread).
     pub check_and_write: Duration,
+    /// CPU time of the reader thread, where the OS reports it (Linux).
+    pub read_cpu: Option<Duration>,
+    /// CPU time of the checker thread, where the OS reports it (Linux).
+    pub check_and_write_cpu: Option<Duration>,
+}
+
+/// CPU time (user and system) the calling thread has used, where the OS
+/// reports it (Linux, in clock ticks of 10 ms). Unlike wall time, it does
+/// not grow when other processes share the cores, so the benchmark can
+/// report per-stage costs on a busy machine.
+fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // Fields follow the command name, which is in parentheses and may hold
+    // spaces; the first after it is field 3, utime and stime are 14 and 15.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let mut fields = rest.split(' ');
+    let user: u64 = fields.nth(11)?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((user + system) * 10))
 }
 
 /// Why a run wrote no token file, with the counts so far.
@@ -130,13 +149,19 @@ pub fn run(job: &Job<'_>) -> Result<Summary> {
     let quality = std::thread::scope(|scope| -> Result<QualityCounts> {
         let (batch_tx, batch_rx) = bounded::<RowBatch>(2);
         let (outcome_tx, outcome_rx) = bounded::<Vec<Outcome>>(2);
-        let reader = scope.spawn(move || -> Result<Duration> {
+        // Batches and outcome vectors go back to be refilled, so that their
+        // memory (megabytes a batch) is not allocated and faulted in anew.
+        let (spare_batch_tx, spare_batch_rx) = bounded::<RowBatch>(2);
+        let (spare_outcomes_tx, spare_outcomes_rx) = bounded::<Vec<Outcome>>(2);
+        let reader = scope.spawn(move || -> Result<(Duration, Option<Duration>)> {
             let mut busy = Duration::ZERO;
             loop {
                 let started = Instant::now();
-                let Some(batch) = source.next_batch(BATCH_ROWS)? else {
+                let mut batch = spare_batch_rx.try_recv().unwrap_or_default();
+                source.next_batch(&mut batch, BATCH_ROWS)?;
+                if batch.is_empty() {
                     break;
-                };
+                }
                 busy += started.elapsed();
                 if let Some(progress) = job.progress {
                     let (done, total) = source.progress();
@@ -146,31 +171,37 @@ pub fn run(job: &Job<'_>) -> Result<Summary> {
                     break;
                 }
             }
-            Ok(busy)
+            Ok((busy, thread_cpu_time()))
         });
         let writer_ref = &mut writer;
-        let checker_thread = scope.spawn(move || -> Result<(QualityCounts, Duration)> {
-            let mut checker = Checker::new(rejects);
-            let mut busy = Duration::ZERO;
-            for outcomes in outcome_rx {
-                let started = Instant::now();
-                let accepted = checker.check(&outcomes)?;
-                let rows: Vec<&TokenRow> = accepted
-                    .iter()
-                    .filter_map(|&i| outcomes[i].result.as_ref().ok())
-                    .collect();
-                writer_ref.write(&rows)?;
-                busy += started.elapsed();
-            }
-            Ok((checker.finish()?, busy))
-        });
-        for batch in batch_rx {
+        let checker_thread = scope.spawn(
+            move || -> Result<(QualityCounts, Duration, Option<Duration>)> {
+                let mut checker = Checker::new(rejects);
+                let mut busy = Duration::ZERO;
+                for mut outcomes in outcome_rx {
+                    let started = Instant::now();
+                    let accepted = checker.check(&outcomes)?;
+                    let rows: Vec<&TokenRow> = accepted
+                        .iter()
+                        .filter_map(|&i| outcomes[i].result.as_ref().ok())
+                        .collect();
+                    writer_ref.write(&rows)?;
+                    outcomes.clear();
+                    let _ = spare_outcomes_tx.try_send(outcomes);
+                    busy += started.elapsed();
+                }
+                Ok((checker.finish()?, busy, thread_cpu_time()))
+            },
+        );
+        for mut batch in batch_rx {
             let started = Instant::now();
-            let outcomes: Vec<Outcome> = (0..batch.len())
+            let mut outcomes = spare_outcomes_rx.try_recv().unwrap_or_default();
+            (0..batch.len())
                 .into_par_iter()
                 .map(|row| tokeniser.process(&batch, row))
-                .collect();
-            drop(batch);
+                .collect_into_vec(&mut outcomes);
+            batch.clear();
+            let _ = spare_batch_tx.try_send(batch);
             timings.tokenise += started.elapsed();
             if outcome_tx.send(outcomes).is_err() {
                 break; // the checker failed; its error is reported below
@@ -181,9 +212,10 @@ pub fn run(job: &Job<'_>) -> Result<Summary> {
             .join()
             .expect("the checker thread does not panic");
         let read = reader.join().expect("the reader thread does not panic");
-        let (quality, busy) = checked?;
+        let (quality, busy, checker_cpu) = checked?;
         timings.check_and_write = busy;
-        timings.read = read?;
+        timings.check_and_write_cpu = checker_cpu;
+        (timings.read, timings.read_cpu) = read?;
         Ok(quality)
     })?;
 

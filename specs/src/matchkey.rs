@@ -7,8 +7,9 @@
 //! is null: it is never the hash of an empty string.
 
 use chrono::Datelike;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::Sha256VarCore;
+use sha2::digest::Output;
+use sha2::digest::core_api::{Block, Buffer, UpdateCore, VariableOutputCore};
 use zeroize::Zeroizing;
 
 use crate::key::{MATCH_KEY_CONTEXT, ProjectKey, RECORD_REF_CONTEXT};
@@ -246,14 +247,20 @@ impl Components {
         out.extend_from_slice(MATCH_KEY_PREFIX);
         out.extend_from_slice(def.name.as_bytes());
         out.push(NAME_SEPARATOR);
+        self.append_components(def, out)
+    }
+
+    /// Appends the components of `def`, separated; `false` (and `out` left
+    /// as it was) if one is missing.
+    fn append_components(&self, def: &MatchKeyDef, out: &mut Vec<u8>) -> bool {
+        if def.components.iter().any(|c| self.get(*c).is_none()) {
+            return false;
+        }
         for (i, component) in def.components.iter().enumerate() {
             if i > 0 {
                 out.push(COMPONENT_SEPARATOR);
             }
-            match self.get(*component) {
-                Some(bytes) => out.extend_from_slice(bytes),
-                None => return false,
-            }
+            out.extend_from_slice(self.get(*component).unwrap_or_default());
         }
         true
     }
@@ -288,21 +295,87 @@ pub fn canonical_message(
         .then_some(out)
 }
 
-/// HMAC-SHA-256 with its keyed state precomputed.
-type HmacSha256 = Hmac<Sha256>;
+/// HMAC-SHA-256 (RFC 2104) under one key, with the SHA-256 states after
+/// the key blocks precomputed.
+///
+/// Built on the block-level SHA-256 core of the `sha2` crate rather than on
+/// the `hmac` crate: a tag is then the message blocks, one padding block and
+/// one outer block, with no keyed-state clone of three hash states, no
+/// buffered copy of the whole message and no second clone for the outer
+/// hash. The message tail that the core buffers is overwritten after use.
+#[derive(Clone)]
+struct HmacSha256 {
+    /// SHA-256 after the block `key XOR ipad`.
+    inner: Sha256VarCore,
+    /// SHA-256 after the block `key XOR opad`.
+    outer: Sha256VarCore,
+}
+
+impl HmacSha256 {
+    /// Keys the two states; `key` is at most one block (a derived key is 32 bytes).
+    fn new(key: &[u8; 32]) -> Self {
+        let keyed = |pad: u8| {
+            let mut block = Zeroizing::new([pad; SHA256_BLOCK]);
+            for (b, k) in block.iter_mut().zip(key) {
+                *b ^= k;
+            }
+            let mut core = Sha256VarCore::new(32).expect("SHA-256 has a 32-byte output");
+            core.update_blocks(std::slice::from_ref(Block::<Sha256VarCore>::from_slice(
+                &block[..],
+            )));
+            core
+        };
+        HmacSha256 {
+            inner: keyed(0x36),
+            outer: keyed(0x5c),
+        }
+    }
+
+    /// The first [`TOKEN_LEN`] bytes of the tag of `message`.
+    fn sign(&self, message: &[u8]) -> Token {
+        let inner = finish(self.inner.clone(), message);
+        let tag = finish(self.outer.clone(), &inner);
+        let mut token = [0u8; TOKEN_LEN];
+        token.copy_from_slice(&tag[..TOKEN_LEN]);
+        token
+    }
+}
+
+/// Bytes in a SHA-256 block.
+const SHA256_BLOCK: usize = 64;
+
+/// Hashes `data` into `core` and returns the digest. The tail of `data`
+/// that the core's buffer holds is overwritten before returning.
+fn finish(mut core: Sha256VarCore, data: &[u8]) -> Output<Sha256VarCore> {
+    let blocks = data.chunks_exact(SHA256_BLOCK);
+    let tail = blocks.remainder();
+    for block in blocks {
+        core.update_blocks(std::slice::from_ref(Block::<Sha256VarCore>::from_slice(
+            block,
+        )));
+    }
+    let mut buffer = Buffer::<Sha256VarCore>::new(tail);
+    let mut digest = Output::<Sha256VarCore>::default();
+    core.finalize_variable_core(&mut buffer, &mut digest);
+    buffer.set(Block::<Sha256VarCore>::default(), 0);
+    std::hint::black_box(&buffer);
+    digest
+}
 
 /// Computes match-key tokens and record references under one project key.
 ///
-/// Holds the HMAC states keyed with the derived keys. HMAC-SHA-256 comes from
-/// the RustCrypto `hmac` and `sha2` crates rather than `ring`: on this
-/// project's machines `sha2` uses the CPU's SHA extensions and an HMAC costs
-/// 155 ns against `ring`'s 320 ns, and hashing is most of the tokenise
-/// budget (see `benches/RESULTS.md`). A test checks every token against
-/// `ring`. Neither crate wipes its precomputed state; the derived key bytes
-/// themselves are wiped.
+/// Holds the HMAC states keyed with the derived keys. SHA-256 comes from the
+/// RustCrypto `sha2` crate rather than `ring`: on this project's machines
+/// `sha2` uses the CPU's SHA extensions and an HMAC costs about half of
+/// `ring`'s, and hashing is most of the tokenise budget (see
+/// `benches/RESULTS.md`). A test checks every token against `ring`. Neither
+/// crate wipes its precomputed state; the derived key bytes themselves are
+/// wiped.
 pub struct MatchKeyHasher {
     match_key: HmacSha256,
     record_ref: HmacSha256,
+    /// `MATCH_KEY_PREFIX || name || NAME_SEPARATOR` of each match key, built once.
+    prefixes: [Vec<u8>; MATCH_KEY_COUNT],
 }
 
 impl MatchKeyHasher {
@@ -311,21 +384,29 @@ impl MatchKeyHasher {
         let mk = key.derive(MATCH_KEY_CONTEXT);
         let rr = key.derive(RECORD_REF_CONTEXT);
         MatchKeyHasher {
-            match_key: HmacSha256::new_from_slice(mk.expose_secret())
-                .expect("HMAC takes keys of any length"),
-            record_ref: HmacSha256::new_from_slice(rr.expose_secret())
-                .expect("HMAC takes keys of any length"),
+            match_key: HmacSha256::new(mk.expose_secret()),
+            record_ref: HmacSha256::new(rr.expose_secret()),
+            prefixes: std::array::from_fn(|i| {
+                [
+                    MATCH_KEY_PREFIX,
+                    MATCH_KEYS[i].name.as_bytes(),
+                    &[NAME_SEPARATOR],
+                ]
+                .concat()
+            }),
         }
     }
 
     /// Every match-key token of a record, in [`MATCH_KEYS`] order.
     pub fn tokens(&self, record: &NormalisedRecord) -> [Option<Token>; MATCH_KEY_COUNT] {
         let components = Components::new(record);
-        let mut message = Zeroizing::new(Vec::with_capacity(128));
+        let mut message = Zeroizing::new(Vec::with_capacity(64 + components.buf.len() * 2));
         std::array::from_fn(|i| {
+            message.clear();
+            message.extend_from_slice(&self.prefixes[i]);
             components
-                .message(&MATCH_KEYS[i], &mut message)
-                .then(|| sign(&self.match_key, &message))
+                .append_components(&MATCH_KEYS[i], &mut message)
+                .then(|| self.match_key.sign(&message))
         })
     }
 
@@ -336,7 +417,7 @@ impl MatchKeyHasher {
         msg.extend_from_slice(dataset.as_bytes());
         msg.push(NAME_SEPARATOR);
         msg.extend_from_slice(record_id.trim().as_bytes());
-        sign(&self.record_ref, &msg)
+        self.record_ref.sign(&msg)
     }
 }
 
@@ -344,16 +425,6 @@ impl std::fmt::Debug for MatchKeyHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("MatchKeyHasher(<redacted>)")
     }
-}
-
-/// The first [`TOKEN_LEN`] bytes of HMAC-SHA-256 of `message`.
-fn sign(keyed: &HmacSha256, message: &[u8]) -> Token {
-    let mut mac = keyed.clone();
-    mac.update(message);
-    let tag = mac.finalize().into_bytes();
-    let mut token = [0u8; TOKEN_LEN];
-    token.copy_from_slice(&tag[..TOKEN_LEN]);
-    token
 }
 
 #[cfg(test)]
@@ -488,6 +559,22 @@ mod tests {
             h.record_ref("probation", "A1")[..],
             tag.as_ref()[..TOKEN_LEN]
         );
+    }
+
+    #[test]
+    fn hmac_matches_ring_at_every_message_length() {
+        let key = [7u8; 32];
+        let ours = HmacSha256::new(&key);
+        let ring_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
+        let message: Vec<u8> = (0..300u32).map(|i| (i * 37 % 251) as u8).collect();
+        for len in 0..=message.len() {
+            let tag = ring::hmac::sign(&ring_key, &message[..len]);
+            assert_eq!(
+                ours.sign(&message[..len])[..],
+                tag.as_ref()[..TOKEN_LEN],
+                "{len}"
+            );
+        }
     }
 
     #[test]

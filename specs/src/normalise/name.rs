@@ -59,12 +59,14 @@ pub fn given_names(raw: &str) -> Field<GivenNames> {
         Ok(cleaned) => cleaned,
         Err(state) => return state,
     };
-    let parts: Vec<&str> = cleaned.split(' ').filter(|p| !p.is_empty()).collect();
-    let kept = strip_affixes(&parts, 0);
-    if kept.is_empty() || needs_parts_check(raw, &parts, kept) && is_name_placeholder_parts(kept) {
-        return Field::Placeholder;
-    }
-    Field::Present(GivenNames(kept.iter().map(|p| (*p).to_owned()).collect()))
+    with_parts(cleaned.as_str(), |parts| {
+        let kept = strip_affixes(parts, 0);
+        if kept.is_empty() || needs_parts_check(raw, parts, kept) && is_name_placeholder_parts(kept)
+        {
+            return Field::Placeholder;
+        }
+        Field::Present(GivenNames(kept.iter().map(|p| (*p).to_owned()).collect()))
+    })
 }
 
 /// Normalises a family-name field (spec §4.2.4): every part joined with no separator.
@@ -76,17 +78,19 @@ pub fn family_name(raw: &str) -> Field<String> {
         Ok(cleaned) => cleaned,
         Err(state) => return state,
     };
-    let parts: Vec<&str> = cleaned.split(' ').filter(|p| !p.is_empty()).collect();
-    let kept = strip_affixes(&parts, 1);
-    if kept.is_empty() || needs_parts_check(raw, &parts, kept) && is_name_placeholder_parts(kept) {
-        return Field::Placeholder;
-    }
-    Field::Present(kept.concat())
+    with_parts(cleaned.as_str(), |parts| {
+        let kept = strip_affixes(parts, 1);
+        if kept.is_empty() || needs_parts_check(raw, parts, kept) && is_name_placeholder_parts(kept)
+        {
+            return Field::Placeholder;
+        }
+        Field::Present(kept.concat())
+    })
 }
 
 /// Trims and cleans a name field; `Err` holds the state to return when the
 /// value is blank, a placeholder before cleaning, or invalid.
-fn clean_field<T>(raw: &str) -> Result<Zeroizing<String>, Field<T>> {
+fn clean_field<T>(raw: &str) -> Result<Cleaned, Field<T>> {
     let Some(t) = trimmed(raw) else {
         return Err(Field::Missing);
     };
@@ -94,6 +98,25 @@ fn clean_field<T>(raw: &str) -> Result<Zeroizing<String>, Field<T>> {
         return Err(Field::Placeholder);
     }
     clean_name(t).map_err(Field::Invalid)
+}
+
+/// Parts a name usually has at most; a name with more collects them on the heap.
+const STACK_PARTS: usize = 8;
+
+/// Calls `f` with the space-separated, non-empty parts of `cleaned`, collected
+/// on the stack (a name is on the tokenise hot path twice per row).
+fn with_parts<R>(cleaned: &str, f: impl FnOnce(&[&str]) -> R) -> R {
+    let mut stack = [""; STACK_PARTS];
+    let mut len = 0;
+    for part in cleaned.split(' ').filter(|p| !p.is_empty()) {
+        if len == STACK_PARTS {
+            let parts: Vec<&str> = cleaned.split(' ').filter(|p| !p.is_empty()).collect();
+            return f(&parts);
+        }
+        stack[len] = part;
+        len += 1;
+    }
+    f(&stack[..len])
 }
 
 /// Titles dropped from the start of a name (spec §4.2.3), after cleaning.
@@ -168,7 +191,7 @@ fn is_name_placeholder_text(t: &str) -> bool {
     key.is_blank()
         || key.is_letter_run()
         || (key.is("NA") && t.contains(['/', '.']))
-        || key.is_any(&NAME_PLACEHOLDERS)
+        || key.is_any_key(&NAME_PLACEHOLDER_KEYS)
 }
 
 /// Whether the placeholder check must run again on the cleaned parts.
@@ -184,11 +207,14 @@ fn needs_parts_check(raw: &str, parts: &[&str], kept: &[&str]) -> bool {
 /// Whether the cleaned parts, read together, are a name placeholder.
 fn is_name_placeholder_parts(parts: &[&str]) -> bool {
     let key = PlaceholderKey::new(parts.iter().flat_map(|p| p.chars()));
-    key.is_letter_run() || key.is_any(&NAME_PLACEHOLDERS)
+    key.is_letter_run() || key.is_any_key(&NAME_PLACEHOLDER_KEYS)
 }
 
 /// Cleans a name: letters `A`–`Z`, parts separated by single spaces.
-fn clean_name(t: &str) -> Result<Zeroizing<String>, Invalid> {
+fn clean_name(t: &str) -> Result<Cleaned, Invalid> {
+    if t.is_ascii() && t.len() <= Cleaned::SHORT {
+        return clean_short_ascii(t.as_bytes());
+    }
     let mut out = Zeroizing::new(String::with_capacity(t.len() + 4));
     let chars = t.chars().filter(|&c| !is_apostrophe(c));
     if t.is_ascii() {
@@ -196,7 +222,53 @@ fn clean_name(t: &str) -> Result<Zeroizing<String>, Invalid> {
     } else {
         push_cleaned(chars.nfkd(), &mut out)?;
     }
-    Ok(out)
+    Ok(Cleaned::Long(out))
+}
+
+/// [`clean_name`] of a short ASCII name, byte by byte into a stack buffer.
+///
+/// For ASCII the rules of [`push_cleaned`] reduce to: letters upper case;
+/// white space, `-`, `_` and `,` to a space; `'`, `` ` `` and `.` dropped;
+/// anything else refused. Cleaning never lengthens ASCII text.
+fn clean_short_ascii(bytes: &[u8]) -> Result<Cleaned, Invalid> {
+    let mut buf = Zeroizing::new([0u8; Cleaned::SHORT]);
+    let mut len = 0;
+    for &b in bytes {
+        let out = match b {
+            b'A'..=b'Z' => b,
+            b'a'..=b'z' => b.to_ascii_uppercase(),
+            b'\'' | b'`' | b'.' => continue,
+            b'-' | b'_' | b',' => b' ',
+            _ if char::from(b).is_whitespace() => b' ',
+            _ => return Err(NOT_LETTERS),
+        };
+        buf[len] = out;
+        len += 1;
+    }
+    Ok(Cleaned::Short { buf, len })
+}
+
+/// A cleaned name, wiped when dropped: on the stack when the raw name was
+/// short ASCII (nearly every name), else on the heap.
+enum Cleaned {
+    Short {
+        buf: Zeroizing<[u8; Cleaned::SHORT]>,
+        len: usize,
+    },
+    Long(Zeroizing<String>),
+}
+
+impl Cleaned {
+    /// Longest raw ASCII name cleaned on the stack.
+    const SHORT: usize = 64;
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Only ASCII bytes are ever written to the buffer.
+            Cleaned::Short { buf, len } => std::str::from_utf8(&buf[..*len]).unwrap_or_default(),
+            Cleaned::Long(s) => s,
+        }
+    }
 }
 
 /// Appends the cleaned form of `chars` to `out`.
@@ -350,37 +422,39 @@ impl PlaceholderKey {
     }
 
     /// [`PlaceholderKey::new`] of a string, reading bytes when it is ASCII
-    /// (the common case on the tokenise hot path).
+    /// (the common case on the tokenise hot path). The loop keeps its state
+    /// in locals: this runs for six or seven fields of every row.
     pub(crate) fn of(t: &str) -> Self {
         if !t.is_ascii() {
             return Self::new(t.chars());
         }
-        let mut key = PlaceholderKey {
-            buf: Zeroizing::new([0; Self::CAPACITY]),
-            len: 0,
-            alphanumerics: 0,
-            complete: true,
-            uniform: true,
-        };
-        let mut first = 0u8;
-        for b in t.bytes().filter(u8::is_ascii_alphanumeric) {
+        let mut buf = Zeroizing::new([0; Self::CAPACITY]);
+        let (mut len, mut alphanumerics, mut first, mut uniform) = (0, 0, 0u8, true);
+        for &b in t.as_bytes() {
+            if !b.is_ascii_alphanumeric() {
+                continue;
+            }
             let upper = b.to_ascii_uppercase();
-            if key.alphanumerics == 0 {
+            if alphanumerics == 0 {
                 first = upper;
             }
-            key.alphanumerics += 1;
-            key.uniform &= upper == first;
-            if key.len < Self::CAPACITY {
-                key.buf[key.len] = upper;
-                key.len += 1;
-            } else {
-                key.complete = false;
-                if !key.uniform {
-                    break;
-                }
+            alphanumerics += 1;
+            uniform &= upper == first;
+            if len < Self::CAPACITY {
+                buf[len] = upper;
+                len += 1;
+            } else if !uniform {
+                // No word and no letter run can match any more.
+                break;
             }
         }
-        key
+        PlaceholderKey {
+            buf,
+            len,
+            alphanumerics,
+            complete: len == alphanumerics,
+            uniform,
+        }
     }
 
     /// Whether the value has no letter or digit at all.
@@ -398,6 +472,13 @@ impl PlaceholderKey {
         words.iter().any(|w| self.is(w))
     }
 
+    /// [`PlaceholderKey::is_any`] for words packed by [`word_keys`]: one
+    /// 16-byte comparison a word instead of a string comparison.
+    pub(crate) fn is_any_key(&self, keys: &[u128]) -> bool {
+        // The buffer is zero past `len`, as the packed words are past their length.
+        self.complete && keys.contains(&u128::from_le_bytes(*self.buf))
+    }
+
     /// Whether the letters and digits are one or more `c` (upper case), however many.
     pub(crate) fn is_run_of(&self, c: u8) -> bool {
         self.uniform && self.buf.first() == Some(&c) && self.alphanumerics > 0
@@ -410,9 +491,33 @@ impl PlaceholderKey {
 
     /// Whether the value is blank or one of [`COMMON_PLACEHOLDERS`].
     pub(crate) fn is_common_placeholder(&self) -> bool {
-        self.is_blank() || self.is_any(&COMMON_PLACEHOLDERS)
+        self.is_blank() || self.is_any_key(&COMMON_PLACEHOLDER_KEYS)
     }
 }
+
+/// Packs words of at most [`PlaceholderKey::CAPACITY`] bytes as a
+/// [`PlaceholderKey`] buffer reads (little-endian, zero-padded), for
+/// [`PlaceholderKey::is_any_key`]. Evaluated at compile time.
+pub(crate) const fn word_keys<const N: usize>(words: [&str; N]) -> [u128; N] {
+    let mut keys = [0u128; N];
+    let mut w = 0;
+    while w < N {
+        let bytes = words[w].as_bytes();
+        assert!(bytes.len() <= PlaceholderKey::CAPACITY);
+        let mut i = 0;
+        while i < bytes.len() {
+            keys[w] |= (bytes[i] as u128) << (8 * i);
+            i += 1;
+        }
+        w += 1;
+    }
+    keys
+}
+
+/// [`NAME_PLACEHOLDERS`] packed for [`PlaceholderKey::is_any_key`].
+const NAME_PLACEHOLDER_KEYS: [u128; NAME_PLACEHOLDERS.len()] = word_keys(NAME_PLACEHOLDERS);
+/// [`COMMON_PLACEHOLDERS`] packed for [`PlaceholderKey::is_any_key`].
+const COMMON_PLACEHOLDER_KEYS: [u128; COMMON_PLACEHOLDERS.len()] = word_keys(COMMON_PLACEHOLDERS);
 
 /// The formal root of common English nicknames and spelling variants
 /// (spec §4.2.5). Sorted by nickname; wire-stable: changing an entry changes
@@ -539,11 +644,39 @@ pub const NICKNAMES: [(&str, &str); 112] = [
 
 /// The formal root of a canonical given name (spec §4.2.5), or the name itself.
 ///
-/// Looks the name up in [`NICKNAMES`] by binary search.
+/// Looks the name up among the [`NICKNAMES`] with its first letter, a few
+/// entries compared by length first: cheaper than a binary search of string
+/// comparisons, and this runs once per row.
 pub fn nickname_root(name: &str) -> &str {
-    NICKNAMES
-        .binary_search_by(|(nick, _)| (*nick).cmp(name))
-        .map_or(name, |i| NICKNAMES[i].1)
+    let bucket = name
+        .as_bytes()
+        .first()
+        .and_then(|b| b.checked_sub(b'A'))
+        .and_then(|letter| NICKNAME_BUCKETS.get(usize::from(letter)));
+    let Some(&(start, end)) = bucket else {
+        return name;
+    };
+    NICKNAMES[usize::from(start)..usize::from(end)]
+        .iter()
+        .find(|(nick, _)| *nick == name)
+        .map_or(name, |(_, root)| root)
+}
+
+/// For each letter `A`–`Z`, the range of [`NICKNAMES`] (sorted) starting with it.
+const NICKNAME_BUCKETS: [(u8, u8); 26] = nickname_buckets();
+
+const fn nickname_buckets() -> [(u8, u8); 26] {
+    let mut buckets = [(0u8, 0u8); 26];
+    let mut i = 0;
+    while i < NICKNAMES.len() {
+        let letter = (NICKNAMES[i].0.as_bytes()[0] - b'A') as usize;
+        if buckets[letter].1 == 0 {
+            buckets[letter].0 = i as u8;
+        }
+        buckets[letter].1 = i as u8 + 1;
+        i += 1;
+    }
+    buckets
 }
 
 #[cfg(test)]
@@ -919,6 +1052,16 @@ mod tests {
     }
 
     proptest! {
+        /// Short ASCII names are cleaned on the stack exactly as the general path cleans them.
+        #[test]
+        fn short_ascii_cleaning_agrees(raw in "[ -~\t\n\x0b\x0c\r]{0,64}") {
+            let mut general = String::new();
+            let slow = push_cleaned(raw.chars().filter(|&c| !is_apostrophe(c)), &mut general)
+                .map(|()| general);
+            let fast = clean_short_ascii(raw.as_bytes()).map(|c| c.as_str().to_owned());
+            prop_assert_eq!(fast, slow);
+        }
+
         /// The ASCII fast path reads a value exactly as the general path does.
         #[test]
         fn placeholder_key_fast_path_agrees(raw in "[ -~]{0,24}|[A-Za-z./ ]{0,20}|[xXzZ ./-]{0,20}") {
@@ -927,6 +1070,8 @@ mod tests {
             prop_assert_eq!(fast.is_letter_run(), slow.is_letter_run());
             prop_assert_eq!(fast.is_common_placeholder(), slow.is_common_placeholder());
             prop_assert_eq!(fast.is_any(&NAME_PLACEHOLDERS), slow.is_any(&NAME_PLACEHOLDERS));
+            prop_assert_eq!(fast.is_any_key(&NAME_PLACEHOLDER_KEYS), fast.is_any(&NAME_PLACEHOLDERS));
+            prop_assert_eq!(slow.is_any_key(&COMMON_PLACEHOLDER_KEYS), slow.is_any(&COMMON_PLACEHOLDERS));
             prop_assert_eq!(fast.is("NA"), slow.is("NA"));
         }
     }

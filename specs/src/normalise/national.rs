@@ -86,7 +86,7 @@ fn check_letter(n: u64) -> char {
 
 /// A `String` from bytes already checked to be ASCII.
 fn ascii_string(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
+    String::from_utf8(bytes.to_vec()).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------
@@ -235,7 +235,26 @@ pub fn pnc_id(raw: &str) -> Field<String> {
     if pnc_check_letter(year2, serial) != check {
         return Field::Invalid(PNC_CHECK);
     }
-    Field::Present(format!("{year2:02}/{serial:07}{check}"))
+    Field::Present(pnc_canonical(year2, serial, check))
+}
+
+/// `YY/NNNNNNNL`: the year and the serial zero-padded, then the check letter.
+/// Written digit by digit: `format!` cost a third of a PNC ID on the hot path.
+fn pnc_canonical(year2: u32, serial: u32, check: char) -> String {
+    let mut out = String::with_capacity(11);
+    push_digits(&mut out, year2, 2);
+    out.push('/');
+    push_digits(&mut out, serial, 7);
+    out.push(check);
+    out
+}
+
+/// Appends the last `width` decimal digits of `value`, zero-padded.
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = value / 10u32.pow(place) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 /// Reads (two-digit year, serial, check letter) from a compact PNC ID.

@@ -2,7 +2,7 @@
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use super::name::PlaceholderKey;
+use super::name::{PlaceholderKey, word_keys};
 use super::{Field, Invalid, trimmed};
 
 /// A UK postcode in canonical form: outward code and inward code, upper case.
@@ -67,6 +67,10 @@ pub const POSTCODE_PLACEHOLDERS: [&str; 5] = [
     "ABROAD",
 ];
 
+/// [`POSTCODE_PLACEHOLDERS`] packed for [`PlaceholderKey::is_any_key`].
+const POSTCODE_PLACEHOLDER_KEYS: [u128; POSTCODE_PLACEHOLDERS.len()] =
+    word_keys(POSTCODE_PLACEHOLDERS);
+
 /// The outward code of the NHS pseudo-postcodes for no fixed abode, unknown
 /// and overseas addresses (`ZZ99 3VZ`, `ZZ99 3WZ`, `ZZ99 3CZ`, …).
 pub const PSEUDO_OUTWARD: &str = "ZZ99";
@@ -80,7 +84,7 @@ pub fn postcode(raw: &str) -> Field<Postcode> {
         return Field::Missing;
     };
     let key = PlaceholderKey::of(t);
-    if key.is_common_placeholder() || key.is_any(&POSTCODE_PLACEHOLDERS) {
+    if key.is_common_placeholder() || key.is_any_key(&POSTCODE_PLACEHOLDER_KEYS) {
         return Field::Placeholder;
     }
     let mut buf = Zeroizing::new([0u8; 7]);
@@ -139,7 +143,7 @@ fn valid_inward(inward: &[u8]) -> bool {
 
 /// A `String` from bytes already checked to be ASCII.
 fn ascii_string(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
+    String::from_utf8(bytes.to_vec()).unwrap_or_default()
 }
 
 #[cfg(test)]
