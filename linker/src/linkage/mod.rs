@@ -117,8 +117,10 @@ pub fn link(
         links,
         settings.strong_threshold,
     );
+    lap(&mut timings.cluster);
     let (person_ids, changes) =
         identity::assign(&clustering.cluster, clustering.clusters, previous, fresh);
+    lap(&mut timings.identify);
     let stats = Stats {
         records: records.len(),
         candidate_pairs: blocking.pairs.len(),
