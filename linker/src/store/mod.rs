@@ -192,8 +192,6 @@ pub trait MetaStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     fn run(&self, id: u64) -> Result<Option<RunRecord>, StoreError>;
     fn runs(&self, project: &str) -> Result<Vec<RunRecord>, StoreError>;
-    /// Marks runs left `running` by a crash as failed; returns how many.
-    fn fail_interrupted_runs(&self, at: &str) -> Result<usize, StoreError>;
     /// Publishes a run's outputs and its person identifiers in one transaction,
     /// and marks the run succeeded.
     fn publish(

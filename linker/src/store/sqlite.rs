@@ -305,13 +305,6 @@ impl MetaStore for SqliteStore {
         Ok(rows)
     }
 
-    fn fail_interrupted_runs(&self, at: &str) -> Result<usize, StoreError> {
-        Ok(self.conn().execute(
-            "UPDATE runs SET status = 'failed', finished_at = ?1, error = 'interrupted: the server stopped during the run' WHERE status = 'running'",
-            [at],
-        )?)
-    }
-
     fn publish(
         &self,
         p: &PublicationRecord,
@@ -645,5 +638,58 @@ mod tests {
             Err(StoreError::Exists(_))
         ));
         assert_eq!(store.project("p").expect("reads"), Some(p));
+    }
+
+    #[test]
+    fn an_older_database_gains_the_run_columns_and_runs_exclude_each_other() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        {
+            let conn = Connection::open(dir.path().join("pprl.sqlite3")).expect("opens");
+            conn.execute_batch(
+                "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, project TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, error TEXT, summary TEXT);
+                 INSERT INTO runs (project, status, started_at) VALUES ('p', 'succeeded', 't');",
+            )
+            .expect("the old schema");
+        }
+        let store = SqliteStore::open(dir.path()).expect("opens and migrates");
+        let old = store.run(1).expect("reads").expect("the old run");
+        assert_eq!(
+            (old.started_by.as_str(), old.attempt, old.inputs),
+            ("manual", 1, None)
+        );
+        let start = RunStart {
+            started_by: "schedule".into(),
+            attempt: 2,
+            runner: Some("1:2".into()),
+        };
+        let id = store.start_run("p", "t2", &start).expect("starts");
+        let Err(StoreError::Exists(message)) = store.start_run("p", "t3", &start) else {
+            panic!("a second run of the project is refused")
+        };
+        assert!(
+            message.contains(&format!(
+                "run {id} of project `p` is already running (started t2 by schedule)"
+            )),
+            "{message}"
+        );
+        store
+            .start_run("q", "t3", &start)
+            .expect("another project may run");
+        store.record_run_inputs(id, r#"{"d":3}"#).expect("records");
+        assert_eq!(store.running_runs().expect("lists").len(), 2);
+        assert!(
+            store
+                .fail_interrupted_run(id, "t4", "gone")
+                .expect("fails it")
+        );
+        assert!(
+            !store
+                .fail_interrupted_run(id, "t5", "gone")
+                .expect("only once")
+        );
+        let run = store.run(id).expect("reads").expect("the run");
+        assert_eq!((run.status.as_str(), run.attempt), ("failed", 2));
+        assert_eq!(run.inputs.expect("inputs")["d"], 3);
+        SqliteStore::open(dir.path()).expect("migrating twice changes nothing");
     }
 }
