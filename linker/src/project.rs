@@ -121,9 +121,7 @@ impl ProjectConfig {
             return invalid("linkage.max_block_size must be at least 2".to_owned());
         }
         if let Some(schedule) = &self.schedule {
-            schedule
-                .check(chrono::Utc::now())
-                .map_err(ProjectConfigError::Invalid)?;
+            schedule.check().map_err(ProjectConfigError::Invalid)?;
         }
         if self.datasets.is_empty() {
             return invalid("a project needs at least one [[datasets]] entry".to_owned());

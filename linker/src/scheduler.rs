@@ -39,7 +39,7 @@ async fn supervise(linker: Linker) {
         match tokio::task::spawn_blocking(move || scheduled_projects(&reader)).await {
             Ok(Ok(wanted)) => {
                 tasks.retain(|name, (schedule, task)| {
-                    let keep = wanted.get(name) == Some(schedule) && !task.is_finished();
+                    let keep = wanted.get(name) == Some(schedule);
                     if !keep {
                         task.abort();
                     }

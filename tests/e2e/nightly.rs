@@ -183,7 +183,9 @@ fn a_schedule_runs_on_new_versions_only_and_retries_failed_runs() {
         count(l, "succeeded") == 3
     });
     assert_eq!(list[0]["started_by"], "schedule");
-    assert_eq!(list[0]["attempt"], 2, "the second attempt succeeded");
+    // The second attempt, unless a slow machine repaired the blob too late for it.
+    assert!(list[0]["attempt"].as_u64() >= Some(2), "{list:#?}");
+    let failed_before = count(&list, "failed");
     assert_eq!(list[0]["inputs"]["probation_caseload"], 3);
     let published = list[0]["id"].as_u64().expect("a run id");
     let reported = audit(&server, &project, "scheduled_run");
@@ -198,7 +200,7 @@ fn a_schedule_runs_on_new_versions_only_and_retries_failed_runs() {
     // 15 s), the scheduler gives up and says so, the last publication stays.
     upload_with_corrupt_blob(&project, &server, &project.tokenise("v4.parquet", 40, 4));
     let list = wait_for(&server, &project, "three failed attempts", |l| {
-        count(l, "failed") == 4
+        count(l, "failed") == failed_before + 3
     });
     let attempts: Vec<u64> = list[..3]
         .iter()
@@ -229,7 +231,7 @@ fn a_schedule_runs_on_new_versions_only_and_retries_failed_runs() {
         &server,
         &project,
         "a new series at the next due time",
-        |l| count(l, "failed") == 5,
+        |l| count(l, "failed") == failed_before + 4,
     );
     assert_eq!(list[0]["attempt"], 1, "{list:#?}");
 }
