@@ -848,4 +848,55 @@ mod tests {
         let (status, _) = send(router(linker), create(&evaluator.expose_secret())).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
+
+    #[tokio::test]
+    async fn the_runs_view_shows_the_schedule_and_unforced_runs_skip_when_nothing_is_new() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let linker = linker(dir.path());
+        let config = "name = \"p\"\nkey_fingerprint = \"0011223344556677\"\nschedule = \"0 2 * * *\"\n[[datasets]]\nname = \"d\"\npartner = \"x\"\n";
+        linker.create_project(config, &Actor::Cli).expect("created");
+        let admin = linker
+            .issue_token(Role::Administrator, None, None, None, &Actor::Cli)
+            .expect("issued")
+            .expose_secret()
+            .to_string();
+        let request = |method: &str, uri: &str| {
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("authorization", format!("Bearer {admin}"))
+                .body(Body::empty())
+                .expect("request")
+        };
+        let (status, body) = send(
+            router(linker.clone()),
+            request("GET", "/v1/projects/p/runs"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let view: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(view["schedule"]["cron"], "0 2 * * *");
+        assert_eq!(view["schedule"]["max_attempts"], 4);
+        assert!(
+            view["schedule"]["next_due"]
+                .as_str()
+                .expect("a due time")
+                .ends_with("T02:00:00Z"),
+            "{view}"
+        );
+        assert_eq!(view["new_versions"], false);
+        assert_eq!(view["runs"], serde_json::json!([]));
+
+        let (status, body) = send(
+            router(linker.clone()),
+            request("POST", "/v1/projects/p/runs?force=false"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(
+            body.contains("\"skipped\"") && body.contains("no dataset"),
+            "{body}"
+        );
+        assert!(linker.meta.runs("p").expect("runs").is_empty());
+    }
 }
