@@ -150,13 +150,18 @@ async fn attempts(linker: &Linker, project: &str, schedule: &ScheduleConfig) {
                 let (l, p) = (linker.clone(), project.to_owned());
                 let last = attempt == schedule.max_attempts;
                 let delay = schedule.retry_delay(attempt);
+                let run = if run_id == 0 {
+                    "before a run started".to_owned()
+                } else {
+                    format!("run {run_id}")
+                };
                 let detail = if last {
                     format!(
-                        "gave up after {attempt} attempts; the last (run {run_id}) failed: {error}; the previous publication stays"
+                        "gave up after {attempt} attempts; the last ({run}) failed: {error}; the previous publication stays"
                     )
                 } else {
                     format!(
-                        "attempt {attempt} of {} (run {run_id}) failed: {error}; retrying in {}s",
+                        "attempt {attempt} of {} ({run}) failed: {error}; retrying in {}s",
                         schedule.max_attempts,
                         delay.as_secs()
                     )
