@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
 use crate::auth::{PresentedToken, Principal, Role};
+use crate::schedule::Decision;
 use crate::service::{Actor, Linker, OpError};
 use crate::store::{AuditEvent, VersionRecord};
 
@@ -32,7 +33,10 @@ pub fn router(linker: Linker) -> Router {
             "/v1/projects/{project}/datasets/{dataset}/versions",
             post(upload).layer(DefaultBodyLimit::disable()),
         )
-        .route("/v1/projects/{project}/runs", post(start_run))
+        .route(
+            "/v1/projects/{project}/runs",
+            post(start_run).get(list_runs),
+        )
         .route("/v1/projects/{project}/runs/{run}", get(run_status))
         .route("/v1/projects/{project}/outputs", get(list_outputs))
         .route(
@@ -338,17 +342,48 @@ async fn audit_log(
     ))
 }
 
-/// `POST /v1/projects/{project}/runs`: starts a linkage run in the background.
+#[derive(Deserialize)]
+struct StartRunQuery {
+    /// `false`: run only if some dataset has a new version since the last
+    /// publication. Manual runs are forced by default.
+    force: Option<bool>,
+}
+
+/// `POST /v1/projects/{project}/runs[?force=false]`: starts a linkage run in
+/// the background; refused (409) while another run of the project runs.
 #[tracing::instrument(skip_all, fields(project = %project))]
 async fn start_run(
     State(linker): State<Linker>,
     Path(project): Path<String>,
+    Query(query): Query<StartRunQuery>,
     Caller(caller): Caller,
 ) -> Result<Response, ApiError> {
     require_admin(&caller)?;
-    let run_id = {
+    let force = query.force.unwrap_or(true);
+    let started = {
         let (linker, project) = (linker.clone(), project.clone());
-        blocking(move || linker.begin_run(&project, &Actor::Caller(&caller))).await?
+        blocking(move || {
+            if let Decision::Skip(reason) = linker.run_decision(&project, force)? {
+                return Ok(Err(reason));
+            }
+            linker.begin_run(&project, &Actor::Caller(&caller)).map(Ok)
+        })
+        .await
+        .map_err(|e| {
+            if e.status == StatusCode::CONFLICT {
+                e.hint("follow the run in progress with GET /v1/projects/{project}/runs, then start another if needed")
+            } else {
+                e
+            }
+        })?
+    };
+    let run_id = match started {
+        Ok(run_id) => run_id,
+        Err(reason) => {
+            return Ok(
+                Json(serde_json::json!({"status": "skipped", "reason": reason})).into_response(),
+            );
+        }
     };
     // CPU-heavy: a blocking thread, not an async one.
     tokio::task::spawn_blocking(move || {
@@ -359,6 +394,64 @@ async fn start_run(
         Json(serde_json::json!({"run_id": run_id, "status": "running"})),
     )
         .into_response())
+}
+
+/// A project's runs and schedule, for `GET /v1/projects/{project}/runs`.
+#[derive(Serialize)]
+struct RunsView {
+    project: String,
+    /// The schedule, if any, with its next due time.
+    schedule: Option<ScheduleView>,
+    /// Whether a run now would link anything new, and why.
+    new_versions: bool,
+    reason: String,
+    /// Newest first.
+    runs: Vec<crate::store::RunRecord>,
+}
+
+#[derive(Serialize)]
+struct ScheduleView {
+    cron: String,
+    max_attempts: u32,
+    retry_after_seconds: u64,
+    next_due: Option<String>,
+}
+
+/// `GET /v1/projects/{project}/runs`: the schedule and every run, newest first.
+async fn list_runs(
+    State(linker): State<Linker>,
+    Path(project): Path<String>,
+    Caller(caller): Caller,
+) -> Result<Json<RunsView>, ApiError> {
+    require_admin(&caller)?;
+    let view = blocking(move || {
+        let config = linker.project_config(&project)?;
+        let schedule = config.schedule.map(|s| ScheduleView {
+            next_due: s
+                .parse()
+                .ok()
+                .and_then(|cron| crate::schedule::next_due(&cron, chrono::Utc::now()))
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            cron: s.cron,
+            max_attempts: s.max_attempts,
+            retry_after_seconds: s.retry_after_seconds,
+        });
+        let (new_versions, reason) = match linker.run_decision(&project, false)? {
+            Decision::Run(reason) => (true, reason),
+            Decision::Skip(reason) => (false, reason),
+        };
+        let mut runs = linker.meta.runs(&project)?;
+        runs.reverse();
+        Ok(RunsView {
+            project,
+            schedule,
+            new_versions,
+            reason,
+            runs,
+        })
+    })
+    .await?;
+    Ok(Json(view))
 }
 
 /// `GET /v1/projects/{project}/runs/{run}`: a run's status.
@@ -754,5 +847,56 @@ mod tests {
             .expect("issued");
         let (status, _) = send(router(linker), create(&evaluator.expose_secret())).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+
+    #[tokio::test]
+    async fn the_runs_view_shows_the_schedule_and_unforced_runs_skip_when_nothing_is_new() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let linker = linker(dir.path());
+        let config = "name = \"p\"\nkey_fingerprint = \"0011223344556677\"\nschedule = \"0 2 * * *\"\n[[datasets]]\nname = \"d\"\npartner = \"x\"\n";
+        linker.create_project(config, &Actor::Cli).expect("created");
+        let admin = linker
+            .issue_token(Role::Administrator, None, None, None, &Actor::Cli)
+            .expect("issued")
+            .expose_secret()
+            .to_string();
+        let request = |method: &str, uri: &str| {
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("authorization", format!("Bearer {admin}"))
+                .body(Body::empty())
+                .expect("request")
+        };
+        let (status, body) = send(
+            router(linker.clone()),
+            request("GET", "/v1/projects/p/runs"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let view: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(view["schedule"]["cron"], "0 2 * * *");
+        assert_eq!(view["schedule"]["max_attempts"], 4);
+        assert!(
+            view["schedule"]["next_due"]
+                .as_str()
+                .expect("a due time")
+                .ends_with("T02:00:00Z"),
+            "{view}"
+        );
+        assert_eq!(view["new_versions"], false);
+        assert_eq!(view["runs"], serde_json::json!([]));
+
+        let (status, body) = send(
+            router(linker.clone()),
+            request("POST", "/v1/projects/p/runs?force=false"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(
+            body.contains("\"skipped\"") && body.contains("no dataset"),
+            "{body}"
+        );
+        assert!(linker.meta.runs("p").expect("runs").is_empty());
     }
 }

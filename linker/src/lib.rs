@@ -14,6 +14,8 @@ pub mod auth;
 pub mod linkage;
 pub mod project;
 pub mod runs;
+pub mod schedule;
+pub mod scheduler;
 pub mod service;
 pub mod settings;
 pub mod store;

@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
 use pprl_linker::auth::Role;
+use pprl_linker::schedule::Decision;
 use pprl_linker::service::{Actor, Linker};
 use pprl_linker::settings::{self, LogFormat, Overrides, Settings, SettingsFile};
-use pprl_linker::{project, serve};
+use pprl_linker::{project, scheduler, serve};
 
 /// The pprl linkage server.
 #[derive(Debug, Parser)]
@@ -51,6 +52,10 @@ enum Command {
     Run {
         #[arg(long)]
         project: String,
+        /// Run only if some dataset has a new version since the last
+        /// publication (as the server's schedule does); otherwise exit 0.
+        #[arg(long)]
+        if_new: bool,
     },
     /// Print a commented example settings file.
     DefaultConfig,
@@ -98,6 +103,11 @@ enum Admin {
     ListTokens,
     /// List a project's dataset versions.
     ListVersions {
+        #[arg(long)]
+        project: String,
+    },
+    /// List a project's runs: status, what started them, attempt, error.
+    ListRuns {
         #[arg(long)]
         project: String,
     },
@@ -158,10 +168,14 @@ fn run(cli: Cli) -> Result<()> {
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(serve_until_signal(settings))?;
         }
-        Command::Run { project } => {
+        Command::Run { project, if_new } => {
             let settings = settings(&cli.common, Overrides::default())?;
             init_logs(settings.log_format);
             let linker = Linker::open(settings).context("cannot open the data folder")?;
+            if let Decision::Skip(reason) = linker.run_decision(&project, !if_new)? {
+                println!("nothing to do for project {project}: {reason}");
+                return Ok(());
+            }
             let summary = linker.run_once(&project, &Actor::Cli)?;
             println!(
                 "run {} published: {} records, {} persons, {} links (estimated precision {:.4}, recall {:.4}); {} new persons, {} merges, {} splits",
@@ -194,7 +208,21 @@ async fn serve_until_signal(settings: Settings) -> Result<()> {
         .recover()
         .context("cannot clean up after a previous run")?;
     if staged + orphans > 0 {
-        tracing::warn!(staged, orphans, "removed leftovers of an interrupted run");
+        tracing::warn!(
+            staged,
+            orphans,
+            "removed leftovers of an interrupted upload"
+        );
+    }
+    let (failed, folders) = linker
+        .recover_runs()
+        .context("cannot clean up after an interrupted linkage run")?;
+    if failed + folders > 0 {
+        tracing::warn!(
+            failed,
+            folders,
+            "marked interrupted runs failed and removed their unpublished outputs"
+        );
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -203,9 +231,11 @@ async fn serve_until_signal(settings: Settings) -> Result<()> {
     tracing::info!(address = %local, data_dir = %data_dir.display(), "pprl-linker listening");
     // Tests and scripts read this line to find the port.
     println!("listening on http://{local}");
+    let schedules = scheduler::spawn(linker.clone());
     serve(listener, linker, shutdown_signal())
         .await
         .context("the server failed")?;
+    schedules.abort();
     tracing::info!("pprl-linker stopped");
     Ok(())
 }
@@ -339,6 +369,30 @@ fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
                 println!(
                     "{}\tv{}\t{} rows\t{} bytes\tblake3 {}\t{}",
                     v.dataset, v.version, v.rows, v.bytes, v.checksum, v.uploaded_at
+                );
+            }
+        }
+        Admin::ListRuns { project } => {
+            for r in linker.meta.runs(&project)? {
+                let inputs = r
+                    .inputs
+                    .map(|i| {
+                        i.iter()
+                            .map(|(d, v)| format!("{d} v{v}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_else(|| "-".to_owned());
+                println!(
+                    "run {}\t{}\t{} (attempt {})\tstarted {}\tfinished {}\t{}\t{}",
+                    r.id,
+                    r.status,
+                    r.started_by,
+                    r.attempt,
+                    r.started_at,
+                    r.finished_at.as_deref().unwrap_or("-"),
+                    inputs,
+                    r.error.as_deref().unwrap_or("")
                 );
             }
         }

@@ -5,6 +5,8 @@
 use pprl_specs::key::Fingerprint;
 use serde::{Deserialize, Serialize};
 
+use crate::schedule::ScheduleConfig;
+
 /// A project configuration as written by an administrator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +21,9 @@ pub struct ProjectConfig {
     /// How records are linked into persons.
     #[serde(default)]
     pub linkage: LinkageConfig,
+    /// When the server runs linkage by itself (none: only on request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleConfig>,
 }
 
 /// Linkage settings of a project.
@@ -115,6 +120,9 @@ impl ProjectConfig {
         if l.max_block_size < 2 {
             return invalid("linkage.max_block_size must be at least 2".to_owned());
         }
+        if let Some(schedule) = &self.schedule {
+            schedule.check().map_err(ProjectConfigError::Invalid)?;
+        }
         if self.datasets.is_empty() {
             return invalid("a project needs at least one [[datasets]] entry".to_owned());
         }
@@ -183,6 +191,12 @@ mod tests {
             (
                 &format!("{base}[[datasets]]\nname = \"d\"\npartner = \"x\"\ncolour = \"red\"\n"),
                 "colour",
+            ),
+            (
+                &format!(
+                    "{base}schedule = \"0 2 * * 8\"\n[[datasets]]\nname = \"d\"\npartner = \"x\"\n"
+                ),
+                "schedule.cron `0 2 * * 8`",
             ),
         ] {
             let err = ProjectConfig::parse(text).expect_err("refused").to_string();

@@ -6,8 +6,14 @@
 //! the person identifiers) in one database transaction. A run that fails or
 //! is killed at any point leaves the previous publication as the latest; the
 //! next start marks it failed and deletes its unrecorded folder.
+//!
+//! Two runs of a project never overlap: a run is a `running` row, inserted
+//! only when the project has none (in one SQLite transaction), whichever
+//! process starts it — the server's API, its scheduler, or `pprl-linker run`.
+//! The row names its process, so a run whose process died is recognised as
+//! interrupted and no longer blocks the project.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -16,8 +22,23 @@ use serde::Serialize;
 
 use crate::linkage::outputs::{self, LINKS_FILE, MODEL_FILE, REPORT_FILE};
 use crate::linkage::{self, DatasetInput, Records};
+use crate::schedule::{self, Decision, Inputs};
 use crate::service::{Actor, Linker, OpError};
-use crate::store::{PersonIdRecord, PublicationRecord, StoreError, now};
+use crate::store::{PersonIdRecord, PublicationRecord, RunStart, StoreError, now};
+
+/// How a run started by the scheduler ended.
+#[derive(Debug)]
+pub enum ScheduledOutcome {
+    /// Nothing new to link: no run was started.
+    Skipped(String),
+    /// Another run of the project was in progress: none was started.
+    Busy(String),
+    Published(RunSummary),
+    Failed {
+        run_id: u64,
+        error: String,
+    },
+}
 
 /// One published file.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -49,10 +70,28 @@ impl Linker {
         self.settings.data_dir.join("publications").join(project)
     }
 
-    /// Starts a run record; refused while another run of the project runs.
+    /// Starts a run record (a manual run); refused while another run of the
+    /// project runs.
     pub fn begin_run(&self, project: &str, actor: &Actor<'_>) -> Result<u64, OpError> {
+        self.begin_run_as(project, actor, "manual", 1)
+    }
+
+    /// Starts a run record, started by `started_by` (`manual` or `schedule`).
+    pub fn begin_run_as(
+        &self,
+        project: &str,
+        actor: &Actor<'_>,
+        started_by: &str,
+        attempt: u32,
+    ) -> Result<u64, OpError> {
         self.project_config(project)?;
-        match self.meta.start_run(project, &now()) {
+        self.fail_dead_runs(Some(project), false)?;
+        let start = RunStart {
+            started_by: started_by.to_owned(),
+            attempt,
+            runner: process_identity(),
+        };
+        match self.meta.start_run(project, &now(), &start) {
             Ok(id) => {
                 self.audit(
                     actor,
@@ -60,7 +99,7 @@ impl Linker {
                     Some(project),
                     None,
                     "ok",
-                    Some(format!("run {id}")),
+                    Some(format!("run {id} ({started_by}, attempt {attempt})")),
                 );
                 Ok(id)
             }
@@ -79,6 +118,44 @@ impl Linker {
         }
     }
 
+    /// Whether a run would link anything new: some dataset's current
+    /// version differs from those the last publication used (or `force`).
+    pub fn run_decision(&self, project: &str, force: bool) -> Result<Decision, OpError> {
+        let config = self.project_config(project)?;
+        let mut current = Inputs::new();
+        for v in self.meta.versions(project, None)? {
+            if config.dataset(&v.dataset).is_some() {
+                let latest = current.entry(v.dataset).or_insert(v.version);
+                *latest = (*latest).max(v.version);
+            }
+        }
+        let published = match self.meta.latest_publication(project)? {
+            Some(p) => Some(self.meta.run(p.run_id)?.and_then(|r| r.inputs)),
+            None => None,
+        };
+        Ok(schedule::decide(&current, published.as_ref(), force))
+    }
+
+    /// One attempt of a scheduled run: decides, starts and executes it.
+    /// Blocking; CPU-heavy when it links.
+    pub fn scheduled_run(&self, project: &str, attempt: u32) -> Result<ScheduledOutcome, OpError> {
+        if let Decision::Skip(reason) = self.run_decision(project, false)? {
+            return Ok(ScheduledOutcome::Skipped(reason));
+        }
+        let run_id = match self.begin_run_as(project, &Actor::System, "schedule", attempt) {
+            Ok(id) => id,
+            Err(OpError::Conflict(m)) => return Ok(ScheduledOutcome::Busy(m)),
+            Err(e) => return Err(e),
+        };
+        Ok(match self.execute_run(project, run_id) {
+            Ok(summary) => ScheduledOutcome::Published(summary),
+            Err(e) => ScheduledOutcome::Failed {
+                run_id,
+                error: e.to_string(),
+            },
+        })
+    }
+
     /// Runs linkage for a started run and publishes it; on failure the run is
     /// marked failed with its reason and the previous publication stays.
     pub fn execute_run(&self, project: &str, run_id: u64) -> Result<RunSummary, OpError> {
@@ -94,6 +171,24 @@ impl Linker {
             }
             let _ = fs::remove_dir_all(self.staging_dir(project, run_id));
         }
+        let (outcome, detail) = match &result {
+            Ok(s) => (
+                "ok",
+                format!(
+                    "run {run_id} published: {} records, {} persons",
+                    s.records, s.persons
+                ),
+            ),
+            Err(e) => ("failed", format!("run {run_id} failed: {e}")),
+        };
+        self.audit(
+            &Actor::System,
+            "run",
+            Some(project),
+            None,
+            outcome,
+            Some(detail),
+        );
         result
     }
 
@@ -133,6 +228,15 @@ impl Linker {
                 "project `{project}` has no uploaded dataset yet"
             )));
         }
+        let inputs: Inputs = records
+            .datasets
+            .iter()
+            .map(|d| (d.name.clone(), d.version))
+            .collect();
+        self.meta.record_run_inputs(
+            run_id,
+            &serde_json::to_string(&inputs).expect("inputs serialise"),
+        )?;
         let previous = self.previous_ids(project, &records)?;
         let rng = SystemRandom::new();
         let fresh = || {
@@ -233,11 +337,18 @@ impl Linker {
             .collect())
     }
 
-    /// After a crash: runs left running are marked failed, and output folders
-    /// no publication records are deleted. Returns both counts.
+    /// After a crash: runs whose process is gone are marked failed, and
+    /// output folders that no publication records (and no live run is
+    /// writing) are deleted. Returns both counts.
     pub fn recover_runs(&self) -> Result<(usize, usize), StoreError> {
-        let failed = self.meta.fail_interrupted_runs(&now())?;
-        let published: std::collections::HashSet<(String, String)> = self
+        let failed = self.fail_dead_runs(None, true)?;
+        let live: HashSet<(String, u64)> = self
+            .meta
+            .running_runs()?
+            .into_iter()
+            .map(|r| (r.project, r.id))
+            .collect();
+        let published: HashSet<(String, String)> = self
             .meta
             .publications()?
             .into_iter()
@@ -250,6 +361,14 @@ impl Linker {
                 let name = project.file_name().to_string_lossy().into_owned();
                 for run in fs::read_dir(project.path())?.flatten() {
                     let run_name = run.file_name().to_string_lossy().into_owned();
+                    let run_id = run_name
+                        .trim_start_matches(".run-")
+                        .trim_end_matches(".partial")
+                        .parse::<u64>()
+                        .ok();
+                    if run_id.is_some_and(|id| live.contains(&(name.clone(), id))) {
+                        continue;
+                    }
                     if !published.contains(&(name.clone(), run_name)) {
                         fs::remove_dir_all(run.path())?;
                         removed += 1;
@@ -258,6 +377,46 @@ impl Linker {
             }
         }
         Ok((failed, removed))
+    }
+
+    /// Marks failed the runs (of one project, or all) left `running` by a
+    /// process that has stopped. A run whose process cannot be checked is
+    /// left alone unless `unknown_is_dead` (at server start, when a run of
+    /// this data folder with no living process cannot be in progress).
+    fn fail_dead_runs(
+        &self,
+        project: Option<&str>,
+        unknown_is_dead: bool,
+    ) -> Result<usize, StoreError> {
+        let mut failed = 0;
+        for run in self.meta.running_runs()? {
+            if project.is_some_and(|p| p != run.project) {
+                continue;
+            }
+            let dead = match process_alive(run.runner.as_deref()) {
+                Some(alive) => !alive,
+                None => unknown_is_dead,
+            };
+            if dead
+                && self.meta.fail_interrupted_run(
+                    run.id,
+                    &now(),
+                    "interrupted: the process running it stopped before it finished",
+                )?
+            {
+                tracing::warn!(project = %run.project, run_id = run.id, "marked an interrupted run failed");
+                self.audit(
+                    &Actor::System,
+                    "run",
+                    Some(&run.project),
+                    None,
+                    "failed",
+                    Some(format!("run {} interrupted: its process stopped", run.id)),
+                );
+                failed += 1;
+            }
+        }
+        Ok(failed)
     }
 
     /// The latest publication's files, for a caller who may read them.
@@ -298,4 +457,51 @@ impl Linker {
 fn write_json(path: &Path, value: &impl Serialize) -> Result<(), OpError> {
     let text = serde_json::to_string_pretty(value).expect("reports serialise");
     fs::write(path, text).map_err(|e| OpError::Store(e.into()))
+}
+
+/// This process, as `pid:start-time` (Linux); `None` where it cannot be told.
+fn process_identity() -> Option<String> {
+    identity_of("self")
+}
+
+fn identity_of(pid: &str) -> Option<String> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; the fields after it don't.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let start_time = rest.split_whitespace().nth(19)?;
+    let pid = stat.split_whitespace().next()?;
+    Some(format!("{pid}:{start_time}"))
+}
+
+/// Whether the process that started a run still runs; `None` if unknown.
+/// The start time guards against a reused process id.
+fn process_alive(runner: Option<&str>) -> Option<bool> {
+    let runner = runner?;
+    process_identity()?;
+    let pid = runner.split(':').next()?;
+    Some(identity_of(pid).as_deref() == Some(runner))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_is_known_alive_and_a_finished_one_dead() {
+        let me = process_identity().expect("Linux exposes /proc");
+        assert_eq!(process_alive(Some(&me)), Some(true));
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("`true` runs");
+        let pid = child.id();
+        child.wait().expect("`true` exits");
+        assert_eq!(process_alive(Some(&format!("{pid}:1"))), Some(false));
+        let (pid, _) = me.split_once(':').expect("pid:start");
+        assert_eq!(
+            process_alive(Some(&format!("{pid}:0"))),
+            Some(false),
+            "a reused process id with another start time is another process"
+        );
+        assert_eq!(process_alive(None), None);
+    }
 }

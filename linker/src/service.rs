@@ -39,6 +39,8 @@ pub enum Actor<'a> {
     Caller(&'a Principal),
     /// A request whose caller could not be identified.
     Anonymous,
+    /// The server itself: its scheduler, and the outcome of runs.
+    System,
 }
 
 impl Actor<'_> {
@@ -50,6 +52,7 @@ impl Actor<'_> {
             ),
             Actor::Caller(p) => (Some(p.token_id.clone()), Some(p.role.as_str().to_owned())),
             Actor::Anonymous => (None, None),
+            Actor::System => (Some("system".to_owned()), None),
         }
     }
 }

@@ -5,4 +5,5 @@ mod client;
 mod crash;
 mod linkage;
 mod linker;
+mod nightly;
 mod support;

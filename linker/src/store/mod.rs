@@ -92,6 +92,25 @@ pub struct RunRecord {
     pub error: Option<String>,
     /// JSON summary of a finished run.
     pub summary: Option<String>,
+    /// What started it: `manual` (API or CLI) or `schedule`.
+    pub started_by: String,
+    /// Which attempt of a scheduled run this is (1 for the first).
+    pub attempt: u32,
+    /// The version of each dataset the run used, once loaded.
+    pub inputs: Option<std::collections::BTreeMap<String, u64>>,
+    /// The process running it (`pid:start-time`), to tell a run in progress
+    /// in another process from one a crash interrupted.
+    #[serde(skip)]
+    pub runner: Option<String>,
+}
+
+/// How a run is started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunStart {
+    /// `manual` or `schedule`.
+    pub started_by: String,
+    pub attempt: u32,
+    pub runner: Option<String>,
 }
 
 /// A published set of outputs.
@@ -154,8 +173,15 @@ pub trait MetaStore: Send + Sync + 'static {
     /// Every checksum some version refers to.
     fn referenced_checksums(&self) -> Result<Vec<String>, StoreError>;
 
-    /// Starts a run; refused (`Exists`) while another run of the project is running.
-    fn start_run(&self, project: &str, at: &str) -> Result<u64, StoreError>;
+    /// Starts a run; refused (`Exists`, naming the run in progress) while
+    /// another run of the project is running, in this process or another.
+    fn start_run(&self, project: &str, at: &str, start: &RunStart) -> Result<u64, StoreError>;
+    /// Records which dataset versions a run loaded.
+    fn record_run_inputs(&self, id: u64, inputs: &str) -> Result<(), StoreError>;
+    /// Runs of every project still marked running.
+    fn running_runs(&self) -> Result<Vec<RunRecord>, StoreError>;
+    /// Marks one run interrupted, if it is still marked running.
+    fn fail_interrupted_run(&self, id: u64, at: &str, error: &str) -> Result<bool, StoreError>;
     fn finish_run(
         &self,
         id: u64,
@@ -166,8 +192,6 @@ pub trait MetaStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     fn run(&self, id: u64) -> Result<Option<RunRecord>, StoreError>;
     fn runs(&self, project: &str) -> Result<Vec<RunRecord>, StoreError>;
-    /// Marks runs left `running` by a crash as failed; returns how many.
-    fn fail_interrupted_runs(&self, at: &str) -> Result<usize, StoreError>;
     /// Publishes a run's outputs and its person identifiers in one transaction,
     /// and marks the run succeeded.
     fn publish(

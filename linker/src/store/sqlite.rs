@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{
     AddVersion, AuditEvent, MetaStore, PersonIdRecord, ProjectRecord, PublicationRecord, RunRecord,
-    StoreError, TokenRecord, VersionRecord,
+    RunStart, StoreError, TokenRecord, VersionRecord,
 };
 use crate::auth::Role;
 
@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at TEXT,
     error       TEXT,
     summary     TEXT
+    -- later columns are added by `migrate`
 );
 CREATE TABLE IF NOT EXISTS publications (
     project      TEXT NOT NULL,
@@ -96,6 +97,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        migrate(&conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
@@ -108,6 +110,28 @@ impl SqliteStore {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Columns added after the first schema, with their definitions.
+const RUN_COLUMNS_ADDED: [(&str, &str); 4] = [
+    ("started_by", "TEXT NOT NULL DEFAULT 'manual'"),
+    ("attempt", "INTEGER NOT NULL DEFAULT 1"),
+    ("inputs", "TEXT"),
+    ("runner", "TEXT"),
+];
+
+/// Adds the columns an older database lacks.
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let existing: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('runs')")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for (name, definition) in RUN_COLUMNS_ADDED {
+        if !existing.iter().any(|e| e == name) {
+            conn.execute_batch(&format!("ALTER TABLE runs ADD COLUMN {name} {definition}"))?;
+        }
+    }
+    Ok(())
 }
 
 fn project_row(row: &Row<'_>) -> rusqlite::Result<ProjectRecord> {
@@ -157,7 +181,7 @@ fn version_row(row: &Row<'_>) -> rusqlite::Result<VersionRecord> {
     })
 }
 
-const RUN_COLUMNS: &str = "id, project, status, started_at, finished_at, error, summary";
+const RUN_COLUMNS: &str = "id, project, status, started_at, finished_at, error, summary, started_by, attempt, inputs, runner";
 
 fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
@@ -168,6 +192,12 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         finished_at: row.get(4)?,
         error: row.get(5)?,
         summary: row.get(6)?,
+        started_by: row.get(7)?,
+        attempt: row.get::<_, i64>(8)? as u32,
+        inputs: row
+            .get::<_, Option<String>>(9)?
+            .and_then(|text| serde_json::from_str(&text).ok()),
+        runner: row.get(10)?,
     })
 }
 
@@ -181,26 +211,61 @@ fn publication_row(row: &Row<'_>) -> rusqlite::Result<PublicationRecord> {
 }
 
 impl MetaStore for SqliteStore {
-    fn start_run(&self, project: &str, at: &str) -> Result<u64, StoreError> {
+    fn start_run(&self, project: &str, at: &str, start: &RunStart) -> Result<u64, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let running: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM runs WHERE project = ?1 AND status = 'running'",
-            [project],
-            |row| row.get(0),
-        )?;
-        if running > 0 {
+        let running = tx
+            .query_row(
+                "SELECT id, started_at, started_by FROM runs WHERE project = ?1 AND status = 'running' ORDER BY id LIMIT 1",
+                [project],
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                    ))
+                },
+            )
+            .optional()?;
+        if let Some((id, started_at, started_by)) = running {
             return Err(StoreError::Exists(format!(
-                "a run of project `{project}` is already running"
+                "run {id} of project `{project}` is already running (started {started_at} by {started_by}); two runs of a project never overlap: wait for it to finish"
             )));
         }
         tx.execute(
-            "INSERT INTO runs (project, status, started_at) VALUES (?1, 'running', ?2)",
-            params![project, at],
+            "INSERT INTO runs (project, status, started_at, started_by, attempt, runner) VALUES (?1, 'running', ?2, ?3, ?4, ?5)",
+            params![project, at, start.started_by, start.attempt, start.runner],
         )?;
         let id = tx.last_insert_rowid() as u64;
         tx.commit()?;
         Ok(id)
+    }
+
+    fn record_run_inputs(&self, id: u64, inputs: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE runs SET inputs = ?2 WHERE id = ?1",
+            params![id as i64, inputs],
+        )?;
+        Ok(())
+    }
+
+    fn running_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE status = 'running' ORDER BY id"
+        ))?;
+        let rows = stmt
+            .query_map([], run_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn fail_interrupted_run(&self, id: u64, at: &str, error: &str) -> Result<bool, StoreError> {
+        let changed = self.conn().execute(
+            "UPDATE runs SET status = 'failed', finished_at = ?2, error = ?3 WHERE id = ?1 AND status = 'running'",
+            params![id as i64, at, error],
+        )?;
+        Ok(changed == 1)
     }
 
     fn finish_run(
@@ -238,13 +303,6 @@ impl MetaStore for SqliteStore {
             .query_map([project], run_row)?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
-    }
-
-    fn fail_interrupted_runs(&self, at: &str) -> Result<usize, StoreError> {
-        Ok(self.conn().execute(
-            "UPDATE runs SET status = 'failed', finished_at = ?1, error = 'interrupted: the server stopped during the run' WHERE status = 'running'",
-            [at],
-        )?)
     }
 
     fn publish(
@@ -580,5 +638,58 @@ mod tests {
             Err(StoreError::Exists(_))
         ));
         assert_eq!(store.project("p").expect("reads"), Some(p));
+    }
+
+    #[test]
+    fn an_older_database_gains_the_run_columns_and_runs_exclude_each_other() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        {
+            let conn = Connection::open(dir.path().join("pprl.sqlite3")).expect("opens");
+            conn.execute_batch(
+                "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, project TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, error TEXT, summary TEXT);
+                 INSERT INTO runs (project, status, started_at) VALUES ('p', 'succeeded', 't');",
+            )
+            .expect("the old schema");
+        }
+        let store = SqliteStore::open(dir.path()).expect("opens and migrates");
+        let old = store.run(1).expect("reads").expect("the old run");
+        assert_eq!(
+            (old.started_by.as_str(), old.attempt, old.inputs),
+            ("manual", 1, None)
+        );
+        let start = RunStart {
+            started_by: "schedule".into(),
+            attempt: 2,
+            runner: Some("1:2".into()),
+        };
+        let id = store.start_run("p", "t2", &start).expect("starts");
+        let Err(StoreError::Exists(message)) = store.start_run("p", "t3", &start) else {
+            panic!("a second run of the project is refused")
+        };
+        assert!(
+            message.contains(&format!(
+                "run {id} of project `p` is already running (started t2 by schedule)"
+            )),
+            "{message}"
+        );
+        store
+            .start_run("q", "t3", &start)
+            .expect("another project may run");
+        store.record_run_inputs(id, r#"{"d":3}"#).expect("records");
+        assert_eq!(store.running_runs().expect("lists").len(), 2);
+        assert!(
+            store
+                .fail_interrupted_run(id, "t4", "gone")
+                .expect("fails it")
+        );
+        assert!(
+            !store
+                .fail_interrupted_run(id, "t5", "gone")
+                .expect("only once")
+        );
+        let run = store.run(id).expect("reads").expect("the run");
+        assert_eq!((run.status.as_str(), run.attempt), ("failed", 2));
+        assert_eq!(run.inputs.expect("inputs")["d"], 3);
+        SqliteStore::open(dir.path()).expect("migrating twice changes nothing");
     }
 }
