@@ -4,8 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Path of a workspace binary next to `exe` (a test, bench or demo binary),
-/// building it with cargo if it is not there yet.
+/// building it with cargo if it is not there yet, or, when this process was
+/// started by cargo (`cargo test`, `cargo bench`, `cargo run`), once per
+/// process in any case, so that a stale binary from an older checkout is
+/// never the one tested.
 pub fn locate(name: &str, release: bool) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<(String, bool)>> = std::sync::Mutex::new(Vec::new());
     let exe = std::env::current_exe().expect("a running binary knows its path");
     let mut dir = exe
         .parent()
@@ -19,7 +23,10 @@ pub fn locate(name: &str, release: bool) -> PathBuf {
             .expect("deps has a parent");
     }
     let path = dir.join(name);
-    if !path.exists() {
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let under_cargo = std::env::var_os("CARGO").is_some();
+    let done = built.iter().any(|(n, r)| n == name && *r == release);
+    if !path.exists() || (under_cargo && !done) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let mut cmd = Command::new(cargo);
         // Each binary is the package of the same name; `-p` finds it from any
@@ -33,6 +40,7 @@ pub fn locate(name: &str, release: bool) -> PathBuf {
             status.success(),
             "cargo build -p {name} --bin {name} failed"
         );
+        built.push((name.to_owned(), release));
     }
     path
 }
