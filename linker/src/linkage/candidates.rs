@@ -46,10 +46,12 @@ pub struct Blocking {
 }
 
 /// Proposes candidate pairs. `allowed(a, b)` rejects pairs that can never
-/// link (two records of a one-record-per-person dataset).
+/// link (two records of a one-record-per-person dataset); `use_bloom` adds
+/// the Bloom LSH pairs (off for the cascade method).
 pub fn block(
     records: &Records,
     max_block: usize,
+    use_bloom: bool,
     allowed: &(dyn Fn(u32, u32) -> bool + Sync),
 ) -> Blocking {
     let n = records.len();
@@ -93,6 +95,10 @@ pub fn block(
     pairs.par_sort_unstable();
     pairs.dedup();
     out.key_pairs = pairs.len();
+    if !use_bloom {
+        out.pairs = pairs;
+        return out;
+    }
     let mut bloom = bloom_pairs(records, &out.joined, allowed);
     bloom.retain(|p| pairs.binary_search(p).is_err());
     out.bloom_pairs = bloom.len();
