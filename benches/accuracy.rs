@@ -685,15 +685,37 @@ fn diagnose(root: &Path, extracts: &[Extract]) {
         }
     }
     assert_eq!(at, n);
-    let blocking = candidates::block(&records, settings.max_block_size, true, &|_, _| true);
-    let comparisons = sc::compare(&records, &blocking.frequency, &blocking.pairs);
-    let model = sc::Model::fit(&comparisons);
+    let scored = linkage::score_pairs(&records, &settings, &|_, _| true, &mut Default::default());
+    let (blocking, comparisons, model) = (&scored.blocking, &scored.comparisons, &scored.model);
+    println!("diagnosis (engine in process on the same token files, default settings):");
     let mut counter = 0u64;
     let linkage = linkage::link(&records, &settings, &vec![None; n], || {
         counter += 1;
         format!("p{counter}")
     });
     let cluster = &linkage.clustering.cluster;
+    // The engine's own score, in process (the published one is above).
+    let mut cells: HashMap<(u32, u32), u64> = HashMap::new();
+    let (mut t_sizes, mut p_sizes) = (HashMap::<u32, u64>::new(), HashMap::<u32, u64>::new());
+    for i in 0..n {
+        *cells.entry((truth[i], cluster[i])).or_default() += 1;
+        *t_sizes.entry(truth[i]).or_default() += 1;
+        *p_sizes.entry(cluster[i]).or_default() += 1;
+    }
+    let inproc = Score {
+        true_pairs: t_sizes.values().map(|&k| pairs(k)).sum(),
+        predicted_pairs: p_sizes.values().map(|&k| pairs(k)).sum(),
+        correct_pairs: cells.values().map(|&k| pairs(k)).sum(),
+    };
+    println!(
+        "  in process: precision {:.4} recall {:.4} F1 {:.4}; {} candidate pairs ({} keys, {} Bloom)",
+        inproc.precision(),
+        inproc.recall(),
+        inproc.f1(),
+        blocking.pairs.len(),
+        blocking.key_pairs,
+        blocking.bloom_pairs
+    );
     let pattern = |c: &sc::Comparison| {
         let name = sc::NAME_KEYS
             .get(c.name as usize)
@@ -730,7 +752,7 @@ fn diagnose(root: &Path, extracts: &[Extract]) {
                         }
                     }
                     Ok(k) => {
-                        let probability = model.probability(&comparisons[k]);
+                        let probability = scored.probabilities[k];
                         if same {
                             continue;
                         }
@@ -745,18 +767,17 @@ fn diagnose(root: &Path, extracts: &[Extract]) {
             }
         }
     }
-    println!("diagnosis (engine in process on the same token files, default settings):");
     println!(
         "  true pairs not in one person: {} not proposed by blocking, {} scored below {}, {} above it but kept apart by the guards; {} unproposed pairs joined through others",
         not_proposed, below, settings.threshold, guarded, transitive
     );
     let mut top: Vec<(String, u64)> = below_patterns.into_iter().collect();
-    top.sort_by(|x, y| y.1.cmp(&x.1));
+    top.sort_by_key(|x| std::cmp::Reverse(x.1));
     for (pattern, count) in top.iter().take(8) {
         println!("    below threshold: {count:>6}  {pattern}");
     }
     let mut np: Vec<(usize, u64)> = not_proposed_by.iter().copied().enumerate().collect();
-    np.sort_by(|x, y| y.1.cmp(&x.1));
+    np.sort_by_key(|x| std::cmp::Reverse(x.1));
     for (c, count) in np.iter().take(6).filter(|(_, c)| *c > 0) {
         println!(
             "    not proposed, with {:<18} {count:>6}",
@@ -770,7 +791,7 @@ fn diagnose(root: &Path, extracts: &[Extract]) {
         let (a, b) = candidates::unpack(p);
         if truth[a as usize] != truth[b as usize]
             && cluster[a as usize] == cluster[b as usize]
-            && model.probability(&comparisons[k]) >= settings.threshold
+            && scored.probabilities[k] >= settings.threshold
         {
             wrong_total += 1;
             *wrong.entry(pattern(&comparisons[k])).or_default() += 1;
@@ -778,7 +799,7 @@ fn diagnose(root: &Path, extracts: &[Extract]) {
     }
     println!("  wrong direct links (two people, above threshold, joined): {wrong_total}");
     let mut top: Vec<(String, u64)> = wrong.into_iter().collect();
-    top.sort_by(|x, y| y.1.cmp(&x.1));
+    top.sort_by_key(|x| std::cmp::Reverse(x.1));
     for (pattern, count) in top.iter().take(8) {
         println!("    wrong: {count:>6}  {pattern}");
     }

@@ -65,6 +65,47 @@ pub struct Stats {
     pub estimated_recall: f64,
 }
 
+/// Candidate pairs with their comparisons and match probabilities.
+#[derive(Debug)]
+pub struct Scored {
+    pub blocking: candidates::Blocking,
+    pub comparisons: Vec<score::Comparison>,
+    pub model: Model,
+    /// Match probability of each pair of `blocking.pairs`.
+    pub probabilities: Vec<f64>,
+}
+
+/// Blocking, comparison and the model: the first stages of [`link`], also
+/// used by the accuracy benchmark to see where pairs are lost.
+pub fn score_pairs(
+    records: &Records,
+    settings: &LinkageConfig,
+    allowed: &(dyn Fn(u32, u32) -> bool + Sync),
+    timings: &mut Timings,
+) -> Scored {
+    let clock = std::time::Instant::now();
+    let cascade = settings.method == LinkageMethod::Cascade;
+    let blocking = candidates::block(records, settings.max_block_size, !cascade, allowed);
+    timings.blocking = clock.elapsed().as_secs_f64();
+    let comparisons = score::compare(records, &blocking.frequency, &blocking.pairs);
+    timings.compare = clock.elapsed().as_secs_f64();
+    // The model is fitted either way (model.json describes the pairs); the
+    // cascade links every key-joined pair with certainty.
+    let model = Model::fit(&comparisons);
+    let probabilities: Vec<f64> = if cascade {
+        vec![1.0; comparisons.len()]
+    } else {
+        comparisons.iter().map(|c| model.probability(c)).collect()
+    };
+    timings.model = clock.elapsed().as_secs_f64();
+    Scored {
+        blocking,
+        comparisons,
+        model,
+        probabilities,
+    }
+}
+
 /// Links the records. `previous[i]` is record i's person identifier in the
 /// last publication; `fresh` draws a new random identifier.
 pub fn link(
@@ -85,20 +126,12 @@ pub fn link(
     let mut timings = Timings::default();
     let clock = std::time::Instant::now();
     let lap = |t: &mut f64| *t = clock.elapsed().as_secs_f64();
-    let cascade = settings.method == LinkageMethod::Cascade;
-    let blocking = candidates::block(records, settings.max_block_size, !cascade, &allowed);
-    lap(&mut timings.blocking);
-    let comparisons = score::compare(records, &blocking.frequency, &blocking.pairs);
-    lap(&mut timings.compare);
-    // The model is fitted either way (model.json describes the pairs); the
-    // cascade links every key-joined pair with certainty.
-    let model = Model::fit(&comparisons);
-    let probabilities: Vec<f64> = if cascade {
-        vec![1.0; comparisons.len()]
-    } else {
-        comparisons.iter().map(|c| model.probability(c)).collect()
-    };
-    lap(&mut timings.model);
+    let Scored {
+        blocking,
+        comparisons,
+        model,
+        probabilities,
+    } = score_pairs(records, settings, &allowed, &mut timings);
     let links: Vec<Link> = blocking
         .pairs
         .iter()
@@ -124,8 +157,10 @@ pub fn link(
         links,
         settings.strong_threshold,
     );
+    lap(&mut timings.cluster);
     let (person_ids, changes) =
         identity::assign(&clustering.cluster, clustering.clusters, previous, fresh);
+    lap(&mut timings.identify);
     let stats = Stats {
         records: records.len(),
         candidate_pairs: blocking.pairs.len(),
