@@ -294,4 +294,37 @@ mod tests {
         let linkage = link(&r, &LinkageConfig::default(), &vec![None; 7], counter());
         assert_eq!(linkage.stats.pairs_from_bloom, 1);
     }
+
+    /// The Dice similarity is evidence only for pairs that no key joins or
+    /// that only an initial-based name key joins.
+    #[test]
+    fn dice_counts_only_where_the_keys_leave_doubt() {
+        // match keys (spec order): 0 names_dob_postcode, 1 nhs_number,
+        // 12 soundex_initial_dob, 13 first_family_postcode
+        let r = records(
+            &[0, 1, 0, 1, 0, 1, 0, 1, 0, 1],
+            &[
+                &[(0, 1)],
+                &[(0, 1)],
+                &[],
+                &[],
+                &[(12, 2)],
+                &[(12, 2)],
+                &[(13, 3)],
+                &[(13, 3)],
+                &[(1, 4)],
+                &[(1, 4)],
+            ],
+            &[1, 1, 2, 2, 3, 3, 4, 4, 5, 5],
+            [false, false],
+        );
+        let frequency = vec![vec![2; r.len()]; MATCH_KEY_COUNT];
+        let pairs: Vec<candidates::Pair> =
+            (0..5).map(|i| candidates::pair(2 * i, 2 * i + 1)).collect();
+        let c = score::compare(&r, &frequency, &pairs);
+        let missing = (score::DICE_LEVELS - 1) as u8;
+        let dice: Vec<bool> = c.iter().map(|c| c.dice != missing).collect();
+        assert_eq!(dice, [false, true, true, false, false]);
+        assert_eq!(c[4].numbers, 0, "the NHS number agrees");
+    }
 }

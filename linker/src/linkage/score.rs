@@ -10,8 +10,12 @@
 //! - **numbers**: whether a national number (NHS, NI, PNC, CRO, prison)
 //!   agrees, all present ones disagree, or none is present on both sides;
 //! - **dice**: the Dice similarity of the Bloom encodings, binned, for pairs
-//!   that agree on no match key ("missing", no evidence, for the others: the
-//!   encoding repeats what the keys say; see [`compare`]).
+//!   that agree on no match key or only on an initial-based name key
+//!   ("missing", no evidence, for the others: the encoding repeats what the
+//!   keys say; see [`compare`]).
+//!
+//! The u-probability of a national-number agreement is fixed
+//! ([`U_NUMBER_AGREE`]), not learnt.
 
 use pprl_specs::bloom::dice;
 use pprl_specs::matchkey::MATCH_KEYS;
@@ -33,6 +37,11 @@ pub const NAME_KEYS: [&str; 9] = [
     "soundex_initial_dob",
     "first_family_postcode",
 ];
+/// Levels of the name keys with an initial instead of the given names
+/// (`initial_family_dob_sex`, `soundex_initial_dob`), for which the Dice
+/// similarity counts as evidence too.
+pub const INITIAL_NAME_KEYS: [usize; 2] = [6, 7];
+
 /// The national-number match keys.
 pub const NUMBER_KEYS: [&str; 5] = [
     "nhs_number",
@@ -112,8 +121,14 @@ pub fn compare(records: &Records, frequency: &[Vec<u32>], pairs: &[Pair]) -> Vec
             // "another person"), which breaks the model's assumption that
             // the fields are independent given match status. So Dice is
             // evidence only for pairs no key joins — the Bloom LSH's pairs —
-            // where it is all there is.
-            let dice_level = if name < NAME_KEYS.len() || numbers_level == 0 {
+            // where it is all there is, and for pairs that only a name key
+            // with an initial for the given names joins, where it tells a
+            // typo or a nickname from a twin. (Not for `first_family_postcode`:
+            // a father and son of one name and address have similar
+            // encodings too.)
+            let dice_level = if !(name == NAME_KEYS.len() || INITIAL_NAME_KEYS.contains(&name))
+                || numbers_level == 0
+            {
                 DICE_MISSING
             } else if records.has_bloom[a] && records.has_bloom[b] {
                 let d = dice(&records.bloom[a], &records.bloom[b]);
