@@ -1717,6 +1717,14 @@ pub enum AttributeValue {
     Flag { yes: f64 },
     /// The region of the person's current postcode (`North West`).
     Region,
+    /// For benchmarks only ([`DatasetSpec::with_bench_columns`]): the row's
+    /// position in the extract, from 1 — the same as its line in the
+    /// dataset's part of `truth.csv` — so that a benchmark can find a linked
+    /// row's true person. Draws nothing from the generator.
+    BenchRow,
+    /// For benchmarks only: the labels of the corruptions applied to the
+    /// row (`typo_given;moved_house`), empty when none. Draws nothing.
+    BenchCorruptions,
 }
 
 impl AttributeValue {
@@ -1724,7 +1732,10 @@ impl AttributeValue {
     fn config_type(&self) -> &'static str {
         match self {
             AttributeValue::DateAfterRelease { .. } => "date",
-            AttributeValue::Choice(_) | AttributeValue::Region => "string",
+            AttributeValue::Choice(_)
+            | AttributeValue::Region
+            | AttributeValue::BenchRow
+            | AttributeValue::BenchCorruptions => "string",
             AttributeValue::Integer { .. } => "integer",
             AttributeValue::Flag { .. } => "boolean",
         }
@@ -1756,7 +1767,59 @@ impl DatasetSpec {
     pub fn short_name(&self) -> &str {
         self.name.split('_').next().unwrap_or(&self.name)
     }
+
+    /// The same extract with two more columns, **for benchmarks only**:
+    /// `Synthetic Row` (attribute `synthetic_row`, [`AttributeValue::BenchRow`])
+    /// and `Synthetic Corruptions` (attribute `synthetic_corruptions`,
+    /// [`AttributeValue::BenchCorruptions`]), declared as string attributes in
+    /// the partner config. They pass through linkage into `links.parquet`,
+    /// which has no record reference by design, so that an accuracy
+    /// benchmark can score the links against `truth.csv`. A real extract has
+    /// nothing like them. The other columns are unchanged (the extra columns
+    /// draw nothing from the generator).
+    pub fn with_bench_columns(mut self) -> Self {
+        for (header, name, value) in [
+            (
+                BENCH_ROW_HEADER,
+                BENCH_ROW_ATTRIBUTE,
+                AttributeValue::BenchRow,
+            ),
+            (
+                BENCH_CORRUPTIONS_HEADER,
+                BENCH_CORRUPTIONS_ATTRIBUTE,
+                AttributeValue::BenchCorruptions,
+            ),
+        ] {
+            self.columns.push(Column::new(
+                header,
+                Content::Attribute {
+                    name: name.to_owned(),
+                    value,
+                },
+            ));
+        }
+        self
+    }
+
+    fn has_bench_columns(&self) -> bool {
+        self.columns.iter().any(|c| {
+            matches!(
+                c.content,
+                Content::Attribute {
+                    value: AttributeValue::BenchRow | AttributeValue::BenchCorruptions,
+                    ..
+                }
+            )
+        })
+    }
 }
+
+/// Header and attribute name of the benchmark row column ([`DatasetSpec::with_bench_columns`]).
+pub const BENCH_ROW_HEADER: &str = "Synthetic Row";
+pub const BENCH_ROW_ATTRIBUTE: &str = "synthetic_row";
+/// Header and attribute name of the benchmark corruptions column.
+pub const BENCH_CORRUPTIONS_HEADER: &str = "Synthetic Corruptions";
+pub const BENCH_CORRUPTIONS_ATTRIBUTE: &str = "synthetic_corruptions";
 
 /// Five typical partners of a prison-leavers project, at `profile`.
 ///
@@ -2297,13 +2360,18 @@ impl ChunkJob<'_> {
         };
         let mut encoded = Vec::new();
         let mut record_id = String::new();
+        let bench = spec.has_bench_columns();
         for (k, &index) in self.rows.iter().enumerate() {
             touch_ahead(self.people, self.rows, k);
             let person = &self.people[index as usize];
             // Record numbers rise down the file with gaps: row k gets
             // first_id + 2k or + 2k + 1.
             let number = self.first_id + 2 * (self.first_row + k as u64) + rng.below(2);
+            let applied_before = stats.applied;
             row.make(person, number, &mut rng, &mut stats, &mut record_id);
+            if bench {
+                row.bench_fields(self.first_row + k as u64 + 1, &applied_before, &stats);
+            }
             for field in &row.fields {
                 csv.write_field(encode(field, spec.style.encoding, &mut encoded))?;
             }
@@ -2511,6 +2579,38 @@ const POSTCODE_PLACEHOLDERS: [&str; 6] = [
 const NUMBER_PLACEHOLDERS: [&str; 4] = ["N/A", "UNKNOWN", "NK", "Not recorded"];
 
 impl RowMaker<'_> {
+    /// Fills the benchmark columns of the row just made: its position and
+    /// the corruptions applied since `before`.
+    fn bench_fields(
+        &mut self,
+        position: u64,
+        before: &[u64; Corruption::COUNT],
+        stats: &ExtractStats,
+    ) {
+        for (column, field) in self.spec.columns.iter().zip(self.fields.iter_mut()) {
+            match &column.content {
+                Content::Attribute {
+                    value: AttributeValue::BenchRow,
+                    ..
+                } => push_num(field, position, 1),
+                Content::Attribute {
+                    value: AttributeValue::BenchCorruptions,
+                    ..
+                } => {
+                    for c in Corruption::ALL {
+                        if stats.applied[c as usize] > before[c as usize] {
+                            if !field.is_empty() {
+                                field.push(';');
+                            }
+                            field.push_str(c.label());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Makes the fields of the row of `p` with record number `number`.
     fn make(
         &mut self,
@@ -3011,6 +3111,8 @@ fn attribute(
         }
         AttributeValue::Flag { yes } => out.push(if rng.chance(*yes) { 'Y' } else { 'N' }),
         AttributeValue::Region => out.push_str(p.postcode().region()),
+        // Filled in by `ChunkJob::make` once the row is made.
+        AttributeValue::BenchRow | AttributeValue::BenchCorruptions => {}
     }
 }
 
@@ -3570,6 +3672,35 @@ mod tests {
                 .collect::<Vec<_>>(),
             other.iter().map(|p| &p.family_name).collect::<Vec<_>>()
         );
+    }
+
+    /// The benchmark columns add the row's position and its corruptions and
+    /// change nothing else; the partner config declares them as strings.
+    #[test]
+    fn bench_columns_are_opt_in_and_change_nothing_else() {
+        let population = people(5, 1_500);
+        for spec in standard_datasets(Profile::Heavy) {
+            let plain = write(&population, &spec, 4);
+            let bench_spec = spec.clone().with_bench_columns();
+            assert!(!partner_config(&spec).contains(BENCH_ROW_ATTRIBUTE));
+            let config = partner_config(&bench_spec);
+            for name in [BENCH_ROW_ATTRIBUTE, BENCH_CORRUPTIONS_ATTRIBUTE] {
+                assert!(config.contains(&format!("name = \"{name}\"")), "{config}");
+            }
+            let bench = write(&population, &bench_spec, 4);
+            assert_eq!(plain.truth, bench.truth, "{}", spec.name);
+            let ((h1, r1), (h2, r2)) = (read(&plain), read(&bench));
+            assert_eq!(h2[..h1.len()], h1[..]);
+            assert_eq!(h2[h1.len()..], [BENCH_ROW_HEADER, BENCH_CORRUPTIONS_HEADER]);
+            let mut corrupted = 0;
+            for (line, (a, b)) in r1.iter().zip(&r2).enumerate() {
+                assert_eq!(b[..a.len()], a[..]);
+                assert_eq!(b[a.len()], (line + 1).to_string());
+                corrupted += usize::from(!b[a.len() + 1].is_empty());
+            }
+            assert!(corrupted > r1.len() / 10, "{}: {corrupted}", spec.name);
+            assert!(r2.iter().any(|r| r[h1.len() + 1].contains("moved_house")));
+        }
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub struct ProjectConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LinkageConfig {
+    /// How pairs are found and scored: `probabilistic` (the default) or
+    /// `cascade` (the deterministic match-key cascade alone).
+    pub method: LinkageMethod,
     /// Links whose match probability is at least this are accepted (0.5–1).
     pub threshold: f64,
     /// A link below this probability may not merge two clusters that each
@@ -42,9 +45,37 @@ pub struct LinkageConfig {
 impl Default for LinkageConfig {
     fn default() -> Self {
         LinkageConfig {
+            method: LinkageMethod::Probabilistic,
             threshold: 0.9,
             strong_threshold: 0.99,
             max_block_size: 200,
+        }
+    }
+}
+
+/// How a project's records are linked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkageMethod {
+    /// Candidate pairs from shared match-key tokens and from the Bloom
+    /// encodings, scored by the Fellegi–Sunter model learnt by EM; links at
+    /// or above `threshold` are accepted.
+    #[default]
+    Probabilistic,
+    /// The deterministic cascade alone: candidate pairs only from shared
+    /// match-key tokens (no Bloom encodings), every such pair a link with
+    /// probability 1 and, as its rule, the first agreeing key in cascade
+    /// order. `threshold` and `strong_threshold` play no part; the
+    /// one-record-per-person guard still applies. Useful as a baseline.
+    Cascade,
+}
+
+impl LinkageMethod {
+    /// The name used in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkageMethod::Probabilistic => "probabilistic",
+            LinkageMethod::Cascade => "cascade",
         }
     }
 }
@@ -170,6 +201,20 @@ mod tests {
     }
 
     #[test]
+    fn the_linkage_method_defaults_to_probabilistic_and_can_be_cascade() {
+        let base = "name = \"p\"\nkey_fingerprint = \"0011223344556677\"\n[[datasets]]\nname = \"d\"\npartner = \"x\"\n";
+        let config = ProjectConfig::parse(base).expect("parses");
+        assert_eq!(config.linkage.method, LinkageMethod::Probabilistic);
+        let config = ProjectConfig::parse(&format!("{base}[linkage]\nmethod = \"cascade\"\n"))
+            .expect("parses");
+        assert_eq!(config.linkage.method, LinkageMethod::Cascade);
+        assert_eq!(
+            ProjectConfig::parse(&config.to_toml()).expect("round trip"),
+            config
+        );
+    }
+
+    #[test]
     fn refusals_name_the_problem() {
         let base = "name = \"p\"\nkey_fingerprint = \"0011223344556677\"\n";
         for (text, needle) in [
@@ -197,6 +242,12 @@ mod tests {
                     "{base}schedule = \"0 2 * * 8\"\n[[datasets]]\nname = \"d\"\npartner = \"x\"\n"
                 ),
                 "schedule.cron `0 2 * * 8`",
+            ),
+            (
+                &format!(
+                    "{base}[[datasets]]\nname = \"d\"\npartner = \"x\"\n[linkage]\nmethod = \"exact\"\n"
+                ),
+                "unknown variant `exact`, expected `probabilistic` or `cascade`",
             ),
         ] {
             let err = ProjectConfig::parse(text).expect_err("refused").to_string();

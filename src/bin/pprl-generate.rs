@@ -36,6 +36,12 @@ struct Args {
     /// (prison, probation, police, council, employment); default all.
     #[arg(long, value_delimiter = ',')]
     datasets: Vec<String>,
+    /// For benchmarks only: add the columns `Synthetic Row` (the row's line
+    /// in truth.csv) and `Synthetic Corruptions` (what was corrupted),
+    /// passed through as attributes, so that linked outputs can be scored
+    /// against the truth. Off by default.
+    #[arg(long)]
+    bench_columns: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -49,7 +55,10 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
-    let specs = choose(population::standard_datasets(args.profile), &args.datasets)?;
+    let mut specs = choose(population::standard_datasets(args.profile), &args.datasets)?;
+    if args.bench_columns {
+        specs = specs.into_iter().map(|s| s.with_bench_columns()).collect();
+    }
     std::fs::create_dir_all(&args.out_dir)
         .with_context(|| format!("cannot create {}", args.out_dir.display()))?;
 

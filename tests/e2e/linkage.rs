@@ -310,6 +310,95 @@ fn identifiers_are_stable_across_runs_and_new_records() {
     }
 }
 
+/// Between two runs the police record PC-0 is corrected: it was filed under
+/// person 0 (probation PR0) and now holds person 1's identifiers (PR1, who
+/// had no police record). Person 0's identifier splits (PR0 keeps it alone,
+/// PC-0 leaves), and PC-0 brings it into person 1's cluster, a merge: both
+/// must be recorded in the run's summary and in report.json's `changes`.
+#[test]
+fn a_merge_and_a_split_between_runs_are_recorded() {
+    let setup = setup(40);
+    let printed = run(&setup.project);
+    assert!(printed.contains("0 merges, 0 splits"), "{printed}");
+    let first = persons(&download(&setup, "run1").join("links.parquet"));
+    let id = |rows: &[(String, String)], dataset: &str, n: usize| -> String {
+        rows.iter()
+            .filter(|(d, _)| d == dataset)
+            .nth(n)
+            .map(|(_, p)| p.clone())
+            .expect("a row")
+    };
+    let (x, y) = (
+        id(&first, "probation_caseload", 0),
+        id(&first, "probation_caseload", 1),
+    );
+    assert_eq!(id(&first, "police_offences", 0), x, "PC-0 is person 0");
+    assert_ne!(x, y);
+
+    let root = setup.project.root();
+    let (_, police) = extracts(0, 40);
+    let mut lines: Vec<String> = police.lines().map(str::to_owned).collect();
+    assert!(
+        lines[1].starts_with("PC-0,JOHN,smith,1960-01-01,"),
+        "{}",
+        lines[1]
+    );
+    // Person 1 as the police spell people (see `extracts`): Mary Smith, 2/1/1961, M2 1AB.
+    lines[1] = "PC-0,MARY,smith,1961-01-02,male,M21AB,2025-02-15".to_owned();
+    write(root, "police2.csv", lines.join("\n") + "\n");
+    tokenise(root, "police.toml", "police2.csv", "police2.parquet");
+    setup
+        .project
+        .upload(
+            &setup.server.url,
+            "police_offences",
+            &setup.project.other_partner_token,
+            &root.join("police2.parquet"),
+        )
+        .ok();
+    let printed = run(&setup.project);
+    assert!(printed.contains("1 merges, 1 splits"), "{printed}");
+
+    let out = download(&setup, "run2");
+    let second = persons(&out.join("links.parquet"));
+    assert_eq!(
+        id(&second, "police_offences", 0),
+        id(&second, "probation_caseload", 1),
+        "PC-0 is now person 1"
+    );
+    assert_ne!(
+        id(&second, "probation_caseload", 0),
+        id(&second, "probation_caseload", 1)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("report"))
+            .expect("json");
+    let changes = &report["changes"];
+    let merges = changes["merges"].as_array().expect("merges");
+    assert_eq!(merges.len(), 1, "{changes}");
+    let mut merged: Vec<&str> = merges[0]["absorbed"]
+        .as_array()
+        .expect("absorbed")
+        .iter()
+        .map(|v| v.as_str().expect("an id"))
+        .collect();
+    merged.push(merges[0]["kept"].as_str().expect("kept"));
+    merged.sort_unstable();
+    let mut expected = vec![x.as_str(), y.as_str()];
+    expected.sort_unstable();
+    assert_eq!(merged, expected, "{changes}");
+    let splits = changes["splits"].as_array().expect("splits");
+    assert_eq!(splits.len(), 1, "{changes}");
+    assert_eq!(splits[0]["kept"], x.as_str(), "{changes}");
+    assert_eq!(
+        splits[0]["parts"].as_array().map(Vec::len),
+        Some(1),
+        "{changes}"
+    );
+    assert_eq!(changes["persons_before"], 40);
+    assert_eq!(changes["persons_after"], 40);
+}
+
 fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -71,9 +71,13 @@ pub fn cluster(
             })
             .collect(),
     };
+    // Strongest first; among equally probable links (all of them, for the
+    // cascade) the earlier rule in cascade order first, Bloom-only last.
+    let rank = |l: &Link| l.rule.unwrap_or(u8::MAX);
     links.sort_by(|x, y| {
         y.probability
             .total_cmp(&x.probability)
+            .then(rank(x).cmp(&rank(y)))
             .then((x.a, x.b).cmp(&(y.a, y.b)))
     });
     let mut out = Clustering {

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 pub use records::{DatasetInput, Records};
 
-use crate::project::LinkageConfig;
+use crate::project::{LinkageConfig, LinkageMethod};
 use cluster::{Clustering, Link};
 use identity::Changes;
 use score::Model;
@@ -65,6 +65,47 @@ pub struct Stats {
     pub estimated_recall: f64,
 }
 
+/// Candidate pairs with their comparisons and match probabilities.
+#[derive(Debug)]
+pub struct Scored {
+    pub blocking: candidates::Blocking,
+    pub comparisons: Vec<score::Comparison>,
+    pub model: Model,
+    /// Match probability of each pair of `blocking.pairs`.
+    pub probabilities: Vec<f64>,
+}
+
+/// Blocking, comparison and the model: the first stages of [`link`], also
+/// used by the accuracy benchmark to see where pairs are lost.
+pub fn score_pairs(
+    records: &Records,
+    settings: &LinkageConfig,
+    allowed: &(dyn Fn(u32, u32) -> bool + Sync),
+    timings: &mut Timings,
+) -> Scored {
+    let clock = std::time::Instant::now();
+    let cascade = settings.method == LinkageMethod::Cascade;
+    let blocking = candidates::block(records, settings.max_block_size, !cascade, allowed);
+    timings.blocking = clock.elapsed().as_secs_f64();
+    let comparisons = score::compare(records, &blocking.frequency, &blocking.pairs);
+    timings.compare = clock.elapsed().as_secs_f64();
+    // The model is fitted either way (model.json describes the pairs); the
+    // cascade links every key-joined pair with certainty.
+    let model = Model::fit(&comparisons);
+    let probabilities: Vec<f64> = if cascade {
+        vec![1.0; comparisons.len()]
+    } else {
+        comparisons.iter().map(|c| model.probability(c)).collect()
+    };
+    timings.model = clock.elapsed().as_secs_f64();
+    Scored {
+        blocking,
+        comparisons,
+        model,
+        probabilities,
+    }
+}
+
 /// Links the records. `previous[i]` is record i's person identifier in the
 /// last publication; `fresh` draws a new random identifier.
 pub fn link(
@@ -85,13 +126,12 @@ pub fn link(
     let mut timings = Timings::default();
     let clock = std::time::Instant::now();
     let lap = |t: &mut f64| *t = clock.elapsed().as_secs_f64();
-    let blocking = candidates::block(records, settings.max_block_size, &allowed);
-    lap(&mut timings.blocking);
-    let comparisons = score::compare(records, &blocking.frequency, &blocking.pairs);
-    lap(&mut timings.compare);
-    let model = Model::fit(&comparisons);
-    let probabilities: Vec<f64> = comparisons.iter().map(|c| model.probability(c)).collect();
-    lap(&mut timings.model);
+    let Scored {
+        blocking,
+        comparisons,
+        model,
+        probabilities,
+    } = score_pairs(records, settings, &allowed, &mut timings);
     let links: Vec<Link> = blocking
         .pairs
         .iter()
@@ -158,5 +198,133 @@ pub fn link(
         stats,
         probabilities,
         timings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pprl_specs::bloom::BYTES;
+    use pprl_specs::matchkey::MATCH_KEY_COUNT;
+
+    /// Records of two datasets; `keys[i]` lists record i's (match key, token
+    /// byte) pairs and `bloom[i]` the byte its encoding repeats (0: none).
+    fn records(
+        dataset: &[u16],
+        keys: &[&[(usize, u8)]],
+        bloom: &[u8],
+        one_per_person: [bool; 2],
+    ) -> Records {
+        let mut r = Records::new();
+        for (d, one) in one_per_person.into_iter().enumerate() {
+            r.datasets.push(DatasetInput {
+                name: format!("d{d}"),
+                version: 1,
+                one_record_per_person: one,
+                attribute_schema: Vec::new(),
+                attributes: Vec::new(),
+            });
+        }
+        for (i, &d) in dataset.iter().enumerate() {
+            r.dataset.push(d);
+            r.record_ref.push([i as u8; 16]);
+            r.row.push(i as u32);
+            for k in 0..MATCH_KEY_COUNT {
+                let token = keys[i].iter().find(|(key, _)| *key == k).map(|(_, t)| *t);
+                r.keys[k].tokens.push([token.unwrap_or(0); 16]);
+                r.keys[k].present.push(token.is_some());
+            }
+            r.bloom.push([bloom[i]; BYTES]);
+            r.has_bloom.push(bloom[i] != 0);
+        }
+        r
+    }
+
+    fn counter() -> impl FnMut() -> String {
+        let mut n = 0;
+        move || {
+            n += 1;
+            format!("p{n}")
+        }
+    }
+
+    #[test]
+    fn the_cascade_links_key_joined_pairs_only_with_their_first_rule() {
+        // 0–1 share key 0 (and key 3); 4–5 share key 5 only; 2–3 have no key
+        // but identical encodings; 6 shares key 0 with 0 but its dataset
+        // (like 1's) holds one record per person.
+        let r = records(
+            &[0, 1, 0, 1, 0, 1, 1],
+            &[
+                &[(0, 1), (3, 9)],
+                &[(0, 1), (3, 9)],
+                &[],
+                &[],
+                &[(5, 2)],
+                &[(5, 2), (0, 7)],
+                &[(0, 1)],
+            ],
+            &[0x11, 0x11, 0x5a, 0x5a, 0x33, 0x33, 0x11],
+            [false, true],
+        );
+        let settings = LinkageConfig {
+            method: LinkageMethod::Cascade,
+            ..LinkageConfig::default()
+        };
+        let linkage = link(&r, &settings, &vec![None; 7], counter());
+        let c = &linkage.clustering.cluster;
+        assert_eq!(c[0], c[1]);
+        assert_eq!(c[4], c[5]);
+        assert_ne!(c[2], c[3], "no Bloom pairs in the cascade");
+        assert_ne!(c[1], c[6], "one record per person");
+        assert_eq!(linkage.stats.pairs_from_bloom, 0);
+        assert_eq!(linkage.clustering.refused_one_per_person, 1);
+        let best = &linkage.clustering.best;
+        assert_eq!(
+            best[1].map(|l| (l.rule, l.probability)),
+            Some((Some(0), 1.0))
+        );
+        assert_eq!(
+            best[5].map(|l| (l.rule, l.probability)),
+            Some((Some(5), 1.0))
+        );
+        assert!(linkage.probabilities.iter().all(|&p| p == 1.0));
+
+        // The probabilistic method also proposes the Bloom pair 2–3.
+        let linkage = link(&r, &LinkageConfig::default(), &vec![None; 7], counter());
+        assert_eq!(linkage.stats.pairs_from_bloom, 1);
+    }
+
+    /// The Dice similarity is evidence only for pairs that no key joins or
+    /// that only an initial-based name key joins.
+    #[test]
+    fn dice_counts_only_where_the_keys_leave_doubt() {
+        // match keys (spec order): 0 names_dob_postcode, 1 nhs_number,
+        // 12 soundex_initial_dob, 13 first_family_postcode
+        let r = records(
+            &[0, 1, 0, 1, 0, 1, 0, 1, 0, 1],
+            &[
+                &[(0, 1)],
+                &[(0, 1)],
+                &[],
+                &[],
+                &[(12, 2)],
+                &[(12, 2)],
+                &[(13, 3)],
+                &[(13, 3)],
+                &[(1, 4)],
+                &[(1, 4)],
+            ],
+            &[1, 1, 2, 2, 3, 3, 4, 4, 5, 5],
+            [false, false],
+        );
+        let frequency = vec![vec![2; r.len()]; MATCH_KEY_COUNT];
+        let pairs: Vec<candidates::Pair> =
+            (0..5).map(|i| candidates::pair(2 * i, 2 * i + 1)).collect();
+        let c = score::compare(&r, &frequency, &pairs);
+        let missing = (score::DICE_LEVELS - 1) as u8;
+        let dice: Vec<bool> = c.iter().map(|c| c.dice != missing).collect();
+        assert_eq!(dice, [false, true, true, false, false]);
+        assert_eq!(c[4].numbers, 0, "the NHS number agrees");
     }
 }

@@ -9,7 +9,13 @@
 //!   in cascade order (spec §5.2), or none;
 //! - **numbers**: whether a national number (NHS, NI, PNC, CRO, prison)
 //!   agrees, all present ones disagree, or none is present on both sides;
-//! - **dice**: the Dice similarity of the Bloom encodings, binned.
+//! - **dice**: the Dice similarity of the Bloom encodings, binned, for pairs
+//!   that agree on no match key or only on an initial-based name key
+//!   ("missing", no evidence, for the others: the encoding repeats what the
+//!   keys say; see [`compare`]).
+//!
+//! The u-probability of a national-number agreement is fixed
+//! ([`U_NUMBER_AGREE`]), not learnt.
 
 use pprl_specs::bloom::dice;
 use pprl_specs::matchkey::MATCH_KEYS;
@@ -31,6 +37,11 @@ pub const NAME_KEYS: [&str; 9] = [
     "soundex_initial_dob",
     "first_family_postcode",
 ];
+/// Levels of the name keys with an initial instead of the given names
+/// (`initial_family_dob_sex`, `soundex_initial_dob`), for which the Dice
+/// similarity counts as evidence too.
+pub const INITIAL_NAME_KEYS: [usize; 2] = [6, 7];
+
 /// The national-number match keys.
 pub const NUMBER_KEYS: [&str; 5] = [
     "nhs_number",
@@ -48,6 +59,11 @@ pub const NAME_LEVELS: usize = NAME_KEYS.len() + 1;
 pub const NUMBER_LEVELS: usize = 3;
 pub const DICE_LEVELS: usize = DICE_BINS.len() + 2;
 const NUMBER_MISSING: usize = 2;
+/// u-probability of a national-number agreement: two different people share
+/// a valid national number only through a data error. Fixed rather than
+/// learnt, so that EM cannot take a block of matches whose only agreement is
+/// a number (names too corrupted for any name key) for non-matches.
+pub const U_NUMBER_AGREE: f64 = 1e-4;
 const DICE_MISSING: usize = DICE_LEVELS - 1;
 
 /// One pair's comparison.
@@ -98,7 +114,23 @@ pub fn compare(records: &Records, frequency: &[Vec<u32>], pairs: &[Pair]) -> Vec
                     numbers_level = 1;
                 }
             }
-            let dice_level = if records.has_bloom[a] && records.has_bloom[b] {
+            // The encoding is made from the same names, date of birth and
+            // postcode as the match keys: for a pair that a key joins, its
+            // Dice mostly repeats that evidence (and a middle name or a
+            // postcode recorded on one side only lowers it without saying
+            // "another person"), which breaks the model's assumption that
+            // the fields are independent given match status. So Dice is
+            // evidence only for pairs no key joins — the Bloom LSH's pairs —
+            // where it is all there is, and for pairs that only a name key
+            // with an initial for the given names joins, where it tells a
+            // typo or a nickname from a twin. (Not for `first_family_postcode`:
+            // a father and son of one name and address have similar
+            // encodings too.)
+            let dice_level = if !(name == NAME_KEYS.len() || INITIAL_NAME_KEYS.contains(&name))
+                || numbers_level == 0
+            {
+                DICE_MISSING
+            } else if records.has_bloom[a] && records.has_bloom[b] {
                 let d = dice(&records.bloom[a], &records.bloom[b]);
                 DICE_BINS
                     .iter()
@@ -197,8 +229,11 @@ impl Model {
         model
     }
 
-    /// "Missing" levels carry no evidence: m = u.
+    /// "Missing" levels carry no evidence: m = u; and the u of a number
+    /// agreement is [`U_NUMBER_AGREE`].
     fn fix_missing(&mut self) {
+        self.u_numbers[0] = U_NUMBER_AGREE;
+        self.u_numbers[1] = 1.0 - U_NUMBER_AGREE;
         self.m_numbers[NUMBER_MISSING] = 1.0;
         self.u_numbers[NUMBER_MISSING] = 1.0;
         self.m_dice[DICE_MISSING] = 1.0;
