@@ -234,7 +234,17 @@ mod tests {
                 r.keys[k].tokens.push([token.unwrap_or(0); 16]);
                 r.keys[k].present.push(token.is_some());
             }
-            r.bloom.push([bloom[i]; BYTES]);
+            // A pseudo-random encoding per value: records with the same
+            // value have the same encoding, different values share about
+            // half their bits (a repeated byte would make values that differ
+            // in only a few bit positions collide in the LSH).
+            let mut state = u64::from(bloom[i]).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            r.bloom.push(std::array::from_fn(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            }));
             r.has_bloom.push(bloom[i] != 0);
         }
         r
