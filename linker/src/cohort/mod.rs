@@ -20,6 +20,9 @@ pub mod parquet;
 pub mod report;
 pub mod stats;
 
+#[cfg(test)]
+mod props;
+
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -27,8 +27,9 @@ pub fn wilson(x: u64, n: u64) -> Interval {
     let half = Z95 / denominator * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
     Interval {
         estimate: p,
-        low: (centre - half).max(0.0),
-        high: (centre + half).min(1.0),
+        // Exactly 0 or 1 at the ends, despite rounding in the arithmetic.
+        low: (centre - half).clamp(0.0, p),
+        high: (centre + half).clamp(p, 1.0),
     }
 }
 
