@@ -77,10 +77,7 @@ fn check(table: &Table, rules: Rules) -> Result<(), TestCaseError> {
     for (i, item) in protected.items.iter().enumerate() {
         match item {
             Ok(v) => {
-                prop_assert!(
-                    *v == 0 || *v >= rules.min_cell,
-                    "item {i} published as {v}"
-                );
+                prop_assert!(*v == 0 || *v >= rules.min_cell, "item {i} published as {v}");
                 prop_assert_eq!(v % rules.rounding, 0, "item {} not rounded", i);
                 prop_assert!(
                     values[i] >= rules.min_cell || values[i] == 0 || table.fixed.contains(&i),
@@ -104,7 +101,10 @@ fn count() -> impl Strategy<Value = u64> {
 }
 
 fn rules() -> impl Strategy<Value = Rules> {
-    (prop_oneof![Just(10u64), 3u64..20], prop_oneof![Just(5u64), 1u64..12])
+    (
+        prop_oneof![Just(10u64), 3u64..20],
+        prop_oneof![Just(5u64), 1u64..12],
+    )
         .prop_map(|(min_cell, rounding)| Rules { min_cell, rounding })
 }
 
