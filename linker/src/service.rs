@@ -145,6 +145,7 @@ impl Linker {
     /// Creates a project from its config text.
     pub fn create_project(&self, text: &str, actor: &Actor<'_>) -> Result<ProjectConfig, OpError> {
         let config = ProjectConfig::parse(text)?;
+        self.check_cohort_columns(&config)?;
         let at = now();
         let record = ProjectRecord {
             name: config.name.clone(),
