@@ -538,6 +538,8 @@ async fn download_output(
     }
     let content_type = if file.ends_with(".json") {
         "application/json"
+    } else if file.ends_with(".html") {
+        "text/html; charset=utf-8"
     } else {
         "application/vnd.apache.parquet"
     };

@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cohort;
 pub mod linkage;
 pub mod project;
 pub mod runs;

@@ -5,6 +5,7 @@
 use pprl_specs::key::Fingerprint;
 use serde::{Deserialize, Serialize};
 
+use crate::cohort::config::{CohortConfig, CohortSettings, DisclosureConfig, OutcomeConfig};
 use crate::schedule::ScheduleConfig;
 
 /// A project configuration as written by an administrator.
@@ -24,6 +25,15 @@ pub struct ProjectConfig {
     /// When the server runs linkage by itself (none: only on request).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<ScheduleConfig>,
+    /// Who is in the cohort and how they are grouped (no cohort outputs without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<CohortConfig>,
+    /// Outcome indicators measured for the cohort.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outcomes: Vec<OutcomeConfig>,
+    /// Disclosure rules for the cohort outputs.
+    #[serde(default)]
+    pub disclosure: DisclosureConfig,
 }
 
 /// Linkage settings of a project.
@@ -164,7 +174,25 @@ impl ProjectConfig {
                 return invalid(format!("dataset `{}` is declared twice", d.name));
             }
         }
+        if self.cohort.is_none() && !self.outcomes.is_empty() {
+            return invalid("[[outcomes]] need a [cohort] to measure them for".to_owned());
+        }
+        if let Some(settings) = self.cohort_settings() {
+            let names: Vec<&str> = self.datasets.iter().map(|d| d.name.as_str()).collect();
+            settings
+                .check(&names)
+                .map_err(ProjectConfigError::Invalid)?;
+        }
         Ok(())
+    }
+
+    /// The cohort, outcome and disclosure definitions, if a cohort is defined.
+    pub fn cohort_settings(&self) -> Option<CohortSettings<'_>> {
+        self.cohort.as_ref().map(|cohort| CohortSettings {
+            cohort,
+            outcomes: &self.outcomes,
+            disclosure: &self.disclosure,
+        })
     }
 
     /// The canonical fingerprint text (lowercase).

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 
+use crate::cohort;
 use crate::linkage::outputs::{self, LINKS_FILE, MODEL_FILE, REPORT_FILE};
 use crate::linkage::{self, DatasetInput, Records};
 use crate::schedule::{self, Decision, Inputs};
@@ -61,6 +62,9 @@ pub struct RunSummary {
     pub new_persons: usize,
     pub merges: usize,
     pub splits: usize,
+    /// People in the cohort, when the project defines one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cohort_persons: Option<usize>,
     pub files: Vec<PublishedFile>,
 }
 
@@ -206,10 +210,14 @@ impl Linker {
     fn link_and_publish(&self, project: &str, run_id: u64) -> Result<RunSummary, OpError> {
         let config = self.project_config(project)?;
         let mut records = Records::new();
+        let mut as_of = HashMap::new();
         for dataset in &config.datasets {
             let Some(version) = self.meta.versions(project, Some(&dataset.name))?.pop() else {
                 continue;
             };
+            if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&version.uploaded_at) {
+                as_of.insert(dataset.name.clone(), at.date_naive());
+            }
             let input = DatasetInput {
                 name: dataset.name.clone(),
                 version: version.version,
@@ -261,8 +269,24 @@ impl Linker {
             model: &linkage.model,
         };
         write_json(&staging.join(MODEL_FILE), &model)?;
+        let history = self.outcomes_history(project, 11);
+        let cohort = cohort::publish(
+            &staging,
+            &config,
+            run_id,
+            &published_at,
+            &records,
+            &linkage,
+            &as_of,
+            &history,
+        )
+        .map_err(OpError::Invalid)?;
+        let mut names = vec![LINKS_FILE, REPORT_FILE, MODEL_FILE];
+        if cohort.is_some() {
+            names.extend(cohort::FILES);
+        }
         let mut files = Vec::new();
-        for name in [LINKS_FILE, REPORT_FILE, MODEL_FILE] {
+        for name in names {
             let path = staging.join(name);
             let file = fs::File::open(&path).map_err(StoreError::from)?;
             file.sync_all().map_err(StoreError::from)?;
@@ -299,6 +323,7 @@ impl Linker {
             new_persons: linkage.changes.new_persons,
             merges: linkage.changes.merges.len(),
             splits: linkage.changes.splits.len(),
+            cohort_persons: cohort.as_ref().map(|c| c.persons),
             files: files.clone(),
         };
         let publication = PublicationRecord {
@@ -317,6 +342,32 @@ impl Linker {
             "published"
         );
         Ok(summary)
+    }
+
+    /// The outcomes reports of the project's last `limit` publications,
+    /// oldest first (for the trends on the report page). Unreadable ones
+    /// are skipped.
+    fn outcomes_history(&self, project: &str, limit: usize) -> Vec<cohort::OutcomesReport> {
+        let Ok(all) = self.meta.publications() else {
+            return Vec::new();
+        };
+        let mut runs: Vec<u64> = all
+            .into_iter()
+            .filter(|p| p.project == project)
+            .map(|p| p.run_id)
+            .collect();
+        runs.sort_unstable();
+        let skip = runs.len().saturating_sub(limit);
+        runs[skip..]
+            .iter()
+            .filter_map(|run| {
+                let path = self
+                    .publications_dir(project)
+                    .join(run.to_string())
+                    .join(cohort::OUTCOMES_FILE);
+                serde_json::from_slice(&fs::read(path).ok()?).ok()
+            })
+            .collect()
     }
 
     /// Each record's identifier in the latest publication.

@@ -148,6 +148,7 @@ impl Linker {
     /// Creates a project from its config text.
     pub fn create_project(&self, text: &str, actor: &Actor<'_>) -> Result<ProjectConfig, OpError> {
         let config = ProjectConfig::parse(text)?;
+        self.check_cohort_columns(&config)?;
         let at = now();
         let record = ProjectRecord {
             name: config.name.clone(),
@@ -178,6 +179,7 @@ impl Linker {
     /// Replaces a project's config (same name).
     pub fn update_project(&self, text: &str, actor: &Actor<'_>) -> Result<ProjectConfig, OpError> {
         let config = ProjectConfig::parse(text)?;
+        self.check_cohort_columns(&config)?;
         let record = ProjectRecord {
             name: config.name.clone(),
             key_fingerprint: config.fingerprint(),
@@ -201,6 +203,33 @@ impl Linker {
             )));
         }
         Ok(config)
+    }
+
+    /// Checks the cohort definitions against the attributes declared in the
+    /// manifests of the datasets' current versions (datasets with no upload
+    /// yet are checked at run time).
+    pub fn check_cohort_columns(&self, config: &ProjectConfig) -> Result<(), OpError> {
+        let Some(settings) = config.cohort_settings() else {
+            return Ok(());
+        };
+        let mut schemas = std::collections::HashMap::new();
+        for d in &config.datasets {
+            let Some(version) = self.meta.versions(&config.name, Some(&d.name))?.pop() else {
+                continue;
+            };
+            if let Ok(manifest) = pprl_specs::tokenfile::Manifest::from_json(&version.manifest_json)
+            {
+                let columns: Vec<(String, arrow_schema::DataType)> = manifest
+                    .attributes
+                    .iter()
+                    .map(|a| (a.name.clone(), a.kind.data_type()))
+                    .collect();
+                schemas.insert(d.name.clone(), columns);
+            }
+        }
+        settings
+            .check_columns(|dataset| schemas.get(dataset).cloned())
+            .map_err(|e| OpError::Invalid(format!("project config: {e}")))
     }
 
     /// The config of a project the caller may see.

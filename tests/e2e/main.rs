@@ -2,6 +2,7 @@
 //! a real linker on a loopback port).
 
 mod client;
+mod cohort;
 mod crash;
 mod linkage;
 mod linker;

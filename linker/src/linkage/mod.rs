@@ -204,7 +204,6 @@ pub fn link(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pprl_specs::bloom::BYTES;
     use pprl_specs::matchkey::MATCH_KEY_COUNT;
 
     /// Records of two datasets; `keys[i]` lists record i's (match key, token

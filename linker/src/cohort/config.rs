@@ -1,0 +1,576 @@
+//! Cohort, outcome and disclosure definitions: the `[cohort]`,
+//! `[[outcomes]]` and `[disclosure]` sections of a project config.
+//!
+//! Two checks: [`CohortSettings::check`] runs when the project config is
+//! parsed (dataset names, well-formed filters, windows, indicator names);
+//! [`CohortSettings::check_columns`] runs against the attribute schemas the
+//! partners actually declared (when a project is changed after uploads, and
+//! at the start of every run) and names any missing column or wrong type.
+
+use arrow_schema::DataType;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Who is in the cohort and how they are grouped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CohortConfig {
+    /// The dataset whose records are the index events (releases from custody).
+    pub index_dataset: String,
+    /// The date attribute of the index dataset that dates the index event.
+    pub index_date: String,
+    /// People linked to a record of this dataset are participants; the rest
+    /// of the cohort is the comparison group.
+    pub participants_dataset: String,
+    /// Optional boolean attribute of the participants dataset: only records
+    /// where it is true mark a participant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participants_flag: Option<String>,
+    /// Attributes of the index record copied into `cohort.parquet`.
+    #[serde(default)]
+    pub attributes: Vec<String>,
+    /// Follow-up ends on this date (`YYYY-MM-DD`); by default, on the upload
+    /// date of each outcome dataset's current version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    /// Conditions on the index record; all must hold.
+    #[serde(default)]
+    pub filters: Vec<Filter>,
+}
+
+/// A condition on one attribute of a record. Exactly one kind of condition:
+/// `from`/`to` (dates), `min`/`max` (numbers), `equals` or `in` (text),
+/// `is` (booleans) or `age_at_index` (a date of birth attribute).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    pub attribute: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<String>,
+    #[serde(default, rename = "in", skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is: Option<bool>,
+    /// `[min, max]` whole years of age on the index date, inclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_at_index: Option<[u32; 2]>,
+}
+
+/// A filter as checked: what it tests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rule {
+    DateRange {
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    },
+    NumberRange {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    OneOf(Vec<String>),
+    Is(bool),
+    Age {
+        min: u32,
+        max: u32,
+    },
+}
+
+impl Filter {
+    /// The rule this filter states, or why it is malformed.
+    pub fn rule(&self) -> Result<Rule, String> {
+        let a = &self.attribute;
+        let dates = self.from.is_some() || self.to.is_some();
+        let numbers = self.min.is_some() || self.max.is_some();
+        let text = self.equals.is_some() || self.one_of.is_some();
+        let kinds = [
+            dates,
+            numbers,
+            text,
+            self.is.is_some(),
+            self.age_at_index.is_some(),
+        ];
+        if kinds.iter().filter(|k| **k).count() != 1
+            || (self.equals.is_some() && self.one_of.is_some())
+        {
+            return Err(format!(
+                "the filter on `{a}` must state exactly one condition: from/to, min/max, equals, in, is or age_at_index"
+            ));
+        }
+        if dates {
+            let parse = |s: &Option<String>| s.as_deref().map(|s| parse_date(s, a)).transpose();
+            let (from, to) = (parse(&self.from)?, parse(&self.to)?);
+            if let (Some(f), Some(t)) = (from, to)
+                && f > t
+            {
+                return Err(format!("the filter on `{a}` has `from` after `to`"));
+            }
+            return Ok(Rule::DateRange { from, to });
+        }
+        if numbers {
+            if let (Some(lo), Some(hi)) = (self.min, self.max)
+                && lo > hi
+            {
+                return Err(format!("the filter on `{a}` has `min` above `max`"));
+            }
+            return Ok(Rule::NumberRange {
+                min: self.min,
+                max: self.max,
+            });
+        }
+        if let Some(v) = &self.equals {
+            return Ok(Rule::OneOf(vec![v.clone()]));
+        }
+        if let Some(values) = &self.one_of {
+            if values.is_empty() {
+                return Err(format!("the filter on `{a}` has an empty `in` list"));
+            }
+            return Ok(Rule::OneOf(values.clone()));
+        }
+        if let Some(b) = self.is {
+            return Ok(Rule::Is(b));
+        }
+        let [min, max] = self.age_at_index.expect("one kind is set");
+        if min > max {
+            return Err(format!(
+                "the filter on `{a}` has an age_at_index range upside down"
+            ));
+        }
+        Ok(Rule::Age { min, max })
+    }
+}
+
+impl Rule {
+    /// Whether an attribute of this Arrow type can be tested by the rule.
+    fn accepts(&self, data_type: &DataType) -> bool {
+        match self {
+            Rule::DateRange { .. } | Rule::Age { .. } => *data_type == DataType::Date32,
+            Rule::NumberRange { .. } => {
+                matches!(data_type, DataType::Int64 | DataType::Float64)
+            }
+            Rule::OneOf(_) => *data_type == DataType::Utf8,
+            Rule::Is(_) => *data_type == DataType::Boolean,
+        }
+    }
+
+    fn wants(&self) -> &'static str {
+        match self {
+            Rule::DateRange { .. } | Rule::Age { .. } => "date",
+            Rule::NumberRange { .. } => "integer or number",
+            Rule::OneOf(_) => "string",
+            Rule::Is(_) => "boolean",
+        }
+    }
+}
+
+/// What an outcome indicator measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    /// At least one event dated within the window.
+    AnyEvent,
+    /// A spell (start to end, open if no end) covering the day.
+    StatusOnDay,
+    /// The number of events within the window.
+    Count,
+    /// Days from the index date to the first event within the window,
+    /// censored at the end of the window.
+    TimeToFirst,
+}
+
+impl OutcomeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            OutcomeKind::AnyEvent => "any_event",
+            OutcomeKind::StatusOnDay => "status_on_day",
+            OutcomeKind::Count => "count",
+            OutcomeKind::TimeToFirst => "time_to_first",
+        }
+    }
+}
+
+/// One outcome indicator over the linked records of a dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeConfig {
+    /// Column name in `cohort.parquet` (a-z, 0-9, `_`).
+    pub name: String,
+    /// What people reading the report see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub kind: OutcomeKind,
+    /// The dataset whose linked records are the events or spells.
+    pub dataset: String,
+    /// Event date attribute (`any_event`, `count`, `time_to_first`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// `[first, last]` day after the index date, inclusive (events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<[i64; 2]>,
+    /// Spell start attribute (`status_on_day`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// Spell end attribute (`status_on_day`); a missing end is an open spell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// The day after the index date the status is read on (`status_on_day`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<i64>,
+    /// Conditions on the outcome record; all must hold.
+    #[serde(default)]
+    pub filters: Vec<Filter>,
+}
+
+impl OutcomeConfig {
+    /// `[first, last]` days of the window: the event window, or the one day.
+    pub fn days(&self) -> (i64, i64) {
+        match (self.kind, self.window, self.day) {
+            (OutcomeKind::StatusOnDay, _, Some(d)) => (d, d),
+            (_, Some([a, b]), _) => (a, b),
+            _ => (1, 182),
+        }
+    }
+
+    /// The label, or the name.
+    pub fn title(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The date attributes the indicator reads.
+    fn date_columns(&self) -> Vec<&str> {
+        [&self.date, &self.start, &self.end]
+            .into_iter()
+            .filter_map(|c| c.as_deref())
+            .collect()
+    }
+}
+
+/// How record-level outputs show dates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatePrecision {
+    Day,
+    /// The first day of the month.
+    #[default]
+    Month,
+    /// Dates other than the index date become days since the index date;
+    /// the index date itself is given to the month.
+    DaysSinceIndex,
+}
+
+/// Disclosure rules for everything a run publishes about the cohort.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DisclosureConfig {
+    /// Counts from 1 to `min_cell - 1` are suppressed (with secondary
+    /// suppression, so they cannot be recovered from totals).
+    pub min_cell: u64,
+    /// Published counts are rounded to the nearest multiple of this.
+    pub rounding: u64,
+    /// No outcomes report for a cohort smaller than this.
+    pub min_cohort: u64,
+    /// Dates in `cohort.parquet`.
+    pub date_precision: DatePrecision,
+}
+
+impl Default for DisclosureConfig {
+    fn default() -> Self {
+        DisclosureConfig {
+            min_cell: 10,
+            rounding: 5,
+            min_cohort: 60,
+            date_precision: DatePrecision::Month,
+        }
+    }
+}
+
+/// The cohort part of a project config, borrowed for checking.
+#[derive(Debug, Clone, Copy)]
+pub struct CohortSettings<'a> {
+    pub cohort: &'a CohortConfig,
+    pub outcomes: &'a [OutcomeConfig],
+    pub disclosure: &'a DisclosureConfig,
+}
+
+/// Column names of `cohort.parquet` that indicators and attributes may not take.
+pub const FIXED_COLUMNS: [&str; 3] = ["person_id", "group", "index_date"];
+
+impl CohortSettings<'_> {
+    /// Checks what can be checked without the data: datasets exist, filters
+    /// and windows are well formed, column names are unique.
+    pub fn check(&self, datasets: &[&str]) -> Result<(), String> {
+        let c = self.cohort;
+        let known = |what: &str, name: &str| {
+            if datasets.contains(&name) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{what} `{name}` is not a dataset of this project (datasets: {})",
+                    datasets.join(", ")
+                ))
+            }
+        };
+        known("cohort.index_dataset", &c.index_dataset)?;
+        known("cohort.participants_dataset", &c.participants_dataset)?;
+        if let Some(a) = &c.as_of {
+            parse_date(a, "cohort.as_of")?;
+        }
+        for f in &c.filters {
+            f.rule().map_err(|e| format!("cohort: {e}"))?;
+        }
+        let mut columns: Vec<String> = FIXED_COLUMNS.iter().map(|s| (*s).to_owned()).collect();
+        let mut add = |name: String| {
+            if columns.contains(&name) {
+                Err(format!(
+                    "column `{name}` of cohort.parquet would be written twice; rename the attribute or indicator"
+                ))
+            } else {
+                columns.push(name);
+                Ok(())
+            }
+        };
+        for a in &c.attributes {
+            add(a.clone())?;
+        }
+        for o in self.outcomes {
+            pprl_specs::tokenfile::check_attribute_name(&o.name)
+                .map_err(|e| format!("outcome name: {e}"))?;
+            known(&format!("outcome `{}`: dataset", o.name), &o.dataset)?;
+            add(o.name.clone())?;
+            add(format!("{}_window_closed", o.name))?;
+            if o.kind == OutcomeKind::TimeToFirst {
+                add(format!("{}_event", o.name))?;
+            }
+            let need = |field: &str, v: bool| {
+                if v {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "outcome `{}` ({}) needs `{field}`",
+                        o.name,
+                        o.kind.name()
+                    ))
+                }
+            };
+            let refuse = |field: &str, v: bool| {
+                if v {
+                    Err(format!(
+                        "outcome `{}` ({}) does not take `{field}`",
+                        o.name,
+                        o.kind.name()
+                    ))
+                } else {
+                    Ok(())
+                }
+            };
+            if o.kind == OutcomeKind::StatusOnDay {
+                need("start", o.start.is_some())?;
+                need("day", o.day.is_some())?;
+                refuse("date", o.date.is_some())?;
+                refuse("window", o.window.is_some())?;
+            } else {
+                need("date", o.date.is_some())?;
+                need("window", o.window.is_some())?;
+                refuse("start", o.start.is_some())?;
+                refuse("end", o.end.is_some())?;
+                refuse("day", o.day.is_some())?;
+            }
+            let (a, b) = o.days();
+            if a > b || b > 36_600 || a < -36_600 {
+                return Err(format!(
+                    "outcome `{}`: the window [{a}, {b}] must run forwards and within 100 years",
+                    o.name
+                ));
+            }
+            for f in &o.filters {
+                f.rule().map_err(|e| format!("outcome `{}`: {e}", o.name))?;
+            }
+        }
+        let d = self.disclosure;
+        if d.min_cell < 1 || d.rounding < 1 || d.min_cohort < d.min_cell {
+            return Err(format!(
+                "disclosure: min_cell ({}) and rounding ({}) must be at least 1 and min_cohort ({}) at least min_cell",
+                d.min_cell, d.rounding, d.min_cohort
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks every attribute the definitions read against the datasets'
+    /// declared attribute columns. `schema(dataset)` gives a dataset's
+    /// columns, or `None` when nothing has been uploaded for it yet (then
+    /// its columns are checked at run time).
+    pub fn check_columns(
+        &self,
+        schema: impl Fn(&str) -> Option<Vec<(String, DataType)>>,
+    ) -> Result<(), String> {
+        let check = |dataset: &str, column: &str, want: &dyn Fn(&DataType) -> bool, wants: &str| {
+            let Some(columns) = schema(dataset) else {
+                return Ok(());
+            };
+            match columns.iter().find(|(n, _)| n == column) {
+                None => Err(format!(
+                    "dataset `{dataset}` has no attribute `{column}` (its attributes: {}); declare it in the partner's config or change the project",
+                    if columns.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        columns
+                            .iter()
+                            .map(|(n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                )),
+                Some((_, t)) if !want(t) => Err(format!(
+                    "attribute `{column}` of dataset `{dataset}` is {}, but a {wants} is needed",
+                    type_name(t)
+                )),
+                Some(_) => Ok(()),
+            }
+        };
+        let date = |t: &DataType| *t == DataType::Date32;
+        let any = |_: &DataType| true;
+        let c = self.cohort;
+        check(&c.index_dataset, &c.index_date, &date, "date")?;
+        if let Some(flag) = &c.participants_flag {
+            check(
+                &c.participants_dataset,
+                flag,
+                &|t| *t == DataType::Boolean,
+                "boolean",
+            )?;
+        }
+        for a in &c.attributes {
+            check(&c.index_dataset, a, &any, "column")?;
+        }
+        let filter = |dataset: &str, f: &Filter| {
+            let rule = f.rule()?;
+            check(dataset, &f.attribute, &|t| rule.accepts(t), rule.wants())
+        };
+        for f in &c.filters {
+            filter(&c.index_dataset, f)?;
+        }
+        for o in self.outcomes {
+            for column in o.date_columns() {
+                check(&o.dataset, column, &date, "date")?;
+            }
+            for f in &o.filters {
+                filter(&o.dataset, f)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The name of an attribute type in partner configs.
+pub fn type_name(t: &DataType) -> &'static str {
+    match t {
+        DataType::Utf8 => "a string",
+        DataType::Int64 => "an integer",
+        DataType::Float64 => "a number",
+        DataType::Boolean => "a boolean",
+        DataType::Date32 => "a date",
+        _ => "of another type",
+    }
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(text: &str, what: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{text}` in {what} is not a date written YYYY-MM-DD"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter(text: &str) -> Filter {
+        toml::from_str(text).expect("filter parses")
+    }
+
+    #[test]
+    fn filters_state_one_condition() {
+        assert_eq!(
+            filter("attribute = \"d\"\nfrom = \"2024-01-01\"").rule(),
+            Ok(Rule::DateRange {
+                from: NaiveDate::from_ymd_opt(2024, 1, 1),
+                to: None
+            })
+        );
+        assert_eq!(
+            filter("attribute = \"r\"\nin = [\"a\", \"b\"]").rule(),
+            Ok(Rule::OneOf(vec!["a".into(), "b".into()]))
+        );
+        for (text, needle) in [
+            ("attribute = \"d\"", "exactly one"),
+            (
+                "attribute = \"d\"\nfrom = \"2024-01-01\"\nis = true",
+                "exactly one",
+            ),
+            ("attribute = \"d\"\nfrom = \"01/02/2024\"", "YYYY-MM-DD"),
+            ("attribute = \"d\"\nmin = 3.0\nmax = 1.0", "above"),
+            ("attribute = \"d\"\nin = []", "empty"),
+        ] {
+            let err = filter(text).rule().expect_err(text);
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+
+    #[test]
+    fn columns_are_checked_against_declared_attributes() {
+        let cohort: CohortConfig = toml::from_str(
+            "index_dataset = \"prison\"\nindex_date = \"release_date\"\nparticipants_dataset = \"probation\"\nparticipants_flag = \"participant\"\n[[filters]]\nattribute = \"release_type\"\nequals = \"CRD\"\n",
+        )
+        .expect("parses");
+        let settings = CohortSettings {
+            cohort: &cohort,
+            outcomes: &[],
+            disclosure: &DisclosureConfig::default(),
+        };
+        settings.check(&["prison", "probation"]).expect("valid");
+        fn schema(
+            types: Vec<(&'static str, DataType)>,
+        ) -> impl Fn(&str) -> Option<Vec<(String, DataType)>> {
+            move |d: &str| {
+                (d == "prison").then(|| {
+                    types
+                        .iter()
+                        .map(|(n, t)| ((*n).to_owned(), t.clone()))
+                        .collect()
+                })
+            }
+        }
+        let err = settings
+            .check_columns(schema(vec![("release_type", DataType::Utf8)]))
+            .expect_err("no release_date");
+        assert!(
+            err.contains("`release_date`") && err.contains("`prison`"),
+            "{err}"
+        );
+        let err = settings
+            .check_columns(schema(vec![
+                ("release_date", DataType::Date32),
+                ("release_type", DataType::Int64),
+            ]))
+            .expect_err("wrong type");
+        assert!(
+            err.contains("an integer") && err.contains("string"),
+            "{err}"
+        );
+        settings
+            .check_columns(schema(vec![
+                ("release_date", DataType::Date32),
+                ("release_type", DataType::Utf8),
+            ]))
+            .expect("probation not uploaded yet: checked at run time");
+        let err = settings.check(&["prison"]).expect_err("unknown dataset");
+        assert!(err.contains("`probation`"), "{err}");
+    }
+}

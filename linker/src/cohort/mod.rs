@@ -1,0 +1,106 @@
+//! Cohorts and outcome indicators: who is in the cohort, their group
+//! (participant or comparison), and each outcome in a window after the
+//! index date, published as `cohort.parquet` (one row per person),
+//! `outcomes.json` and `outcomes.html` (aggregates under disclosure control).
+//!
+//! [`config`] holds the definitions in the project config; [`build`] is the
+//! pure computation over a run's linked records; [`disclosure`] and
+//! [`stats`] protect and summarise; [`report`], [`parquet`] and [`html`]
+//! write the outputs. [`crate::runs`] calls [`publish`] inside a run, so the
+//! cohort is published with the links or not at all.
+//!
+//! Architecture invariant: nothing here writes a token, a record reference,
+//! or an aggregate count that the disclosure rules forbid.
+
+pub mod build;
+pub mod config;
+pub mod disclosure;
+pub mod html;
+pub mod parquet;
+pub mod report;
+pub mod stats;
+
+#[cfg(test)]
+mod props;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use crate::linkage::{Linkage, Records};
+use crate::project::ProjectConfig;
+
+pub use build::{Cohort, CohortError};
+pub use report::OutcomesReport;
+
+/// File name of the outcomes report.
+pub const OUTCOMES_FILE: &str = "outcomes.json";
+
+/// The file names a run with a cohort definition publishes.
+pub const FILES: [&str; 3] = [parquet::COHORT_FILE, OUTCOMES_FILE, html::HTML_FILE];
+
+/// What [`publish`] wrote.
+#[derive(Debug)]
+pub struct Published {
+    pub persons: usize,
+    pub report: OutcomesReport,
+}
+
+/// Builds the cohort of a run and writes its three files into `dir`.
+/// `as_of` gives each dataset's default follow-up date; `history` holds
+/// earlier runs' reports, oldest first, for the page's trends.
+#[allow(clippy::too_many_arguments, reason = "the run's context, passed in")]
+pub fn publish(
+    dir: &Path,
+    config: &ProjectConfig,
+    run_id: u64,
+    created_at: &str,
+    records: &Records,
+    linkage: &Linkage,
+    as_of: &HashMap<String, NaiveDate>,
+    history: &[OutcomesReport],
+) -> Result<Option<Published>, String> {
+    let Some(cohort_config) = &config.cohort else {
+        return Ok(None);
+    };
+    let settings = config.cohort_settings().expect("a cohort is configured");
+    settings
+        .check_columns(|dataset| {
+            records
+                .datasets
+                .iter()
+                .find(|d| d.name == dataset)
+                .map(|d| {
+                    d.attribute_schema
+                        .iter()
+                        .map(|f| (f.name().clone(), f.data_type().clone()))
+                        .collect()
+                })
+        })
+        .map_err(|e| format!("cohort definition: {e}"))?;
+    let cohort = build::build(records, linkage, cohort_config, &config.outcomes, as_of)
+        .map_err(|e| e.to_string())?;
+    parquet::write(
+        &dir.join(parquet::COHORT_FILE),
+        &cohort,
+        config.disclosure.date_precision,
+    )
+    .map_err(|e| format!("cannot write {}: {e}", parquet::COHORT_FILE))?;
+    let report = report::report(
+        &config.name,
+        run_id,
+        created_at,
+        &cohort,
+        &config.disclosure,
+    );
+    let json = serde_json::to_string_pretty(&report).expect("reports serialise");
+    std::fs::write(dir.join(OUTCOMES_FILE), json)
+        .map_err(|e| format!("cannot write {OUTCOMES_FILE}: {e}"))?;
+    std::fs::write(dir.join(html::HTML_FILE), html::render(&report, history))
+        .map_err(|e| format!("cannot write {}: {e}", html::HTML_FILE))?;
+    Ok(Some(Published {
+        persons: cohort.members.len(),
+        report,
+    }))
+}

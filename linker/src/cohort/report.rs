@@ -1,0 +1,367 @@
+//! `outcomes.json`: each indicator for participants, the comparison group
+//! and everyone, with Wilson intervals, the difference with Newcombe's
+//! interval and a test — all computed from the counts as published, after
+//! suppression and rounding. Anything withheld says why.
+
+use serde::{Deserialize, Serialize};
+
+use super::build::Cohort;
+use super::config::{DatePrecision, DisclosureConfig, OutcomeKind};
+use super::disclosure::{Protected, Rules, Suppression, Table};
+use super::stats::{self, Interval, Test};
+
+/// The outcomes report of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomesReport {
+    pub project: String,
+    pub run_id: u64,
+    pub created_at: String,
+    pub disclosure: DisclosureSummary,
+    /// Why there is no report (a cohort under the minimum size), if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
+    /// People in the cohort and in each group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<GroupSizes>,
+    /// Why groups are not compared (a group under the minimum cell count), if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups_withheld: Option<String>,
+    pub indicators: Vec<IndicatorReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DisclosureSummary {
+    pub min_cell: u64,
+    pub rounding: u64,
+    pub min_cohort: u64,
+    pub date_precision: DatePrecision,
+    pub statement: String,
+}
+
+/// A published count, or why it is not published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Count {
+    Value(u64),
+    Suppressed(String),
+}
+
+impl Count {
+    pub fn value(&self) -> Option<u64> {
+        match self {
+            Count::Value(v) => Some(*v),
+            Count::Suppressed(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupSizes {
+    pub persons: Count,
+    pub participant: Count,
+    pub comparison: Count,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorReport {
+    pub name: String,
+    pub label: String,
+    pub kind: OutcomeKind,
+    pub dataset: String,
+    /// First and last day after the index date.
+    pub window: [i64; 2],
+    /// Follow-up ends on this date; windows ending later are not counted.
+    pub as_of: String,
+    /// `participant`, `comparison` (when compared) and `all`.
+    pub groups: Vec<GroupResult>,
+    /// Participants minus comparison group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference: Option<Difference>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupResult {
+    pub group: String,
+    pub persons: Count,
+    /// Windows not yet closed on the follow-up date: not counted.
+    pub not_yet_followed_up: Count,
+    /// People whose window has closed.
+    pub denominator: Count,
+    /// Of those, people with the outcome.
+    pub numerator: Count,
+    /// Of those, people without it.
+    pub without: Count,
+    /// numerator / denominator with its 95% Wilson interval, from the
+    /// published (rounded) counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Interval>,
+    /// `count`: events in the window among the denominator, and per person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_per_person: Option<f64>,
+    /// `time_to_first`: median days to the first event among the numerator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median_days_to_first_event: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Difference {
+    Estimate {
+        /// Newcombe's hybrid score interval (method 10).
+        interval: Interval,
+        test: Test,
+    },
+    Withheld(String),
+}
+
+/// One group's exact counts for an indicator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub yes: u64,
+    pub no: u64,
+    pub open: u64,
+    pub events: u64,
+}
+
+/// Builds the report from the cohort under the project's disclosure rules.
+pub fn report(
+    project: &str,
+    run_id: u64,
+    created_at: &str,
+    cohort: &Cohort,
+    rules: &DisclosureConfig,
+) -> OutcomesReport {
+    let r = Rules {
+        min_cell: rules.min_cell,
+        rounding: rules.rounding,
+    };
+    let mut out = OutcomesReport {
+        project: project.to_owned(),
+        run_id,
+        created_at: created_at.to_owned(),
+        disclosure: DisclosureSummary {
+            min_cell: rules.min_cell,
+            rounding: rules.rounding,
+            min_cohort: rules.min_cohort,
+            date_precision: rules.date_precision,
+            statement: format!(
+                "counts from 1 to {} are suppressed, with further counts withheld so they cannot be worked out from totals; published counts are rounded to the nearest {}; rates, intervals and tests are computed from the published counts",
+                rules.min_cell - 1,
+                rules.rounding
+            ),
+        },
+        withheld: None,
+        cohort: None,
+        groups_withheld: None,
+        indicators: Vec::new(),
+    };
+    let total = cohort.members.len() as u64;
+    if total < rules.min_cohort {
+        out.withheld = Some(format!(
+            "the cohort is smaller than the minimum of {} people for a report",
+            rules.min_cohort
+        ));
+        return out;
+    }
+    let participants = cohort.members.iter().filter(|m| m.participant).count() as u64;
+    let sizes = Table {
+        cells: vec![participants, total - participants],
+        sums: vec![vec![0, 1]],
+        fixed: vec![2],
+    }
+    .protect(r);
+    let count = |p: &Protected, i: usize| match p.items[i] {
+        Ok(v) => Count::Value(v),
+        Err(s) => Count::Suppressed(s.explain(rules.min_cell)),
+    };
+    let compared = sizes.items.iter().all(Result::is_ok);
+    out.cohort = Some(GroupSizes {
+        persons: count(&sizes, 2),
+        participant: count(&sizes, 0),
+        comparison: count(&sizes, 1),
+    });
+    if !compared {
+        out.groups_withheld = Some(format!(
+            "one group has fewer than {} people: indicators are given for the whole cohort only",
+            rules.min_cell
+        ));
+    }
+    for indicator in &cohort.indicators {
+        let mut groups = [Counts::default(); 2];
+        let mut days: [Vec<i32>; 2] = [Vec::new(), Vec::new()];
+        for (m, v) in cohort.members.iter().zip(&indicator.values) {
+            let g = &mut groups[usize::from(!m.participant)];
+            if !v.closed {
+                g.open += 1;
+            } else if v.hit {
+                g.yes += 1;
+                g.events += u64::from(v.count);
+                if let Some(d) = v.days {
+                    days[usize::from(!m.participant)].push(d);
+                }
+            } else {
+                g.no += 1;
+            }
+        }
+        let c = &indicator.config;
+        let mut report = IndicatorReport {
+            name: c.name.clone(),
+            label: c.title().to_owned(),
+            kind: c.kind,
+            dataset: c.dataset.clone(),
+            window: {
+                let (a, b) = c.days();
+                [a, b]
+            },
+            as_of: indicator.as_of.to_string(),
+            groups: Vec::new(),
+            difference: None,
+            notes: Vec::new(),
+        };
+        if c.kind == OutcomeKind::TimeToFirst {
+            report.notes.push(
+                "the rate is the share with a first event within the window; cohort.parquet has the days to it, censored at the window's end"
+                    .to_owned(),
+            );
+        }
+        let all = Counts {
+            yes: groups[0].yes + groups[1].yes,
+            no: groups[0].no + groups[1].no,
+            open: groups[0].open + groups[1].open,
+            events: groups[0].events + groups[1].events,
+        };
+        let mut all_days: Vec<i32> = days.concat();
+        if compared {
+            let (p, q) = (groups[0], groups[1]);
+            let table = Table {
+                cells: vec![p.yes, p.no, p.open, q.yes, q.no, q.open],
+                sums: vec![
+                    vec![0, 1],
+                    vec![3, 4],
+                    vec![0, 1, 2],
+                    vec![3, 4, 5],
+                    vec![0, 3],
+                    vec![1, 4],
+                    vec![2, 5],
+                    vec![0, 1, 3, 4],
+                    vec![0, 1, 2, 3, 4, 5],
+                ],
+                fixed: vec![8, 9, 14],
+            };
+            let pr = table.protect(r);
+            // Items: (numerator, without, open, denominator, persons).
+            let layout = [(0, 1, 2, 6, 8), (3, 4, 5, 7, 9), (10, 11, 12, 13, 14)];
+            let [d0, d1] = &mut days;
+            for (g, (name, counts, d)) in [
+                ("participant", p, d0),
+                ("comparison", q, d1),
+                ("all", all, &mut all_days),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                report
+                    .groups
+                    .push(group(name, &pr, layout[g], counts, d, c.kind, &count, r));
+            }
+            report.difference = Some(difference(&report.groups[0], &report.groups[1]));
+        } else {
+            let table = Table {
+                cells: vec![all.yes, all.no, all.open],
+                sums: vec![vec![0, 1], vec![0, 1, 2]],
+                fixed: vec![4],
+            };
+            let pr = table.protect(r);
+            report.groups.push(group(
+                "all",
+                &pr,
+                (0, 1, 2, 3, 4),
+                all,
+                &mut all_days,
+                c.kind,
+                &count,
+                r,
+            ));
+        }
+        out.indicators.push(report);
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments, reason = "one call site per table layout")]
+fn group(
+    name: &str,
+    p: &Protected,
+    (yes, no, open, den, persons): (usize, usize, usize, usize, usize),
+    counts: Counts,
+    days: &mut [i32],
+    kind: OutcomeKind,
+    count: &dyn Fn(&Protected, usize) -> Count,
+    rules: Rules,
+) -> GroupResult {
+    let numerator = count(p, yes);
+    let denominator = count(p, den);
+    let rate = match (numerator.value(), denominator.value()) {
+        (Some(x), Some(n)) if n > 0 && x <= n => Some(stats::wilson(x, n)),
+        _ => None,
+    };
+    let published_yes = numerator.value().filter(|v| *v >= rules.min_cell);
+    let (events, events_per_person) = if kind == OutcomeKind::Count {
+        match (published_yes, denominator.value()) {
+            (Some(_), Some(n)) if n > 0 => {
+                let e = super::disclosure::round(counts.events, rules);
+                (Some(Count::Value(e)), Some(e as f64 / n as f64))
+            }
+            _ => (
+                Some(Count::Suppressed(
+                    Suppression::Secondary.explain(rules.min_cell),
+                )),
+                None,
+            ),
+        }
+    } else {
+        (None, None)
+    };
+    let median = (kind == OutcomeKind::TimeToFirst && published_yes.is_some() && !days.is_empty())
+        .then(|| {
+            days.sort_unstable();
+            let n = days.len();
+            if n % 2 == 1 {
+                f64::from(days[n / 2])
+            } else {
+                (f64::from(days[n / 2 - 1]) + f64::from(days[n / 2])) / 2.0
+            }
+        });
+    GroupResult {
+        group: name.to_owned(),
+        persons: count(p, persons),
+        not_yet_followed_up: count(p, open),
+        denominator,
+        numerator,
+        without: count(p, no),
+        rate,
+        events,
+        events_per_person,
+        median_days_to_first_event: median,
+    }
+}
+
+fn difference(a: &GroupResult, b: &GroupResult) -> Difference {
+    let counts = |g: &GroupResult| match (g.numerator.value(), g.denominator.value()) {
+        (Some(x), Some(n)) if n > 0 && x <= n => Some((x, n)),
+        _ => None,
+    };
+    match (counts(a), counts(b), a.rate, b.rate) {
+        (Some((x1, n1)), Some((x2, n2)), Some(ra), Some(rb)) => Difference::Estimate {
+            interval: stats::newcombe(ra, rb),
+            test: stats::test(x1, n1, x2, n2),
+        },
+        _ => Difference::Withheld(
+            "a group's numerator or denominator is suppressed or zero".to_owned(),
+        ),
+    }
+}
