@@ -15,7 +15,9 @@ use arrow_array::{Array, RecordBatch};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use pprl::population::{self, Content, DatasetSpec, Profile};
 
-use crate::support::{LinkerProcess, client, keygen, linker_cli, read_parquet, write};
+use crate::support::{
+    LinkerProcess, binary_column, client, keygen, linker_cli, read_parquet, write,
+};
 
 const SEED: u64 = 11;
 const PEOPLE: usize = 1_500;
@@ -491,6 +493,7 @@ fn published_indicators_equal_the_ground_truth_and_python_reads_them() {
     ] {
         assert!(out.join(name).is_file(), "{name} downloaded");
     }
+    no_token_is_published(&s, &out);
     let (batches, _) = read_parquet(&out.join("cohort.parquet"));
     let got = published(&batches);
     let want = expected(&s.truth);
@@ -652,4 +655,66 @@ fn default_disclosure_rounds_and_a_bad_definition_is_refused_by_name() {
     )
     .fails();
     assert!(run.all().contains("`housing`"), "{}", run.all());
+}
+
+/// No token, record reference or Bloom encoding of the uploaded files
+/// appears, as bytes or as hex, in any published file (cohort outputs
+/// included).
+fn no_token_is_published(s: &Setup, out: &Path) {
+    let root = s.dir.path();
+    let mut secrets: Vec<Vec<u8>> = Vec::new();
+    for (d, _) in DATASETS {
+        let (batches, _) = read_parquet(&root.join(format!("{d}.parquet")));
+        let schema = batches[0].schema();
+        for field in schema.fields().iter().filter(|f| {
+            f.name() == "record_ref" || f.name().starts_with("mk_") || f.name() == "bloom"
+        }) {
+            secrets.extend(binary_column(&batches, field.name()).into_iter().flatten());
+        }
+    }
+    assert!(secrets.len() > 1_000, "the token files hold tokens");
+    let mut published = std::fs::read_dir(out)
+        .expect("the download folder lists")
+        .map(|e| e.expect("an entry").path())
+        .collect::<Vec<_>>();
+    published.sort();
+    assert!(published.len() >= 6, "every output was downloaded");
+    // Every window of a secret's length, as bytes and as lower-case hex,
+    // looked up in a set: linear in the published bytes.
+    let lengths: std::collections::BTreeSet<usize> = secrets.iter().map(Vec::len).collect();
+    let raw: std::collections::HashSet<&[u8]> = secrets.iter().map(Vec::as_slice).collect();
+    let hex: std::collections::HashSet<Vec<u8>> = secrets
+        .iter()
+        .map(|t| {
+            t.iter()
+                .flat_map(|b| format!("{b:02x}").into_bytes())
+                .collect()
+        })
+        .collect();
+    // The check finds a planted token, in either form.
+    let planted: Vec<u8> = [b"x".as_slice(), &secrets[0], b"y"].concat();
+    let planted_hex: Vec<u8> = secrets[7]
+        .iter()
+        .flat_map(|b| format!("{b:02x}").into_bytes())
+        .collect();
+    assert!(planted.windows(secrets[0].len()).any(|w| raw.contains(w)));
+    assert!(
+        planted_hex
+            .windows(2 * secrets[7].len())
+            .any(|w| hex.contains(w))
+    );
+    for path in published {
+        let bytes = std::fs::read(&path).expect("a published file reads");
+        let name = path.display();
+        for &len in &lengths {
+            assert!(
+                !bytes.windows(len).any(|w| raw.contains(w)),
+                "a token's bytes are in {name}"
+            );
+            assert!(
+                !bytes.windows(2 * len).any(|w| hex.contains(w)),
+                "a token's hex is in {name}"
+            );
+        }
+    }
 }
