@@ -1,5 +1,7 @@
-//! Support for pprl's end-to-end tests, benchmarks and demo.
+//! Support for pprl's end-to-end tests, benchmarks, examples and demo.
 
 pub mod bins;
 pub mod population;
+pub mod scenario;
 pub mod synth;
+pub mod walkthrough;

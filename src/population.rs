@@ -563,6 +563,46 @@ pub fn people(seed: u64, n: usize) -> Vec<Person> {
     out
 }
 
+/// Makes `n` people whose current postcode is in `region` (such as
+/// `London` or `North West`; see [`Postcode::region`]), deterministically
+/// for `seed`: the first `n` such people of a population made by [`people`],
+/// each keeping their identifier there. With no region, [`people`] itself.
+///
+/// # Errors
+/// The region is not one of the population's.
+pub fn people_in(seed: u64, n: usize, region: Option<&str>) -> Result<Vec<Person>, String> {
+    let Some(region) = region else {
+        return Ok(people(seed, n));
+    };
+    if !tables().outward.iter().any(|o| o.region == region) {
+        let mut known: Vec<&str> = tables().outward.iter().map(|o| o.region).collect();
+        known.sort_unstable();
+        known.dedup();
+        return Err(format!(
+            "unknown region `{region}`; the regions are: {}",
+            known.join(", ")
+        ));
+    }
+    // Draw more people than needed, more again if the region is small.
+    let mut drawn = n.saturating_mul(2).max(64);
+    loop {
+        let within: Vec<Person> = people(seed, drawn)
+            .into_iter()
+            .filter(|p| p.postcode().region() == region)
+            .take(n)
+            .collect();
+        if within.len() == n {
+            return Ok(within);
+        }
+        drawn = drawn.saturating_mul(2);
+    }
+}
+
+/// Whole years of age of `p` on `day`.
+pub fn age_on(p: &Person, day: NaiveDate) -> u32 {
+    day.years_since(p.date_of_birth).unwrap_or(0)
+}
+
 /// A person unrelated to anyone before.
 fn stranger(id: PersonId, sex: Sex, release_date: NaiveDate, rng: &mut Rng) -> Person {
     let t = tables();
@@ -1482,7 +1522,8 @@ fn title_case(upper: &str) -> String {
 // Datasets: what a partner's extract looks like.
 
 /// A national identifier an extract may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NationalId {
     Nhs,
     Ni,
@@ -1518,7 +1559,8 @@ impl NationalId {
 /// About 3% of dates of birth are written in another form that reads the
 /// same under the extract's date order (ISO, `3 Feb 1980`, or without
 /// leading zeros), as in files that passed through a spreadsheet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DateFormat {
     /// `03/02/1980` (`%d/%m/%Y`), read day-first.
     DayMonthYear,
@@ -1593,7 +1635,8 @@ const MONTHS_UPPER: [&str; 12] = [
 ];
 
 /// How an extract codes sex.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SexCodes {
     /// `M`, `F`; unknown `U`.
     Letter,
@@ -1604,7 +1647,8 @@ pub enum SexCodes {
 }
 
 /// How an extract's system stores names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NameCase {
     /// As typed: mostly `O'Brien`, sometimes `OBRIEN` or `o'brien`.
     AsEntered,
@@ -1613,7 +1657,8 @@ pub enum NameCase {
 }
 
 /// How an extract writes national numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NumberFormat {
     /// `9434765919`, `AB123456C`, `79/0163001B`, `065656/91H`.
     Compact,
@@ -1626,7 +1671,8 @@ pub enum NumberFormat {
 }
 
 /// The text encoding of a CSV extract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TextEncoding {
     Utf8,
     /// UTF-8 with a byte-order mark, as Excel writes "CSV UTF-8".
@@ -1717,6 +1763,11 @@ pub enum AttributeValue {
     Flag { yes: f64 },
     /// The region of the person's current postcode (`North West`).
     Region,
+    /// The person's age in whole years on their release date (an integer).
+    AgeAtRelease,
+    /// The person's sex as a word (`Male`, `Female`), as an attribute
+    /// rather than an identifier.
+    Gender,
     /// For benchmarks only ([`DatasetSpec::with_bench_columns`]): the row's
     /// position in the extract, from 1 — the same as its line in the
     /// dataset's part of `truth.csv` — so that a benchmark can find a linked
@@ -1734,9 +1785,10 @@ impl AttributeValue {
             AttributeValue::DateAfterRelease { .. } => "date",
             AttributeValue::Choice(_)
             | AttributeValue::Region
+            | AttributeValue::Gender
             | AttributeValue::BenchRow
             | AttributeValue::BenchCorruptions => "string",
-            AttributeValue::Integer { .. } => "integer",
+            AttributeValue::Integer { .. } | AttributeValue::AgeAtRelease => "integer",
             AttributeValue::Flag { .. } => "boolean",
         }
     }
@@ -2243,23 +2295,49 @@ pub fn write_extract(
     csv_out: impl Write,
     truth_out: impl Write,
 ) -> io::Result<ExtractStats> {
-    let mut rng = Rng::new(seed ^ fnv(&spec.name).rotate_left(17));
+    write_extract_among(people, spec, seed, None, csv_out, truth_out)
+}
+
+/// A coverage that differs for the people of another extract: those whose
+/// `members` entry is true appear with probability `coverage` instead of the
+/// dataset's own. This is how an example makes a programme's participants
+/// (the members) less likely to reoffend or more likely to be in work.
+#[derive(Debug, Clone, Copy)]
+pub struct Among<'a> {
+    /// One entry per person, in the order of the people; see [`members`].
+    pub members: &'a [bool],
+    pub coverage: f64,
+}
+
+/// Which of `people` appear in the extract [`write_extract_among`] writes for
+/// (`spec`, `seed`, `among`): the same draws, without writing anything.
+pub fn members(
+    people: &[Person],
+    spec: &DatasetSpec,
+    seed: u64,
+    among: Option<Among<'_>>,
+) -> Vec<bool> {
     let mut stats = ExtractStats::new(&spec.name);
-    let mut order: Vec<u32> =
-        Vec::with_capacity((people.len() as f64 * spec.coverage * 1.1) as usize);
-    for (i, _) in people.iter().enumerate() {
-        if !rng.chance(spec.coverage) {
-            continue;
-        }
-        let index = u32::try_from(i).expect("at most u32::MAX people");
-        order.push(index);
-        stats.people += 1;
-        let mut copies = 0;
-        while copies < 4 && stats.roll(&mut rng, Corruption::Duplicate, spec.duplicate_rate) {
-            order.push(index);
-            copies += 1;
-        }
+    let (order, _) = select(people, spec, seed, among, &mut stats);
+    let mut out = vec![false; people.len()];
+    for i in order {
+        out[i as usize] = true;
     }
+    out
+}
+
+/// [`write_extract`], with the coverage of the people of another extract
+/// changed by `among`.
+pub fn write_extract_among(
+    people: &[Person],
+    spec: &DatasetSpec,
+    seed: u64,
+    among: Option<Among<'_>>,
+    csv_out: impl Write,
+    truth_out: impl Write,
+) -> io::Result<ExtractStats> {
+    let mut stats = ExtractStats::new(&spec.name);
+    let (mut order, mut rng) = select(people, spec, seed, among, &mut stats);
     for i in (1..order.len()).rev() {
         order.swap(i, rng.below(i as u64 + 1) as usize);
     }
@@ -2321,6 +2399,38 @@ pub fn write_extract(
     csv_out.flush()?;
     truth.flush()?;
     Ok(stats)
+}
+
+/// Draws who appears in an extract and how many times (duplicates), in
+/// people order; returns the row order and the generator, ready for the rest.
+fn select(
+    people: &[Person],
+    spec: &DatasetSpec,
+    seed: u64,
+    among: Option<Among<'_>>,
+    stats: &mut ExtractStats,
+) -> (Vec<u32>, Rng) {
+    let mut rng = Rng::new(seed ^ fnv(&spec.name).rotate_left(17));
+    let mut order: Vec<u32> =
+        Vec::with_capacity((people.len() as f64 * spec.coverage * 1.1) as usize);
+    for (i, _) in people.iter().enumerate() {
+        let coverage = match among {
+            Some(a) if a.members.get(i).copied().unwrap_or(false) => a.coverage,
+            _ => spec.coverage,
+        };
+        if !rng.chance(coverage) {
+            continue;
+        }
+        let index = u32::try_from(i).expect("at most u32::MAX people");
+        order.push(index);
+        stats.people += 1;
+        let mut copies = 0;
+        while copies < 4 && stats.roll(&mut rng, Corruption::Duplicate, spec.duplicate_rate) {
+            order.push(index);
+            copies += 1;
+        }
+    }
+    (order, rng)
 }
 
 /// Rows per chunk of [`write_extract`]'s work: a fixed size, so the output
@@ -3111,6 +3221,11 @@ fn attribute(
         }
         AttributeValue::Flag { yes } => out.push(if rng.chance(*yes) { 'Y' } else { 'N' }),
         AttributeValue::Region => out.push_str(p.postcode().region()),
+        AttributeValue::AgeAtRelease => push_num(out, u64::from(age_on(p, p.release_date)), 1),
+        AttributeValue::Gender => out.push_str(match p.sex {
+            Sex::Female => "Female",
+            _ => "Male",
+        }),
         // Filled in by `ChunkJob::make` once the row is made.
         AttributeValue::BenchRow | AttributeValue::BenchCorruptions => {}
     }

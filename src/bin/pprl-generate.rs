@@ -1,7 +1,8 @@
 //! `pprl-generate`: a synthetic population and its partners' extracts.
 //!
 //! Writes, into `--out-dir`, one CSV extract and one partner config per
-//! dataset (`<dataset>.csv`, `<dataset>.toml`, ready for `pprl-client
+//! dataset — the five standard partners, or those of a scenario file
+//! (`--scenario examples/prison-link/generate.toml`) — (`<dataset>.csv`, `<dataset>.toml`, ready for `pprl-client
 //! tokenise`) and the ground truth of every extract row in `truth.csv`
 //! (`dataset,record_id,person_id`), then prints what it wrote and how much
 //! it corrupted. The same seed, people count, profile and datasets give
@@ -15,6 +16,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use pprl::population::{self, Corruption, DatasetSpec, ExtractStats, Profile};
+use pprl::scenario::Scenario;
 
 /// Generate a synthetic population and its partners' extracts, with the ground truth kept aside.
 #[derive(Debug, Parser)]
@@ -23,12 +25,18 @@ struct Args {
     /// Seed: the same seed gives the same files.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Number of people in the population (each dataset holds a share of them).
-    #[arg(long, default_value_t = 10_000)]
-    people: usize,
-    /// How messy the extracts are: clean, typical or heavy.
+    /// Number of people in the population (each dataset holds a share of
+    /// them); default 10,000, or the scenario's.
+    #[arg(long)]
+    people: Option<usize>,
+    /// How messy the extracts are: clean, typical or heavy (the standard
+    /// datasets; a scenario names its own profile).
     #[arg(long, default_value_t = Profile::Typical)]
     profile: Profile,
+    /// A scenario file (an example's `generate.toml`): its seed, people,
+    /// region, profile and partners' extracts instead of the standard five.
+    #[arg(long, conflicts_with_all = ["seed", "profile", "datasets", "bench_columns"])]
+    scenario: Option<PathBuf>,
     /// Folder to write into; created when missing.
     #[arg(long)]
     out_dir: PathBuf,
@@ -55,6 +63,42 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
+    if let Some(path) = &args.scenario {
+        let scenario = Scenario::from_file(path)?;
+        let started = Instant::now();
+        let all = scenario.generate(&args.out_dir, args.people)?;
+        println!(
+            "scenario {} ({} people{}, seed {}, profile {}) in {:.2} s",
+            scenario.name,
+            args.people.unwrap_or(scenario.people),
+            scenario
+                .region
+                .as_deref()
+                .map(|r| format!(" in {r}"))
+                .unwrap_or_default(),
+            scenario.seed,
+            scenario.profile,
+            started.elapsed().as_secs_f64()
+        );
+        for stats in &all {
+            println!(
+                "{:<28} {:>9} rows {:>9} people {:>7} duplicates  {}",
+                stats.dataset,
+                stats.rows,
+                stats.people,
+                stats.duplicates,
+                args.out_dir
+                    .join(format!("{}.csv", stats.dataset))
+                    .display()
+            );
+        }
+        println!(
+            "partner configs <dataset>.toml and the ground truth truth.csv in {}",
+            args.out_dir.display()
+        );
+        print_corruptions(&all);
+        return Ok(());
+    }
     let mut specs = choose(population::standard_datasets(args.profile), &args.datasets)?;
     if args.bench_columns {
         specs = specs.into_iter().map(|s| s.with_bench_columns()).collect();
@@ -63,7 +107,7 @@ fn run(args: Args) -> Result<()> {
         .with_context(|| format!("cannot create {}", args.out_dir.display()))?;
 
     let started = Instant::now();
-    let people = population::people(args.seed, args.people);
+    let people = population::people(args.seed, args.people.unwrap_or(10_000));
     println!(
         "{} people (seed {}, profile {}) in {:.2} s",
         people.len(),
