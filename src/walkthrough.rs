@@ -101,6 +101,14 @@ impl Example {
                     path.display()
                 );
             }
+            let partner = dir.join("partners").join(format!("{dataset}.toml"));
+            if !partner.is_file() {
+                bail!(
+                    "{}: dataset `{dataset}` has no partner config {}",
+                    path.display(),
+                    partner.display()
+                );
+            }
         }
         Ok(Example {
             dir: dir.to_path_buf(),
@@ -124,6 +132,12 @@ impl Example {
             out.push('\n');
         }
         out
+    }
+
+    /// The partner config a partner tokenises `dataset` with:
+    /// `partners/<dataset>.toml`.
+    pub fn partner_config(&self, dataset: &str) -> PathBuf {
+        self.dir.join("partners").join(format!("{dataset}.toml"))
     }
 
     /// The partners, each once, in the project config's order.
@@ -197,8 +211,8 @@ pub fn run(example: &Example, work: &Path, options: &Options) -> Result<Finished
     if options.verbose {
         for s in &stats {
             println!(
-                "   extracts/{}.csv: {} rows ({} people), partner config extracts/{}.toml",
-                s.dataset, s.rows, s.people, s.dataset
+                "   extracts/{}.csv: {} rows ({} people)",
+                s.dataset, s.rows, s.people
             );
         }
     }
@@ -210,15 +224,22 @@ pub fn run(example: &Example, work: &Path, options: &Options) -> Result<Finished
         .trim()
         .to_owned();
 
-    say("3. Each partner tokenises its extract on its own machine");
+    say(&format!(
+        "3. Each partner tokenises its extract on its own machine (configs: {})",
+        example.dir.join("partners").display()
+    ));
     std::fs::create_dir_all(work.join("tokens"))?;
     for (dataset, _) in &example.datasets {
+        let config = example.partner_config(dataset);
+        let config = config
+            .to_str()
+            .with_context(|| format!("{} is not UTF-8", config.display()))?;
         tools.client(&[
             "tokenise",
             "--key-file",
             "project.key",
             "--config",
-            &format!("extracts/{dataset}.toml"),
+            config,
             "--input",
             &format!("extracts/{dataset}.csv"),
             "--output",

@@ -4,6 +4,7 @@
 mod client;
 mod cohort;
 mod crash;
+mod examples;
 mod linkage;
 mod linker;
 mod nightly;
