@@ -25,20 +25,23 @@ pub fn locate(name: &str, release: bool) -> PathBuf {
     let path = dir.join(name);
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     let under_cargo = std::env::var_os("CARGO").is_some();
-    let done = built.iter().any(|(n, r)| n == name && *r == release);
+    // One build makes every binary of the workspace.
+    let done = built.iter().any(|(_, r)| *r == release);
     if !path.exists() || (under_cargo && !done) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let mut cmd = Command::new(cargo);
-        // Each binary is the package of the same name; `-p` finds it from any
-        // workspace member (the root package's default scope does not).
-        cmd.args(["build", "-p", name, "--bin", name]);
+        // All the workspace's binaries, with the features unified as in
+        // `cargo build --workspace`: `-p NAME` alone would resolve features
+        // differently and rebuild shared dependencies (ring, rustls) every
+        // time tests and binaries alternate.
+        cmd.args(["build", "--workspace", "--bins"]);
         if release {
             cmd.arg("--release");
         }
         let status = cmd.status().expect("cargo runs");
         assert!(
             status.success(),
-            "cargo build -p {name} --bin {name} failed"
+            "cargo build --workspace --bins failed (building {name})"
         );
         built.push((name.to_owned(), release));
     }

@@ -1,6 +1,7 @@
 //! Support for pprl's end-to-end tests, benchmarks, examples and demo.
 
 pub mod bins;
+pub mod cli;
 pub mod population;
 pub mod scenario;
 pub mod synth;

@@ -1,6 +1,7 @@
 //! The pprl partner and evaluator client, as a library behind the
 //! `pprl-client` binary. It holds the project key; the linker never does.
 
+pub mod cli;
 pub mod config;
 pub mod input;
 pub mod inspect;

@@ -1,116 +1,14 @@
 //! `pprl-client`: turn an extract into a token file, and check it.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
+use pprl_client::cli::{Cli, Command};
 use pprl_client::config::{self, PartnerConfig};
 use pprl_client::{inspect, keyfile, remote, tokenise};
-
-/// Privacy-preserving record linkage: the partner's client.
-///
-/// Keys are read from a file, or from standard input with `--key-file -`;
-/// never from the command line.
-#[derive(Debug, Parser)]
-#[command(name = "pprl-client", version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Make a new random project key (file mode 0600; never overwrites).
-    Keygen {
-        /// Where to write the key file.
-        #[arg(long)]
-        output: PathBuf,
-    },
-    /// Print the fingerprint of a key file.
-    Fingerprint {
-        /// The key file, or `-` for standard input.
-        #[arg(long)]
-        key_file: PathBuf,
-    },
-    /// Turn an extract (CSV or Parquet) into a token file.
-    Tokenise {
-        /// The project key file, or `-` for standard input.
-        #[arg(long)]
-        key_file: PathBuf,
-        /// The partner configuration (see `config-template`).
-        #[arg(long)]
-        config: PathBuf,
-        /// The extract.
-        #[arg(long)]
-        input: PathBuf,
-        /// The token file to write.
-        #[arg(long)]
-        output: PathBuf,
-        /// Where rejected rows are listed (default: OUTPUT.rejects.csv).
-        #[arg(long)]
-        rejects: Option<PathBuf>,
-        /// Largest share of rejected rows, 0 to 1 (overrides the config).
-        #[arg(long)]
-        max_reject_fraction: Option<f64>,
-        /// Never show a progress bar.
-        #[arg(long)]
-        quiet: bool,
-    },
-    /// Show what a token file holds: manifest, counts and columns.
-    Inspect {
-        /// The token file.
-        file: PathBuf,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Print a commented example partner configuration.
-    ConfigTemplate,
-    /// Check a token file and upload it to the linker as a new dataset version.
-    ///
-    /// The API token comes from the PPRL_TOKEN environment variable or
-    /// --token-file; it is never accepted on the command line.
-    Upload {
-        /// The linker's address, e.g. https://linker.example.org
-        #[arg(long)]
-        server: String,
-        #[arg(long)]
-        project: String,
-        #[arg(long)]
-        dataset: String,
-        /// File holding the API token (`-` for standard input); default: PPRL_TOKEN.
-        #[arg(long)]
-        token_file: Option<PathBuf>,
-        /// The token file to upload.
-        file: PathBuf,
-    },
-    /// Download the latest published outputs of a project (evaluator token).
-    Download {
-        #[arg(long)]
-        server: String,
-        #[arg(long)]
-        project: String,
-        /// Folder to put the files in (created if needed).
-        #[arg(long)]
-        output_dir: PathBuf,
-        /// File holding the API token (`-` for standard input); default: PPRL_TOKEN.
-        #[arg(long)]
-        token_file: Option<PathBuf>,
-    },
-    /// List the dataset versions of a project that your API token may see.
-    Versions {
-        #[arg(long)]
-        server: String,
-        #[arg(long)]
-        project: String,
-        /// File holding the API token (`-` for standard input); default: PPRL_TOKEN.
-        #[arg(long)]
-        token_file: Option<PathBuf>,
-    },
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cli;
 pub mod cohort;
 pub mod linkage;
 pub mod project;

@@ -9,29 +9,14 @@
 //! folder (default `pprl-demo-output`), which it names at the end.
 //! `--example NAME` plays another of the worked examples.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use pprl::cli::DemoArgs as Args;
 use pprl::walkthrough::{self, Example, Options};
 
 const MARKER: &str = ".pprl-demo";
-
-/// pprl end to end on a worked example, with generated data.
-#[derive(Debug, Parser)]
-#[command(name = "pprl-demo", version)]
-struct Args {
-    /// Folder for everything the demo makes; emptied first if an earlier
-    /// demo made it, refused if anything else did.
-    #[arg(default_value = "pprl-demo-output")]
-    dir: PathBuf,
-    /// The worked example to play (a folder under examples/).
-    #[arg(long, default_value = "prison-link")]
-    example: String,
-    /// People in the generated population (default: the example's).
-    #[arg(long)]
-    people: Option<usize>,
-}
 
 fn main() -> std::process::ExitCode {
     match run(Args::parse()) {

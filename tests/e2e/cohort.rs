@@ -448,37 +448,6 @@ fn run_and_download(s: &Setup, out: &str) -> PathBuf {
     dir
 }
 
-/// The Python interpreter with pyarrow, or `None` (a notice locally; a
-/// failure in CI, where `.ci/run` installs it).
-fn python() -> Option<PathBuf> {
-    let candidates: Vec<PathBuf> = std::env::var_os("PPRL_PYTHON")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/python"),
-            PathBuf::from("python3"),
-        ])
-        .collect();
-    for p in &candidates {
-        let ok = Command::new(p)
-            .args(["-c", "import pyarrow"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return Some(p.clone());
-        }
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must have Python with pyarrow (tried {candidates:?}); .ci/run installs it into target/pyenv"
-    );
-    eprintln!(
-        "NOTICE: no Python with pyarrow found (tried {candidates:?}); skipping the independent reader check. \
-         Install it with: python3 -m venv target/pyenv && target/pyenv/bin/pip install pyarrow"
-    );
-    None
-}
-
 #[test]
 fn published_indicators_equal_the_ground_truth_and_python_reads_them() {
     let s = setup(1, 1);
@@ -568,7 +537,7 @@ fn published_indicators_equal_the_ground_truth_and_python_reads_them() {
     assert!(page.contains("<svg") && page.contains("reoffended_6m"));
 
     // The independent reader: schema, rows, and every interval recomputed.
-    if let Some(python) = python() {
+    if let Some(python) = crate::support::python_with(&["pyarrow"]) {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/cohort_check.py");
         let run = Command::new(python)
             .arg(script)

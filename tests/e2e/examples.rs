@@ -96,8 +96,9 @@ fn refresh_partner_configs(dir: &std::path::Path) {
     }
 }
 
-/// Runs an example end to end and checks what its evaluator downloads.
-fn runs_end_to_end(name: &str) {
+/// Runs an example end to end and checks what its evaluator downloads;
+/// returns the folder the run left its files in (`run/` inside it).
+fn runs_end_to_end(name: &str) -> tempfile::TempDir {
     let example = Example::load(name).unwrap();
     let work = tempfile::tempdir().unwrap();
     let finished = walkthrough::run(&example, &work.path().join("run"), &Options::default())
@@ -189,6 +190,7 @@ fn runs_end_to_end(name: &str) {
     }
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     assert!(rows > 0, "{name}: cohort.parquet is empty");
+    work
 }
 
 fn published(count: &Value) -> Option<u64> {
@@ -206,9 +208,18 @@ macro_rules! example {
     ($test:ident, $name:literal) => {
         #[test]
         fn $test() {
-            runs_end_to_end($name);
+            drop(runs_end_to_end($name));
         }
     };
 }
 
-example!(prison_link_runs_end_to_end, "prison-link");
+/// The demo's example; its download is also where the README's evaluator
+/// snippets are run.
+#[test]
+fn prison_link_runs_end_to_end() {
+    let work = runs_end_to_end("prison-link");
+    if let Some(printed) = crate::readme::run_evaluator_snippets(&work.path().join("run")) {
+        eprintln!("{printed}");
+    }
+}
+

@@ -8,4 +8,5 @@ mod examples;
 mod linkage;
 mod linker;
 mod nightly;
+mod readme;
 mod support;

@@ -569,3 +569,37 @@ pub fn restamp_token_file(src: &Path, dst: &Path, change: impl FnOnce(&mut serde
         .expect("the new footer serialises");
     std::fs::write(dst, out).expect("the restamped token file writes");
 }
+
+/// A Python interpreter that imports every one of `modules`, or `None` (a
+/// notice locally; a failure in CI, where `.ci/run` installs them into
+/// `target/pyenv`).
+pub fn python_with(modules: &[&str]) -> Option<PathBuf> {
+    let candidates: Vec<PathBuf> = std::env::var_os("PPRL_PYTHON")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/python"),
+            PathBuf::from("python3"),
+        ])
+        .collect();
+    let imports = format!("import {}", modules.join(", "));
+    for p in &candidates {
+        let ok = Command::new(p)
+            .args(["-c", &imports])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return Some(p.clone());
+        }
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have Python with {modules:?} (tried {candidates:?}); .ci/run installs them into target/pyenv"
+    );
+    eprintln!(
+        "NOTICE: no Python with {modules:?} found (tried {candidates:?}); skipping the check that needs it. \
+         Install with: python3 -m venv target/pyenv && target/pyenv/bin/pip install {}",
+        modules.join(" ")
+    );
+    None
+}

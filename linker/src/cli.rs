@@ -1,0 +1,112 @@
+//! The command line of `pprl-linker`, here so that tests can check the
+//! README's commands against it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The pprl linkage server.
+#[derive(Debug, Parser)]
+#[command(name = "pprl-linker", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings flags; they win over `PPRL_*` variables, which win over the file.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Settings file (see `default-config`).
+    #[arg(long, global = true, env = "PPRL_SETTINGS")]
+    pub settings: Option<PathBuf>,
+    /// Data folder: database and uploaded files.
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8480 (port 0 picks a free port).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Largest accepted upload, in bytes.
+        #[arg(long)]
+        max_upload_bytes: Option<u64>,
+        /// Versions kept per dataset (0 keeps all).
+        #[arg(long)]
+        keep_versions: Option<usize>,
+    },
+    /// Run linkage once for a project and publish the outputs (for cron or
+    /// systemd timers; the server need not be running).
+    Run {
+        #[arg(long)]
+        project: String,
+        /// Run only if some dataset has a new version since the last
+        /// publication (as the server's schedule does); otherwise exit 0.
+        #[arg(long)]
+        if_new: bool,
+    },
+    /// Print a commented example settings file.
+    DefaultConfig,
+    /// Print a commented example project config.
+    ProjectTemplate,
+    /// Administrator operations on the data folder.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Admin {
+    /// Create a project from its config file.
+    CreateProject {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Replace a project's config.
+    UpdateProject {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// List projects.
+    ListProjects,
+    /// Issue an API token; it is printed once and never stored.
+    IssueToken {
+        /// administrator, partner or evaluator.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        project: Option<String>,
+        /// For partner tokens: the partner named in the project config.
+        #[arg(long)]
+        partner: Option<String>,
+        /// A note to recognise the token by.
+        #[arg(long)]
+        label: Option<String>,
+        /// Write the token to this file (mode 0600) instead of printing it.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Revoke a token by its id.
+    RevokeToken { id: String },
+    /// List tokens (ids, roles, projects; never secrets).
+    ListTokens,
+    /// List a project's dataset versions.
+    ListVersions {
+        #[arg(long)]
+        project: String,
+    },
+    /// List a project's runs: status, what started them, attempt, error.
+    ListRuns {
+        #[arg(long)]
+        project: String,
+    },
+    /// Show the newest audit-log entries.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
