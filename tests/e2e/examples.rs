@@ -223,3 +223,4 @@ fn prison_link_runs_end_to_end() {
     }
 }
 
+example!(catch22_runs_end_to_end, "catch22");
