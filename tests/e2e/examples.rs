@@ -224,3 +224,4 @@ fn prison_link_runs_end_to_end() {
 }
 
 example!(catch22_runs_end_to_end, "catch22");
+example!(nepacs_runs_end_to_end, "nepacs");
