@@ -225,3 +225,4 @@ fn prison_link_runs_end_to_end() {
 
 example!(catch22_runs_end_to_end, "catch22");
 example!(nepacs_runs_end_to_end, "nepacs");
+example!(innovation_unit_runs_end_to_end, "innovation-unit");
