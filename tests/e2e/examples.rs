@@ -226,3 +226,4 @@ fn prison_link_runs_end_to_end() {
 example!(catch22_runs_end_to_end, "catch22");
 example!(nepacs_runs_end_to_end, "nepacs");
 example!(innovation_unit_runs_end_to_end, "innovation-unit");
+example!(bounce_back_runs_end_to_end, "bounce-back");
