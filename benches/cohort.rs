@@ -5,7 +5,9 @@
 //! time, the cohort size and the process's peak memory.
 //!
 //! `cargo bench --bench cohort`; `PPRL_BENCH_PEOPLE` sets the population
-//! (default 1,000,000 people, about 2.4 million records in five datasets).
+//! (default 1,000,000 people). The five datasets' coverages are scaled up
+//! together so that they hold about three records a person (3 million
+//! records for a million people, the issue's size).
 
 use std::io::Write;
 use std::time::Instant;
@@ -68,6 +70,10 @@ start = "outcome_date"
 day = 182
 "#;
 
+/// Records a person, on average, across the five datasets (before the
+/// few duplicates of the clean profile).
+const RECORDS_PER_PERSON: f64 = 3.0;
+
 fn main() -> anyhow::Result<()> {
     let people: usize = std::env::var("PPRL_BENCH_PEOPLE")
         .ok()
@@ -78,7 +84,11 @@ fn main() -> anyhow::Result<()> {
     let key = ProjectKey::from_bytes([0x51; 32]);
     let started = Instant::now();
     let population = population::people(5, people);
-    let specs = population::standard_datasets(Profile::Clean);
+    let mut specs = population::standard_datasets(Profile::Clean);
+    let scale = RECORDS_PER_PERSON / specs.iter().map(|s| s.coverage).sum::<f64>();
+    for spec in &mut specs {
+        spec.coverage = (spec.coverage * scale).min(1.0);
+    }
     let mut project = format!(
         "name = \"bench\"\nkey_fingerprint = \"{}\"\n",
         key.fingerprint()
