@@ -227,3 +227,4 @@ example!(catch22_runs_end_to_end, "catch22");
 example!(nepacs_runs_end_to_end, "nepacs");
 example!(innovation_unit_runs_end_to_end, "innovation-unit");
 example!(bounce_back_runs_end_to_end, "bounce-back");
+example!(cgl_midlands_runs_end_to_end, "cgl-midlands");
