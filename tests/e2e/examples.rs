@@ -228,3 +228,4 @@ example!(nepacs_runs_end_to_end, "nepacs");
 example!(innovation_unit_runs_end_to_end, "innovation-unit");
 example!(bounce_back_runs_end_to_end, "bounce-back");
 example!(cgl_midlands_runs_end_to_end, "cgl-midlands");
+example!(cgl_cheshire_runs_end_to_end, "cgl-cheshire");
