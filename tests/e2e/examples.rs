@@ -229,3 +229,4 @@ example!(innovation_unit_runs_end_to_end, "innovation-unit");
 example!(bounce_back_runs_end_to_end, "bounce-back");
 example!(cgl_midlands_runs_end_to_end, "cgl-midlands");
 example!(cgl_cheshire_runs_end_to_end, "cgl-cheshire");
+example!(nfn_antz_junction_runs_end_to_end, "nfn-antz-junction");
