@@ -12,6 +12,42 @@ use serde_json::Value;
 
 use crate::support::read_parquet;
 
+/// The programmes of `../shared/seeds/`, one example each.
+const PROGRAMMES: [&str; 8] = [
+    "bounce-back",
+    "catch22",
+    "cgl-cheshire",
+    "cgl-midlands",
+    "innovation-unit",
+    "nepacs",
+    "nfn-antz-junction",
+    "prison-link",
+];
+
+#[test]
+fn there_is_an_example_for_each_programme() {
+    let names = walkthrough::example_names().unwrap();
+    let missing: Vec<&str> = PROGRAMMES
+        .iter()
+        .copied()
+        .filter(|p| !names.iter().any(|n| n == p))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no example for {missing:?}; have {names:?}"
+    );
+    // And each example has its end-to-end test below.
+    let this = include_str!("examples.rs");
+    for name in &names {
+        let called = format!("runs_end_to_end(\"{name}\")");
+        let declared = format!(", \"{name}\");");
+        assert!(
+            this.contains(&called) || this.contains(&declared),
+            "examples/{name} has no end-to-end test in tests/e2e/examples.rs"
+        );
+    }
+}
+
 /// Each example loads; its project config passes the linker's own checks;
 /// the generator's datasets are the project's; and the committed partner
 /// configs are the ones its generator settings describe.
