@@ -69,7 +69,7 @@ pub enum Command {
     /// The API token comes from the PPRL_TOKEN environment variable or
     /// --token-file; it is never accepted on the command line.
     Upload {
-        /// The linker's address, e.g. https://linker.example.org
+        /// The linker's address, e.g. `https://linker.example.org`
         #[arg(long)]
         server: String,
         #[arg(long)]
