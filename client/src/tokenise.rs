@@ -146,13 +146,19 @@ pub fn run(job: &Job<'_>) -> Result<Summary> {
     let mut writer = TokenFileWriter::create(job.output, &settings.attributes)?;
 
     let mut timings = Timings::default();
+    // The number of rows, estimated from the first batch, so that the
+    // checker sizes its duplicate sets once instead of growing them.
+    let estimated_rows = std::sync::OnceLock::<u64>::new();
+    let estimated_rows = &estimated_rows;
     let quality = std::thread::scope(|scope| -> Result<QualityCounts> {
         let (batch_tx, batch_rx) = bounded::<RowBatch>(2);
         let (outcome_tx, outcome_rx) = bounded::<Vec<Outcome>>(2);
         // Batches and outcome vectors go back to be refilled, so that their
         // memory (megabytes a batch) is not allocated and faulted in anew.
-        let (spare_batch_tx, spare_batch_rx) = bounded::<RowBatch>(2);
-        let (spare_outcomes_tx, spare_outcomes_rx) = bounded::<Vec<Outcome>>(2);
+        // Room for every batch or outcome vector in flight (two queued, one
+        // being filled, one being checked), so none is dropped and remade.
+        let (spare_batch_tx, spare_batch_rx) = bounded::<RowBatch>(4);
+        let (spare_outcomes_tx, spare_outcomes_rx) = bounded::<Vec<Outcome>>(4);
         let reader = scope.spawn(move || -> Result<(Duration, Option<Duration>)> {
             let mut busy = Duration::ZERO;
             loop {
@@ -161,6 +167,15 @@ pub fn run(job: &Job<'_>) -> Result<Summary> {
                 source.next_batch(&mut batch, BATCH_ROWS)?;
                 if batch.is_empty() {
                     break;
+                }
+                if estimated_rows.get().is_none() {
+                    let (done, total) = source.progress();
+                    let rows = batch.len() as u64;
+                    let estimate = match done {
+                        0 => rows,
+                        done => rows.saturating_mul(total.max(done)) / done,
+                    };
+                    let _ = estimated_rows.set(estimate);
                 }
                 busy += started.elapsed();
                 if let Some(progress) = job.progress {
@@ -180,6 +195,10 @@ pub fn run(job: &Job<'_>) -> Result<Summary> {
                 let mut busy = Duration::ZERO;
                 for mut outcomes in outcome_rx {
                     let started = Instant::now();
+                    if checker.quality.rows_read == 0 {
+                        // Set by the reader before it sent the first batch.
+                        checker.reserve(estimated_rows.get().copied().unwrap_or(0));
+                    }
                     let accepted = checker.check(&outcomes)?;
                     let rows: Vec<&TokenRow> = accepted
                         .iter()
@@ -289,6 +308,17 @@ impl Checker {
                 .expect("pprl/v1 defines first_family_dob"),
         }
     }
+
+    /// Sizes the duplicate sets for about `rows` rows (at most
+    /// [`Checker::MAX_RESERVED_ROWS`]; they grow past that as needed).
+    fn reserve(&mut self, rows: u64) {
+        let rows = rows.min(Self::MAX_RESERVED_ROWS) as usize;
+        self.seen_refs.reserve(rows);
+        self.seen_identities.reserve(rows);
+    }
+
+    /// Rows the duplicate sets are sized for up front, at most.
+    const MAX_RESERVED_ROWS: u64 = 4_000_000;
 
     /// Checks a batch in order; returns which outcomes are rows to write.
     fn check(&mut self, outcomes: &[Outcome]) -> Result<Vec<usize>> {
