@@ -5,6 +5,7 @@
 //! calling thread tokenises each batch across the rayon pool and checks it in
 //! order (duplicates, counts); a writer thread encodes Parquet.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::BufWriter;
@@ -26,8 +27,13 @@ use crate::input::{self, RowBatch};
 use crate::row::{Outcome, Reject, RowTokeniser, TokenRow};
 use crate::writer::TokenFileWriter;
 
-/// Rows per batch handed to the worker pool.
-pub const BATCH_ROWS: usize = 16_384;
+/// Rows per batch handed to the worker pool. Small enough that a batch's
+/// outcomes (about 2 MB) are still in the cache when the checker reads them
+/// and the writer copies them, large enough that the per-batch costs
+/// (a fork-join, a Parquet write call) stay negligible. A divisor of the
+/// row-group size, so batches never straddle row groups.
+pub const BATCH_ROWS: usize = 4_096;
+const _: () = assert!(crate::writer::ROW_GROUP_ROWS.is_multiple_of(BATCH_ROWS));
 
 /// What to tokenise and where to put it.
 pub struct Job<'a> {
@@ -343,18 +349,24 @@ impl Checker {
                     continue;
                 }
             };
-            if let Some(first) = self.seen_refs.get(&row.record_ref) {
-                self.quality.rows_rejected += 1;
-                self.quality.duplicate_record_ids += 1;
-                self.rejects.write(&Reject {
-                    line: row.line,
-                    column: None,
-                    field: Some("record_id".to_owned()),
-                    reason: format!("record id repeats the record on line {first}"),
-                })?;
-                continue;
+            // One look-up: the entry both finds a repeat and records a first sighting.
+            match self.seen_refs.entry(row.record_ref) {
+                Entry::Occupied(first) => {
+                    let first = *first.get();
+                    self.quality.rows_rejected += 1;
+                    self.quality.duplicate_record_ids += 1;
+                    self.rejects.write(&Reject {
+                        line: row.line,
+                        column: None,
+                        field: Some("record_id".to_owned()),
+                        reason: format!("record id repeats the record on line {first}"),
+                    })?;
+                    continue;
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(row.line);
+                }
             }
-            self.seen_refs.insert(row.record_ref, row.line);
             if let Some(token) = row.tokens[self.identity]
                 && !self.seen_identities.insert(token)
             {
