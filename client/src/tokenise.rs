@@ -5,6 +5,7 @@
 //! calling thread tokenises each batch across the rayon pool and checks it in
 //! order (duplicates, counts); a writer thread encodes Parquet.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::BufWriter;
@@ -26,8 +27,13 @@ use crate::input::{self, RowBatch};
 use crate::row::{Outcome, Reject, RowTokeniser, TokenRow};
 use crate::writer::TokenFileWriter;
 
-/// Rows per batch handed to the worker pool.
-pub const BATCH_ROWS: usize = 16_384;
+/// Rows per batch handed to the worker pool. Small enough that a batch's
+/// outcomes (about 2 MB) are still in the cache when the checker reads them
+/// and the writer copies them, large enough that the per-batch costs
+/// (a fork-join, a Parquet write call) stay negligible. A divisor of the
+/// row-group size, so batches never straddle row groups.
+pub const BATCH_ROWS: usize = 4_096;
+const _: () = assert!(crate::writer::ROW_GROUP_ROWS.is_multiple_of(BATCH_ROWS));
 
 /// What to tokenise and where to put it.
 pub struct Job<'a> {
@@ -146,13 +152,19 @@ pub fn run(job: &Job<'_>) -> Result<Summary> {
     let mut writer = TokenFileWriter::create(job.output, &settings.attributes)?;
 
     let mut timings = Timings::default();
+    // The number of rows, estimated from the first batch, so that the
+    // checker sizes its duplicate sets once instead of growing them.
+    let estimated_rows = std::sync::OnceLock::<u64>::new();
+    let estimated_rows = &estimated_rows;
     let quality = std::thread::scope(|scope| -> Result<QualityCounts> {
         let (batch_tx, batch_rx) = bounded::<RowBatch>(2);
         let (outcome_tx, outcome_rx) = bounded::<Vec<Outcome>>(2);
         // Batches and outcome vectors go back to be refilled, so that their
         // memory (megabytes a batch) is not allocated and faulted in anew.
-        let (spare_batch_tx, spare_batch_rx) = bounded::<RowBatch>(2);
-        let (spare_outcomes_tx, spare_outcomes_rx) = bounded::<Vec<Outcome>>(2);
+        // Room for every batch or outcome vector in flight (two queued, one
+        // being filled, one being checked), so none is dropped and remade.
+        let (spare_batch_tx, spare_batch_rx) = bounded::<RowBatch>(4);
+        let (spare_outcomes_tx, spare_outcomes_rx) = bounded::<Vec<Outcome>>(4);
         let reader = scope.spawn(move || -> Result<(Duration, Option<Duration>)> {
             let mut busy = Duration::ZERO;
             loop {
@@ -161,6 +173,15 @@ pub fn run(job: &Job<'_>) -> Result<Summary> {
                 source.next_batch(&mut batch, BATCH_ROWS)?;
                 if batch.is_empty() {
                     break;
+                }
+                if estimated_rows.get().is_none() {
+                    let (done, total) = source.progress();
+                    let rows = batch.len() as u64;
+                    let estimate = match done {
+                        0 => rows,
+                        done => rows.saturating_mul(total.max(done)) / done,
+                    };
+                    let _ = estimated_rows.set(estimate);
                 }
                 busy += started.elapsed();
                 if let Some(progress) = job.progress {
@@ -180,6 +201,10 @@ pub fn run(job: &Job<'_>) -> Result<Summary> {
                 let mut busy = Duration::ZERO;
                 for mut outcomes in outcome_rx {
                     let started = Instant::now();
+                    if checker.quality.rows_read == 0 {
+                        // Set by the reader before it sent the first batch.
+                        checker.reserve(estimated_rows.get().copied().unwrap_or(0));
+                    }
                     let accepted = checker.check(&outcomes)?;
                     let rows: Vec<&TokenRow> = accepted
                         .iter()
@@ -290,6 +315,17 @@ impl Checker {
         }
     }
 
+    /// Sizes the duplicate sets for about `rows` rows (at most
+    /// [`Checker::MAX_RESERVED_ROWS`]; they grow past that as needed).
+    fn reserve(&mut self, rows: u64) {
+        let rows = rows.min(Self::MAX_RESERVED_ROWS) as usize;
+        self.seen_refs.reserve(rows);
+        self.seen_identities.reserve(rows);
+    }
+
+    /// Rows the duplicate sets are sized for up front, at most.
+    const MAX_RESERVED_ROWS: u64 = 4_000_000;
+
     /// Checks a batch in order; returns which outcomes are rows to write.
     fn check(&mut self, outcomes: &[Outcome]) -> Result<Vec<usize>> {
         let mut rows = Vec::with_capacity(outcomes.len());
@@ -313,18 +349,24 @@ impl Checker {
                     continue;
                 }
             };
-            if let Some(first) = self.seen_refs.get(&row.record_ref) {
-                self.quality.rows_rejected += 1;
-                self.quality.duplicate_record_ids += 1;
-                self.rejects.write(&Reject {
-                    line: row.line,
-                    column: None,
-                    field: Some("record_id".to_owned()),
-                    reason: format!("record id repeats the record on line {first}"),
-                })?;
-                continue;
+            // One look-up: the entry both finds a repeat and records a first sighting.
+            match self.seen_refs.entry(row.record_ref) {
+                Entry::Occupied(first) => {
+                    let first = *first.get();
+                    self.quality.rows_rejected += 1;
+                    self.quality.duplicate_record_ids += 1;
+                    self.rejects.write(&Reject {
+                        line: row.line,
+                        column: None,
+                        field: Some("record_id".to_owned()),
+                        reason: format!("record id repeats the record on line {first}"),
+                    })?;
+                    continue;
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(row.line);
+                }
             }
-            self.seen_refs.insert(row.record_ref, row.line);
             if let Some(token) = row.tokens[self.identity]
                 && !self.seen_identities.insert(token)
             {

@@ -7,10 +7,9 @@
 //! is null: it is never the hash of an empty string.
 
 use chrono::Datelike;
-use sha2::Sha256VarCore;
-use sha2::digest::Output;
-use sha2::digest::core_api::{Block, Buffer, UpdateCore, VariableOutputCore};
-use zeroize::Zeroizing;
+use sha2::digest::consts::U64;
+use sha2::digest::generic_array::GenericArray;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::key::{MATCH_KEY_CONTEXT, ProjectKey, RECORD_REF_CONTEXT};
 use crate::normalise::{nickname_root, soundex_code};
@@ -298,17 +297,50 @@ pub fn canonical_message(
 /// HMAC-SHA-256 (RFC 2104) under one key, with the SHA-256 states after
 /// the key blocks precomputed.
 ///
-/// Built on the block-level SHA-256 core of the `sha2` crate rather than on
-/// the `hmac` crate: a tag is then the message blocks, one padding block and
-/// one outer block, with no keyed-state clone of three hash states, no
-/// buffered copy of the whole message and no second clone for the outer
-/// hash. The message tail that the core buffers is overwritten after use.
-#[derive(Clone)]
+/// Built on the SHA-256 compression function of the `sha2` crate
+/// (`compress256`, which uses the CPU's SHA extensions where present)
+/// rather than on the `hmac` crate or the block-buffering core: the caller's
+/// message buffer is padded in place, so a tag is exactly the message
+/// blocks, its padding block and one outer block, with no hash-state
+/// objects, no block buffer and no copy of the message. The precomputed
+/// states are wiped on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
 struct HmacSha256 {
-    /// SHA-256 after the block `key XOR ipad`.
-    inner: Sha256VarCore,
-    /// SHA-256 after the block `key XOR opad`.
-    outer: Sha256VarCore,
+    /// SHA-256 state after the block `key XOR ipad`.
+    inner: [u32; 8],
+    /// SHA-256 state after the block `key XOR opad`.
+    outer: [u32; 8],
+}
+
+/// Bytes in a SHA-256 block.
+const SHA256_BLOCK: usize = 64;
+
+/// The SHA-256 initial hash value (FIPS 180-4 §5.3.3).
+const SHA256_INITIAL: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// Most bytes [`HmacSha256::sign_in_place`] appends: the `0x80` byte, up to
+/// 63 zeros and the 8-byte length. A message buffer with this much spare
+/// capacity is padded without reallocating (a reallocation would free the
+/// old buffer unwiped).
+const SHA256_PADDING_MAX: usize = 72;
+
+/// Compresses whole 64-byte blocks of `data` into `state`.
+fn compress_blocks(state: &mut [u32; 8], data: &[u8]) {
+    for block in data.chunks_exact(SHA256_BLOCK) {
+        sha2::compress256(
+            state,
+            std::slice::from_ref(GenericArray::<u8, U64>::from_slice(block)),
+        );
+    }
 }
 
 impl HmacSha256 {
@@ -319,11 +351,9 @@ impl HmacSha256 {
             for (b, k) in block.iter_mut().zip(key) {
                 *b ^= k;
             }
-            let mut core = Sha256VarCore::new(32).expect("SHA-256 has a 32-byte output");
-            core.update_blocks(std::slice::from_ref(Block::<Sha256VarCore>::from_slice(
-                &block[..],
-            )));
-            core
+            let mut state = SHA256_INITIAL;
+            compress_blocks(&mut state, &block[..]);
+            state
         };
         HmacSha256 {
             inner: keyed(0x36),
@@ -331,35 +361,48 @@ impl HmacSha256 {
         }
     }
 
-    /// The first [`TOKEN_LEN`] bytes of the tag of `message`.
+    /// The first [`TOKEN_LEN`] bytes of the tag of `message` (a copy is
+    /// padded in a wiped buffer).
+    #[cfg(test)]
     fn sign(&self, message: &[u8]) -> Token {
-        let inner = finish(self.inner.clone(), message);
-        let tag = finish(self.outer.clone(), &inner);
+        let mut buf = Zeroizing::new(Vec::with_capacity(message.len() + SHA256_PADDING_MAX));
+        buf.extend_from_slice(message);
+        self.sign_in_place(&mut buf)
+    }
+
+    /// The first [`TOKEN_LEN`] bytes of the tag of the message in `buf`.
+    ///
+    /// The SHA-256 padding is appended to `buf` and hashed with the message;
+    /// `buf` is left holding the message alone. Give `buf`
+    /// [`SHA256_PADDING_MAX`] bytes of spare capacity so that it is not
+    /// reallocated.
+    fn sign_in_place(&self, buf: &mut Vec<u8>) -> Token {
+        let len = buf.len();
+        // The inner hash has already taken the key block: 64 more bytes.
+        let bits = ((SHA256_BLOCK + len) as u64) * 8;
+        let padded = (len + 9).div_ceil(SHA256_BLOCK) * SHA256_BLOCK;
+        buf.push(0x80);
+        buf.resize(padded - 8, 0);
+        buf.extend_from_slice(&bits.to_be_bytes());
+        let mut inner = self.inner;
+        compress_blocks(&mut inner, buf);
+        buf.truncate(len);
+        // The outer message is the 32-byte inner digest, after the key block.
+        let mut block = [0u8; SHA256_BLOCK];
+        for (chunk, word) in block.chunks_exact_mut(4).zip(&inner) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        block[32] = 0x80;
+        block[SHA256_BLOCK - 8..]
+            .copy_from_slice(&(((SHA256_BLOCK + 32) as u64) * 8).to_be_bytes());
+        let mut outer = self.outer;
+        compress_blocks(&mut outer, &block);
         let mut token = [0u8; TOKEN_LEN];
-        token.copy_from_slice(&tag[..TOKEN_LEN]);
+        for (chunk, word) in token.chunks_exact_mut(4).zip(&outer) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
         token
     }
-}
-
-/// Bytes in a SHA-256 block.
-const SHA256_BLOCK: usize = 64;
-
-/// Hashes `data` into `core` and returns the digest. The tail of `data`
-/// that the core's buffer holds is overwritten before returning.
-fn finish(mut core: Sha256VarCore, data: &[u8]) -> Output<Sha256VarCore> {
-    let blocks = data.chunks_exact(SHA256_BLOCK);
-    let tail = blocks.remainder();
-    for block in blocks {
-        core.update_blocks(std::slice::from_ref(Block::<Sha256VarCore>::from_slice(
-            block,
-        )));
-    }
-    let mut buffer = Buffer::<Sha256VarCore>::new(tail);
-    let mut digest = Output::<Sha256VarCore>::default();
-    core.finalize_variable_core(&mut buffer, &mut digest);
-    buffer.set(Block::<Sha256VarCore>::default(), 0);
-    std::hint::black_box(&buffer);
-    digest
 }
 
 /// Computes match-key tokens and record references under one project key.
@@ -368,9 +411,8 @@ fn finish(mut core: Sha256VarCore, data: &[u8]) -> Output<Sha256VarCore> {
 /// RustCrypto `sha2` crate rather than `ring`: on this project's machines
 /// `sha2` uses the CPU's SHA extensions and an HMAC costs about half of
 /// `ring`'s, and hashing is most of the tokenise budget (see
-/// `benches/RESULTS.md`). A test checks every token against `ring`. Neither
-/// crate wipes its precomputed state; the derived key bytes themselves are
-/// wiped.
+/// `benches/RESULTS.md`). A test checks every token against `ring`. The
+/// derived key bytes and the precomputed HMAC states are wiped.
 pub struct MatchKeyHasher {
     match_key: HmacSha256,
     record_ref: HmacSha256,
@@ -400,24 +442,33 @@ impl MatchKeyHasher {
     /// Every match-key token of a record, in [`MATCH_KEYS`] order.
     pub fn tokens(&self, record: &NormalisedRecord) -> [Option<Token>; MATCH_KEY_COUNT] {
         let components = Components::new(record);
-        let mut message = Zeroizing::new(Vec::with_capacity(64 + components.buf.len() * 2));
+        // A message is a prefix, some distinct components and at most three
+        // separators between them, then its padding: sized so that it is never
+        // reallocated (which would leave the old buffer unwiped).
+        let longest_prefix = self.prefixes.iter().map(Vec::len).max().unwrap_or(0);
+        let mut message = Zeroizing::new(Vec::with_capacity(
+            longest_prefix + components.buf.len() + 3 + SHA256_PADDING_MAX,
+        ));
         std::array::from_fn(|i| {
             message.clear();
             message.extend_from_slice(&self.prefixes[i]);
             components
                 .append_components(&MATCH_KEYS[i], &mut message)
-                .then(|| self.match_key.sign(&message))
+                .then(|| self.match_key.sign_in_place(&mut message))
         })
     }
 
     /// The keyed reference of a partner's record number within a dataset (spec §5.3).
     pub fn record_ref(&self, dataset: &str, record_id: &str) -> Token {
-        let mut msg = Zeroizing::new(Vec::with_capacity(64));
+        let record_id = record_id.trim();
+        let mut msg = Zeroizing::new(Vec::with_capacity(
+            RECORD_REF_PREFIX.len() + dataset.len() + 1 + record_id.len() + SHA256_PADDING_MAX,
+        ));
         msg.extend_from_slice(RECORD_REF_PREFIX);
         msg.extend_from_slice(dataset.as_bytes());
         msg.push(NAME_SEPARATOR);
-        msg.extend_from_slice(record_id.trim().as_bytes());
-        self.record_ref.sign(&msg)
+        msg.extend_from_slice(record_id.as_bytes());
+        self.record_ref.sign_in_place(&mut msg)
     }
 }
 
