@@ -177,6 +177,7 @@ fn main() -> anyhow::Result<()> {
         summary.persons,
         summary.cohort_persons.unwrap_or(0)
     );
+    println!("stages: {}", summary.seconds);
     for f in &summary.files {
         println!("  {:<16} {:>12} bytes", f.name, f.bytes);
     }

@@ -84,6 +84,7 @@ fn run(cli: Cli) -> Result<()> {
                 summary.merges,
                 summary.splits
             );
+            println!("stages: {}", summary.seconds);
         }
         Command::Admin(admin) => {
             let settings = settings(&cli.common, Overrides::default())?;

@@ -66,6 +66,43 @@ pub struct RunSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cohort_persons: Option<usize>,
     pub files: Vec<PublishedFile>,
+    /// Wall time of each stage of the run.
+    pub seconds: RunSeconds,
+}
+
+/// Wall time of a run's stages, in seconds.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunSeconds {
+    /// Reading the token files.
+    pub load: f64,
+    /// Linkage: blocking, comparison, model, clustering, identifiers.
+    pub linkage: linkage::Timings,
+    /// `links.parquet`, `report.json`, `model.json`.
+    pub outputs: f64,
+    /// The cohort, its indicators and their files.
+    pub cohort: f64,
+    /// Syncing, checksums, the rename and the database transaction.
+    pub publish: f64,
+}
+
+impl std::fmt::Display for RunSeconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let l = &self.linkage;
+        write!(
+            f,
+            "load {:.1} s, linkage {:.1} s (blocking {:.1}, compare {:.1}, model {:.1}, cluster {:.1}, ids {:.1}), outputs {:.1} s, cohort {:.1} s, publish {:.1} s",
+            self.load,
+            l.blocking + l.compare + l.model + l.cluster + l.identify,
+            l.blocking,
+            l.compare,
+            l.model,
+            l.cluster,
+            l.identify,
+            self.outputs,
+            self.cohort,
+            self.publish
+        )
+    }
 }
 
 impl Linker {
@@ -209,6 +246,13 @@ impl Linker {
 
     fn link_and_publish(&self, project: &str, run_id: u64) -> Result<RunSummary, OpError> {
         let config = self.project_config(project)?;
+        let mut seconds = RunSeconds::default();
+        // Sets a stage's time to the time since the last lap.
+        fn lap(t: &mut f64, since: &mut std::time::Instant) {
+            *t = since.elapsed().as_secs_f64();
+            *since = std::time::Instant::now();
+        }
+        let mut since = std::time::Instant::now();
         let mut records = Records::new();
         let mut as_of = HashMap::new();
         for dataset in &config.datasets {
@@ -245,6 +289,7 @@ impl Linker {
             run_id,
             &serde_json::to_string(&inputs).expect("inputs serialise"),
         )?;
+        lap(&mut seconds.load, &mut since);
         let previous = self.previous_ids(project, &records)?;
         let rng = SystemRandom::new();
         let fresh = || {
@@ -254,6 +299,8 @@ impl Linker {
             format!("p_{}", hex::encode(bytes))
         };
         let linkage = linkage::link(&records, &config.linkage, &previous, fresh);
+        seconds.linkage = linkage.timings;
+        since = std::time::Instant::now();
         let published_at = now();
 
         let staging = self.staging_dir(project, run_id);
@@ -269,6 +316,7 @@ impl Linker {
             model: &linkage.model,
         };
         write_json(&staging.join(MODEL_FILE), &model)?;
+        lap(&mut seconds.outputs, &mut since);
         let history = self.outcomes_history(project, 11);
         let cohort = cohort::publish(
             &staging,
@@ -281,6 +329,7 @@ impl Linker {
             &history,
         )
         .map_err(OpError::Invalid)?;
+        lap(&mut seconds.cohort, &mut since);
         let mut names = vec![LINKS_FILE, REPORT_FILE, MODEL_FILE];
         if cohort.is_some() {
             names.extend(cohort::FILES);
@@ -325,6 +374,7 @@ impl Linker {
             splits: linkage.changes.splits.len(),
             cohort_persons: cohort.as_ref().map(|c| c.persons),
             files: files.clone(),
+            seconds: seconds.clone(),
         };
         let publication = PublicationRecord {
             project: project.to_owned(),
@@ -334,6 +384,8 @@ impl Linker {
         };
         let summary_json = serde_json::to_string(&summary).expect("summaries serialise");
         self.meta.publish(&publication, &ids, &summary_json)?;
+        let mut summary = summary;
+        lap(&mut summary.seconds.publish, &mut since);
         tracing::info!(
             project,
             run_id,

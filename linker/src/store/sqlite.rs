@@ -318,7 +318,16 @@ impl MetaStore for SqliteStore {
             let mut insert = tx.prepare(
                 "INSERT INTO person_ids (project, dataset, record_ref, person_id) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for id in ids {
+            // In key order: the table is a B-tree on (project, dataset,
+            // record_ref) and record references are random, so inserting
+            // them as they come touches a random page per row (26 s for
+            // 3 million rows against a fraction of that sorted).
+            let mut sorted: Vec<&PersonIdRecord> = ids.iter().collect();
+            sorted.sort_unstable_by(|a, b| {
+                (a.dataset.as_str(), &a.record_ref[..])
+                    .cmp(&(b.dataset.as_str(), &b.record_ref[..]))
+            });
+            for id in sorted {
                 insert.execute(params![
                     p.project,
                     id.dataset,
