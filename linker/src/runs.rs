@@ -81,7 +81,8 @@ pub struct RunSeconds {
     pub outputs: f64,
     /// The cohort, its indicators and their files.
     pub cohort: f64,
-    /// Syncing, checksums, the rename and the database transaction.
+    /// Syncing, checksums, the rename and the database transaction. Zero
+    /// in the summary stored with the run, which that transaction writes.
     pub publish: f64,
 }
 
