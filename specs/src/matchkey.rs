@@ -60,6 +60,8 @@ pub enum Component {
     PncId,
     CroNumber,
     PrisonNumber,
+    /// The postcode district (the outward code), `SW1A`.
+    PostcodeDistrict,
 }
 
 /// A match key: its stable name and components, in order.
@@ -131,10 +133,22 @@ pub const MATCH_KEYS: &[MatchKeyDef] = &[
         name: "first_family_postcode",
         components: &[C::FirstGiven, C::Family, C::Postcode],
     },
+    MatchKeyDef {
+        name: "nickname_dob_district",
+        components: &[C::FirstGivenRoot, C::DateOfBirth, C::PostcodeDistrict],
+    },
+    MatchKeyDef {
+        name: "family_dob_sex",
+        components: &[C::Family, C::DateOfBirth, C::Sex],
+    },
+    MatchKeyDef {
+        name: "dob_district",
+        components: &[C::DateOfBirth, C::PostcodeDistrict],
+    },
 ];
 
 /// Number of match keys in `pprl/v1`.
-pub const MATCH_KEY_COUNT: usize = 14;
+pub const MATCH_KEY_COUNT: usize = 17;
 const _: () = assert!(MATCH_KEYS.len() == MATCH_KEY_COUNT);
 
 /// The token-file column that holds a match key.
@@ -143,7 +157,7 @@ pub fn column_name(def: &MatchKeyDef) -> String {
 }
 
 /// Number of [`Component`] variants.
-const COMPONENT_COUNT: usize = Component::PrisonNumber as usize + 1;
+const COMPONENT_COUNT: usize = Component::PostcodeDistrict as usize + 1;
 
 /// The canonical bytes of every component of one record, built once and
 /// shared by all the match keys. Wiped when dropped.
@@ -214,6 +228,9 @@ impl Components {
                 b.extend_from_slice(p.outward().as_bytes());
                 b.push(b' ');
                 b.extend_from_slice(p.inward().as_bytes());
+            });
+            c.push(C::PostcodeDistrict, |b| {
+                b.extend_from_slice(p.district().as_bytes())
             });
         }
         for (component, field) in [
@@ -564,6 +581,53 @@ mod tests {
             a[index("first_family_dob")],
             nick[index("first_family_dob")]
         );
+    }
+
+    #[test]
+    fn district_keys_survive_a_family_name_change_and_a_move_in_the_district() {
+        let h = hasher();
+        let a = h.tokens(&record(
+            "William",
+            "Sullivan-OConnor",
+            "03/02/1980",
+            "M",
+            "CF23 5WL",
+        ));
+        // Part of a double-barrelled name, a nickname, another address in CF23.
+        let b = h.tokens(&record("Bill", "Sullivan", "03/02/1980", "M", "CF23 9AB"));
+        for name in ["nickname_dob_district", "dob_district"] {
+            assert!(a[index(name)].is_some(), "{name}");
+            assert_eq!(a[index(name)], b[index(name)], "{name}");
+        }
+        // Every key 1-14 holds the family name (or its Soundex, which
+        // differs here too) or a national number: none is shared.
+        for def in &MATCH_KEYS[..14] {
+            let k = index(def.name);
+            assert!(a[k].is_none() || a[k] != b[k], "{}", def.name);
+        }
+        // A blank family name keeps the district keys and loses family_dob_sex.
+        let blank = h.tokens(&record("William", "", "03/02/1980", "M", "CF23 5WL"));
+        assert_eq!(blank[index("dob_district")], a[index("dob_district")]);
+        assert!(blank[index("family_dob_sex")].is_none());
+        // Another district, or no postcode at all, and they are gone.
+        let moved = h.tokens(&record(
+            "William",
+            "Sullivan-OConnor",
+            "03/02/1980",
+            "M",
+            "CF24 5WL",
+        ));
+        assert_ne!(moved[index("dob_district")], a[index("dob_district")]);
+        assert_eq!(moved[index("family_dob_sex")], a[index("family_dob_sex")]);
+        let none = h.tokens(&record(
+            "William",
+            "Sullivan-OConnor",
+            "03/02/1980",
+            "M",
+            "",
+        ));
+        assert!(none[index("dob_district")].is_none());
+        assert!(none[index("nickname_dob_district")].is_none());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! grows as n log n with the number of records, not n².
 
 use pprl_specs::bloom::BITS;
-use pprl_specs::matchkey::MATCH_KEY_COUNT;
+use pprl_specs::matchkey::MATCH_KEYS;
 use rayon::prelude::*;
 
 use super::records::Records;
@@ -63,9 +63,17 @@ pub struct Blocking {
     pub skipped_blocks: usize,
 }
 
+/// Match keys that only propose candidate pairs: a pair they alone join is
+/// left to the model (with the Dice similarity as evidence) and never
+/// linked by the cascade, since relatives share them (twins share a family
+/// name, date of birth and sex; a date of birth and a postcode district are
+/// shared by chance in a large population).
+pub const BLOCKING_ONLY_KEYS: [&str; 2] = ["family_dob_sex", "dob_district"];
+
 /// Proposes candidate pairs. `allowed(a, b)` rejects pairs that can never
 /// link (two records of a one-record-per-person dataset); `use_bloom` adds
-/// the Bloom LSH pairs (off for the cascade method).
+/// the Bloom LSH pairs and the [`BLOCKING_ONLY_KEYS`]' pairs (both off for
+/// the cascade method).
 pub fn block(
     records: &Records,
     max_block: usize,
@@ -78,8 +86,11 @@ pub fn block(
         ..Default::default()
     };
     let mut pairs: Vec<Pair> = Vec::new();
-    for k in 0..MATCH_KEY_COUNT {
-        let key = &records.keys[k];
+    for (def, key) in MATCH_KEYS.iter().zip(&records.keys) {
+        if !use_bloom && BLOCKING_ONLY_KEYS.contains(&def.name) {
+            out.frequency.push(vec![0; n]);
+            continue;
+        }
         let mut entries: Vec<(u128, u32)> = (0..n as u32)
             .into_par_iter()
             .filter(|&i| key.present[i as usize])

@@ -204,7 +204,7 @@ pub fn link(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pprl_specs::matchkey::MATCH_KEY_COUNT;
+    use pprl_specs::matchkey::{MATCH_KEY_COUNT, MATCH_KEYS};
 
     /// Records of two datasets; `keys[i]` lists record i's (match key, token
     /// byte) pairs and `bloom[i]` the byte its encoding repeats (0: none).
@@ -302,6 +302,38 @@ mod tests {
         // The probabilistic method also proposes the Bloom pair 2–3.
         let linkage = link(&r, &LinkageConfig::default(), &vec![None; 7], counter());
         assert_eq!(linkage.stats.pairs_from_bloom, 1);
+    }
+
+    /// A pair that only a blocking key joins (`dob_district`, 16) is a
+    /// candidate for the model, never a link of the cascade.
+    #[test]
+    fn blocking_keys_propose_pairs_but_the_cascade_does_not_link_on_them() {
+        let dob_district = 16;
+        assert_eq!(MATCH_KEYS[dob_district].name, "dob_district");
+        let r = records(
+            &[0, 1],
+            &[&[(dob_district, 1)], &[(dob_district, 1)]],
+            &[0x21, 0x21],
+            [false, false],
+        );
+        let cascade = LinkageConfig {
+            method: LinkageMethod::Cascade,
+            ..LinkageConfig::default()
+        };
+        let linkage = link(&r, &cascade, &[None, None], counter());
+        assert_eq!(linkage.stats.pairs_from_keys, 0);
+        let c = &linkage.clustering.cluster;
+        assert_ne!(c[0], c[1]);
+        let blocking = candidates::block(&r, 1000, true, &|_, _| true);
+        assert_eq!(blocking.key_pairs, 1, "proposed for the model");
+        let frequency = vec![vec![2; r.len()]; MATCH_KEY_COUNT];
+        let compared = score::compare(&r, &frequency, &blocking.pairs);
+        assert_eq!(compared[0].rule, Some(dob_district as u8));
+        assert_ne!(
+            compared[0].dice,
+            (score::DICE_LEVELS - 1) as u8,
+            "the Dice similarity is evidence for a blocking key's pair"
+        );
     }
 
     /// The Dice similarity is evidence only for pairs that no key joins or

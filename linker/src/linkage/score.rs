@@ -10,9 +10,9 @@
 //! - **numbers**: whether a national number (NHS, NI, PNC, CRO, prison)
 //!   agrees, all present ones disagree, or none is present on both sides;
 //! - **dice**: the Dice similarity of the Bloom encodings, binned, for pairs
-//!   that agree on no match key or only on an initial-based name key
-//!   ("missing", no evidence, for the others: the encoding repeats what the
-//!   keys say; see [`compare`]).
+//!   that agree on no match key or only on a key that leaves the name in
+//!   doubt ([`DICE_NAME_KEYS`]; "missing", no evidence, for the others: the
+//!   encoding repeats what the keys say; see [`compare`]).
 //!
 //! The u-probability of a national-number agreement is fixed
 //! ([`U_NUMBER_AGREE`]), not learnt.
@@ -26,7 +26,7 @@ use super::candidates::{Pair, unpack};
 use super::records::Records;
 
 /// The name-based match keys, strongest first.
-pub const NAME_KEYS: [&str; 9] = [
+pub const NAME_KEYS: [&str; 12] = [
     "names_dob_postcode",
     "first_family_dob_sex",
     "first_family_dob",
@@ -36,11 +36,17 @@ pub const NAME_KEYS: [&str; 9] = [
     "initial_family_dob_sex",
     "soundex_initial_dob",
     "first_family_postcode",
+    "nickname_dob_district",
+    "family_dob_sex",
+    "dob_district",
 ];
-/// Levels of the name keys with an initial instead of the given names
-/// (`initial_family_dob_sex`, `soundex_initial_dob`), for which the Dice
-/// similarity counts as evidence too.
-pub const INITIAL_NAME_KEYS: [usize; 2] = [6, 7];
+/// Levels of the name keys that leave a name in doubt, for which the Dice
+/// similarity counts as evidence too: those with an initial instead of the
+/// given names (`initial_family_dob_sex`, `soundex_initial_dob`), where it
+/// tells a typo or a nickname from a twin, and the blocking keys without a
+/// given name (`family_dob_sex`, `dob_district`), where it tells a record
+/// of the same person from a relative's.
+pub const DICE_NAME_KEYS: [usize; 4] = [6, 7, 10, 11];
 
 /// The national-number match keys.
 pub const NUMBER_KEYS: [&str; 5] = [
@@ -126,7 +132,7 @@ pub fn compare(records: &Records, frequency: &[Vec<u32>], pairs: &[Pair]) -> Vec
             // typo or a nickname from a twin. (Not for `first_family_postcode`:
             // a father and son of one name and address have similar
             // encodings too.)
-            let dice_level = if !(name == NAME_KEYS.len() || INITIAL_NAME_KEYS.contains(&name))
+            let dice_level = if !(name == NAME_KEYS.len() || DICE_NAME_KEYS.contains(&name))
                 || numbers_level == 0
             {
                 DICE_MISSING
