@@ -268,12 +268,14 @@ pub struct ModelFile<'a> {
 pub struct ModelFields {
     pub name_levels: Vec<String>,
     pub number_levels: [&'static str; 3],
+    /// The rows of `m_dice` and `u_dice`: which pairs each learns from.
+    pub dice_groups: [&'static str; 3],
     pub dice_levels: Vec<String>,
 }
 
 /// The level names that go with the model's vectors.
 pub fn model_fields() -> ModelFields {
-    use super::score::{DICE_BINS, NAME_KEYS};
+    use super::score::{DICE_BINS, DICE_GROUPS, NAME_KEYS};
     let mut name_levels: Vec<String> = NAME_KEYS.iter().map(|s| format!("agree on {s}")).collect();
     name_levels.push("no name key agrees".to_owned());
     let mut dice_levels: Vec<String> = DICE_BINS.iter().map(|e| format!("dice >= {e}")).collect();
@@ -282,6 +284,7 @@ pub fn model_fields() -> ModelFields {
     ModelFields {
         name_levels,
         number_levels: ["a number agrees", "numbers disagree", "no number on both"],
+        dice_groups: DICE_GROUPS,
         dice_levels,
     }
 }
