@@ -52,6 +52,10 @@ pub fn unpack(p: Pair) -> (u32, u32) {
 pub struct Blocking {
     /// Distinct candidate pairs, sorted.
     pub pairs: Vec<Pair>,
+    /// For each pair, whether a match key joins it (false: the Bloom LSH
+    /// alone proposed it, so no key agrees and comparing it reads no name
+    /// key).
+    pub keyed: Vec<bool>,
     /// Per match key, per record: how many records share its token (0 if it has none).
     pub frequency: Vec<Vec<u32>>,
     /// Records that share some token with another record.
@@ -125,16 +129,35 @@ pub fn block(
     pairs.dedup();
     out.key_pairs = pairs.len();
     if !use_bloom {
+        out.keyed = vec![true; pairs.len()];
         out.pairs = pairs;
         return out;
     }
     let mut bloom = bloom_pairs(records, &out.joined, allowed);
     bloom.retain(|p| pairs.binary_search(p).is_err());
     out.bloom_pairs = bloom.len();
-    pairs.extend(bloom);
-    pairs.par_sort_unstable();
-    out.pairs = pairs;
+    (out.pairs, out.keyed) = merge(&pairs, &bloom);
     out
+}
+
+/// Merges the sorted key pairs and the sorted Bloom pairs (disjoint) into
+/// one sorted list, with a flag for the key pairs.
+fn merge(keys: &[Pair], bloom: &[Pair]) -> (Vec<Pair>, Vec<bool>) {
+    let mut pairs = Vec::with_capacity(keys.len() + bloom.len());
+    let mut keyed = Vec::with_capacity(keys.len() + bloom.len());
+    let (mut i, mut j) = (0, 0);
+    while i < keys.len() || j < bloom.len() {
+        if j == bloom.len() || (i < keys.len() && keys[i] < bloom[j]) {
+            pairs.push(keys[i]);
+            keyed.push(true);
+            i += 1;
+        } else {
+            pairs.push(bloom[j]);
+            keyed.push(false);
+            j += 1;
+        }
+    }
+    (pairs, keyed)
 }
 
 /// The bit positions each LSH band samples: fixed, so runs are reproducible.
@@ -215,6 +238,15 @@ pub fn bloom_pairs(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_pairs_are_sorted_and_flag_their_source() {
+        let (pairs, keyed) = merge(&[1, 4, 9], &[2, 3, 10]);
+        assert_eq!(pairs, [1, 2, 3, 4, 9, 10]);
+        assert_eq!(keyed, [true, false, false, true, true, false]);
+        assert_eq!(merge(&[], &[5]), (vec![5], vec![false]));
+        assert_eq!(merge(&[5], &[]), (vec![5], vec![true]));
+    }
 
     #[test]
     fn lsh_bits_grow_with_the_log_of_the_records() {

@@ -87,7 +87,12 @@ pub fn score_pairs(
     let cascade = settings.method == LinkageMethod::Cascade;
     let blocking = candidates::block(records, settings.max_block_size, !cascade, allowed);
     timings.blocking = clock.elapsed().as_secs_f64();
-    let comparisons = score::compare(records, &blocking.frequency, &blocking.pairs);
+    let comparisons = score::compare(
+        records,
+        &blocking.frequency,
+        &blocking.pairs,
+        &blocking.keyed,
+    );
     timings.compare = clock.elapsed().as_secs_f64();
     // The model is fitted either way (model.json describes the pairs); the
     // cascade links every key-joined pair with certainty.
@@ -327,7 +332,7 @@ mod tests {
         let blocking = candidates::block(&r, 1000, true, &|_, _| true);
         assert_eq!(blocking.key_pairs, 1, "proposed for the model");
         let frequency = vec![vec![2; r.len()]; MATCH_KEY_COUNT];
-        let compared = score::compare(&r, &frequency, &blocking.pairs);
+        let compared = score::compare(&r, &frequency, &blocking.pairs, &blocking.keyed);
         assert_eq!(compared[0].rule, Some(dob_district as u8));
         assert_ne!(
             compared[0].dice,
@@ -362,7 +367,7 @@ mod tests {
         let frequency = vec![vec![2; r.len()]; MATCH_KEY_COUNT];
         let pairs: Vec<candidates::Pair> =
             (0..5).map(|i| candidates::pair(2 * i, 2 * i + 1)).collect();
-        let c = score::compare(&r, &frequency, &pairs);
+        let c = score::compare(&r, &frequency, &pairs, &[true; 5]);
         let missing = (score::DICE_LEVELS - 1) as u8;
         let dice: Vec<bool> = c.iter().map(|c| c.dice != missing).collect();
         assert_eq!(dice, [false, true, true, false, false]);

@@ -118,23 +118,39 @@ fn key_index(name: &str) -> usize {
         .expect("pprl/v1 defines every key named here")
 }
 
-/// Compares every candidate pair.
-pub fn compare(records: &Records, frequency: &[Vec<u32>], pairs: &[Pair]) -> Vec<Comparison> {
+/// Compares every candidate pair. `keyed[i]` says whether a match key
+/// joins pair i (blocking knows); a pair only the Bloom LSH proposed agrees
+/// on no key, so its name keys are not read (each is a random access to
+/// two records' tokens, most of the comparison's cost at scale). (A token
+/// shared by more records than the block limit joins no pair, and counts as
+/// no agreement for an LSH pair: so common a token is no evidence.)
+pub fn compare(
+    records: &Records,
+    frequency: &[Vec<u32>],
+    pairs: &[Pair],
+    keyed: &[bool],
+) -> Vec<Comparison> {
+    assert_eq!(pairs.len(), keyed.len(), "one flag per pair");
     let names: Vec<usize> = NAME_KEYS.iter().map(|n| key_index(n)).collect();
     let numbers: Vec<usize> = NUMBER_KEYS.iter().map(|n| key_index(n)).collect();
     pairs
         .par_iter()
-        .map(|&p| {
+        .zip(keyed)
+        .map(|(&p, &keyed)| {
             let (a, b) = unpack(p);
             let (a, b) = (a as usize, b as usize);
             let agrees = |k: usize| {
                 let key = &records.keys[k];
                 key.present[a] && key.present[b] && key.tokens[a] == key.tokens[b]
             };
-            let name = names
-                .iter()
-                .position(|&k| agrees(k))
-                .unwrap_or(NAME_KEYS.len());
+            let name = if keyed {
+                names
+                    .iter()
+                    .position(|&k| agrees(k))
+                    .unwrap_or(NAME_KEYS.len())
+            } else {
+                NAME_KEYS.len()
+            };
             let frequency = names.get(name).map_or(0, |&k| frequency[k][a]);
             let mut numbers_level = NUMBER_MISSING;
             for &k in &numbers {
@@ -172,7 +188,11 @@ pub fn compare(records: &Records, frequency: &[Vec<u32>], pairs: &[Pair]) -> Vec
             } else {
                 DICE_MISSING
             };
-            let rule = (0..MATCH_KEYS.len()).find(|&k| agrees(k)).map(|k| k as u8);
+            let rule = if keyed {
+                (0..MATCH_KEYS.len()).find(|&k| agrees(k)).map(|k| k as u8)
+            } else {
+                None
+            };
             Comparison {
                 name: name as u8,
                 numbers: numbers_level as u8,
