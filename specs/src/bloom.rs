@@ -166,7 +166,7 @@ impl BloomEncoder {
         }
         let mut base: Mask = [0; BASE_WORDS];
         if let Some(given) = given {
-            for name in given.all() {
+            for name in given.names() {
                 self.add_bigrams(&mut base, GIVEN, &self.given, name.as_bytes());
             }
         }
@@ -186,10 +186,7 @@ impl BloomEncoder {
             }
         }
         if let Some(postcode) = record.postcode.present() {
-            let mut full = Zeroizing::new(Vec::with_capacity(8));
-            full.extend_from_slice(postcode.outward().as_bytes());
-            full.extend_from_slice(postcode.inward().as_bytes());
-            self.add_bigrams(&mut base, POSTCODE, &self.postcode, &full);
+            self.add_bigrams(&mut base, POSTCODE, &self.postcode, postcode.compact());
         }
         if let Some(sex) = record.sex.present() {
             let index = match sex.code() {
