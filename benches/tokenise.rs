@@ -19,6 +19,11 @@ use pprl_specs::matchkey::MatchKeyHasher;
 use pprl_specs::normalise::DateOrder;
 use pprl_specs::record::{NormaliseOptions, NormalisedRecord, RawRecord};
 
+/// The allocator `pprl-client` uses (client/src/main.rs), so that the
+/// figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let rows: u64 = std::env::var("PPRL_BENCH_ROWS")
         .ok()

@@ -10,6 +10,13 @@ use pprl_client::cli::{Cli, Command};
 use pprl_client::config::{self, PartnerConfig};
 use pprl_client::{inspect, keyfile, remote, tokenise};
 
+/// mimalloc rather than the system allocator: tokenising makes some ten
+/// small allocations a row on two or three threads at once, and frees many
+/// of them on another thread than the one that made them, which glibc's
+/// malloc serves markedly slower (see benches/RESULTS.md, session 5).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {

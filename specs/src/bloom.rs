@@ -166,7 +166,7 @@ impl BloomEncoder {
         }
         let mut base: Mask = [0; BASE_WORDS];
         if let Some(given) = given {
-            for name in given.all() {
+            for name in given.names() {
                 self.add_bigrams(&mut base, GIVEN, &self.given, name.as_bytes());
             }
         }
@@ -186,10 +186,7 @@ impl BloomEncoder {
             }
         }
         if let Some(postcode) = record.postcode.present() {
-            let mut full = Zeroizing::new(Vec::with_capacity(8));
-            full.extend_from_slice(postcode.outward().as_bytes());
-            full.extend_from_slice(postcode.inward().as_bytes());
-            self.add_bigrams(&mut base, POSTCODE, &self.postcode, &full);
+            self.add_bigrams(&mut base, POSTCODE, &self.postcode, postcode.compact());
         }
         if let Some(sex) = record.sex.present() {
             let index = match sex.code() {
@@ -262,43 +259,26 @@ impl BloomEncoder {
 /// all-zero filter, `zero`, has every `permutation[512 + i]` set; each set
 /// bit `i` of the diffused filter swaps its pair, which is flipping both
 /// bits. So encoding a record costs two word XORs per set bit (about 256 of
-/// them) with a 12 KB table that stays in the L1 cache, where a table of
-/// whole output words per 4-bit group was 256 KB and missed the cache on
-/// every group.
+/// them) with a 2 KB table of bit positions that stays in the L1 cache,
+/// where a table of whole output words per 4-bit group was 256 KB and missed
+/// the cache on every group (and one of word indices and masks, 12 KB, cost
+/// five loads per set bit instead of three).
 struct Scatter {
     /// The encoding of an all-zero diffused filter.
     zero: Zeroizing<[u64; WORDS]>,
-    /// For each diffused bit `i`, the two bits it flips. Key-dependent: wiped on drop.
-    flips: Zeroizing<Vec<Flip>>,
-}
-
-/// The two encoding bits one diffused bit flips: `permutation[i]` and
-/// `permutation[512 + i]`, each as a word index and a one-bit mask.
-#[derive(Clone, Copy, Default)]
-struct Flip {
-    masks: [u64; 2],
-    words: [u8; 2],
-}
-
-impl Zeroize for Flip {
-    fn zeroize(&mut self) {
-        self.masks.zeroize();
-        self.words.zeroize();
-    }
+    /// For each diffused bit `i`, the two encoding bits it flips:
+    /// `permutation[i]` and `permutation[512 + i]`. Key-dependent: wiped on drop.
+    flips: Zeroizing<Vec<[u16; 2]>>,
 }
 
 impl Scatter {
     fn new(permutation: &[u16; BITS]) -> Self {
         let mut zero = Zeroizing::new([0u64; WORDS]);
         let mut flips = Zeroizing::new(Vec::with_capacity(BASE_BITS));
-        let bit = |position: u16| (position as usize / 64, 1u64 << (position % 64));
         for i in 0..BASE_BITS {
-            let (set, clear) = (bit(permutation[i]), bit(permutation[BASE_BITS + i]));
-            zero[clear.0] |= clear.1;
-            flips.push(Flip {
-                masks: [set.1, clear.1],
-                words: [set.0 as u8, clear.0 as u8],
-            });
+            let (set, clear) = (permutation[i], permutation[BASE_BITS + i]);
+            zero[usize::from(clear) / 64] |= 1 << (clear % 64);
+            flips.push([set, clear]);
         }
         Scatter { zero, flips }
     }
@@ -309,10 +289,11 @@ impl Scatter {
         for (word, flips) in diffused.iter().zip(self.flips.chunks_exact(64)) {
             let mut rest = *word;
             while rest != 0 {
-                let flip = flips[rest.trailing_zeros() as usize];
+                let [set, clear] = flips[rest.trailing_zeros() as usize];
                 rest &= rest - 1;
-                words[usize::from(flip.words[0]) % WORDS] ^= flip.masks[0];
-                words[usize::from(flip.words[1]) % WORDS] ^= flip.masks[1];
+                // Positions are below BITS: the `%` only spares a bounds check.
+                words[usize::from(set / 64) % WORDS] ^= 1 << (set % 64);
+                words[usize::from(clear / 64) % WORDS] ^= 1 << (clear % 64);
             }
         }
         words

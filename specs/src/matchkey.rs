@@ -174,12 +174,7 @@ impl Components {
         };
         if let Some(g) = record.given_names.present() {
             c.push(C::GivenNamesAll, |b| {
-                for (i, name) in g.all().iter().enumerate() {
-                    if i > 0 {
-                        b.push(b' ');
-                    }
-                    b.extend_from_slice(name.as_bytes());
-                }
+                b.extend_from_slice(g.as_joined().as_bytes())
             });
             let first = g.first().as_bytes();
             if !first.is_empty() {
@@ -225,9 +220,9 @@ impl Components {
         }
         if let Some(p) = record.postcode.present() {
             c.push(C::Postcode, |b| {
-                b.extend_from_slice(p.outward().as_bytes());
+                b.extend_from_slice(p.outward_bytes());
                 b.push(b' ');
-                b.extend_from_slice(p.inward().as_bytes());
+                b.extend_from_slice(p.inward_bytes());
             });
             c.push(C::PostcodeDistrict, |b| {
                 b.extend_from_slice(p.district().as_bytes())

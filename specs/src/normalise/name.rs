@@ -21,25 +21,37 @@ const NOT_LETTERS: Invalid = Invalid("name contains characters other than latin 
 
 /// Given names in canonical form: at least one name, each of `A`–`Z` only.
 ///
-/// Wiped when dropped; `Debug` never shows the names.
+/// Held as one string, the names separated by single spaces (one allocation
+/// a record rather than one a name and one for the list). Wiped when
+/// dropped; `Debug` never shows the names.
 #[derive(PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-pub struct GivenNames(Vec<String>);
+pub struct GivenNames(String);
 
 impl GivenNames {
     /// The first given name.
     pub fn first(&self) -> &str {
         // Never empty: `given_names` only builds a value with at least one name.
-        self.0.first().map_or("", String::as_str)
+        self.names().next().unwrap_or("")
     }
 
     /// Every given name, in the order written.
-    pub fn all(&self) -> &[String] {
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.split(' ')
+    }
+
+    /// Every given name, in the order written, collected.
+    pub fn all(&self) -> Vec<&str> {
+        self.names().collect()
+    }
+
+    /// Every given name, separated by single spaces.
+    pub fn as_joined(&self) -> &str {
         &self.0
     }
 
     /// Every given name, separated by single spaces.
     pub fn joined(&self) -> String {
-        self.0.join(" ")
+        self.0.clone()
     }
 }
 
@@ -65,7 +77,14 @@ pub fn given_names(raw: &str) -> Field<GivenNames> {
         {
             return Field::Placeholder;
         }
-        Field::Present(GivenNames(kept.iter().map(|p| (*p).to_owned()).collect()))
+        let mut joined = String::with_capacity(kept.iter().map(|p| p.len() + 1).sum());
+        for (i, part) in kept.iter().enumerate() {
+            if i > 0 {
+                joined.push(' ');
+            }
+            joined.push_str(part);
+        }
+        Field::Present(GivenNames(joined))
     })
 }
 
@@ -369,19 +388,24 @@ pub(crate) fn is_common_placeholder(t: &str) -> bool {
     PlaceholderKey::of(t).is_common_placeholder()
 }
 
-/// The letters and digits of a value, ASCII upper case, in a wiped stack
-/// buffer, for matching placeholder words without allocating.
+/// The letters and digits of a value, ASCII upper case, packed in a wiped
+/// 128-bit integer, for matching placeholder words without allocating.
 ///
 /// Every character other than a letter or digit is dropped, so `N/A`,
 /// `n.a.` and `Not Known` give `NA`, `NA` and `NOTKNOWN`. A value with any
-/// other letter or digit (accented, non-Latin), or longer than the buffer,
+/// other letter or digit (accented, non-Latin), or longer than the key,
 /// matches no word.
+///
+/// Byte `i` of the key is bits `8i..8i+8` (little-endian), zero past its
+/// length, as [`word_keys`] packs words: a word matches with one integer
+/// comparison, and the key stays in registers (a byte buffer read back as
+/// one integer stalled on every look-up).
 pub(crate) struct PlaceholderKey {
-    buf: Zeroizing<[u8; PlaceholderKey::CAPACITY]>,
+    key: Zeroizing<u128>,
     len: usize,
     /// Letters and digits seen, of any script.
     alphanumerics: usize,
-    /// Whether the buffer holds every letter and digit.
+    /// Whether the key holds every letter and digit.
     complete: bool,
     /// Whether every letter and digit is the same ASCII character as the first.
     uniform: bool,
@@ -394,7 +418,7 @@ impl PlaceholderKey {
     /// Builds the key of a value given as characters.
     pub(crate) fn new(chars: impl Iterator<Item = char>) -> Self {
         let mut key = PlaceholderKey {
-            buf: Zeroizing::new([0; Self::CAPACITY]),
+            key: Zeroizing::new(0),
             len: 0,
             alphanumerics: 0,
             complete: true,
@@ -405,12 +429,11 @@ impl PlaceholderKey {
             key.alphanumerics += 1;
             let upper = c.to_ascii_uppercase();
             key.uniform &= c.is_ascii() && *first.get_or_insert(upper) == upper;
-            match key.buf.get_mut(key.len) {
-                Some(slot) if c.is_ascii() => {
-                    *slot = c.to_ascii_uppercase() as u8;
-                    key.len += 1;
-                }
-                _ => key.complete = false,
+            if key.len < Self::CAPACITY && c.is_ascii() {
+                *key.key |= u128::from(upper as u8) << (8 * key.len);
+                key.len += 1;
+            } else {
+                key.complete = false;
             }
             if !key.complete && !key.uniform {
                 // No word and no letter run can match any more; only the
@@ -428,7 +451,7 @@ impl PlaceholderKey {
         if !t.is_ascii() {
             return Self::new(t.chars());
         }
-        let mut buf = Zeroizing::new([0; Self::CAPACITY]);
+        let mut key = 0u128;
         let (mut len, mut alphanumerics, mut first, mut uniform) = (0, 0, 0u8, true);
         for &b in t.as_bytes() {
             if !b.is_ascii_alphanumeric() {
@@ -441,15 +464,16 @@ impl PlaceholderKey {
             alphanumerics += 1;
             uniform &= upper == first;
             if len < Self::CAPACITY {
-                buf[len] = upper;
+                key |= u128::from(upper) << (8 * len);
                 len += 1;
             } else if !uniform {
                 // No word and no letter run can match any more.
                 break;
             }
         }
+        let key = Zeroizing::new(key);
         PlaceholderKey {
-            buf,
+            key,
             len,
             alphanumerics,
             complete: len == alphanumerics,
@@ -464,7 +488,7 @@ impl PlaceholderKey {
 
     /// Whether the letters and digits read exactly `word` (upper case).
     pub(crate) fn is(&self, word: &str) -> bool {
-        self.complete && self.buf[..self.len] == *word.as_bytes()
+        self.complete && self.len == word.len() && *self.key == pack_word(word.as_bytes())
     }
 
     /// Whether the letters and digits read exactly one of `words`.
@@ -475,13 +499,14 @@ impl PlaceholderKey {
     /// [`PlaceholderKey::is_any`] for words packed by [`word_keys`]: one
     /// 16-byte comparison a word instead of a string comparison.
     pub(crate) fn is_any_key(&self, keys: &[u128]) -> bool {
-        // The buffer is zero past `len`, as the packed words are past their length.
-        self.complete && keys.contains(&u128::from_le_bytes(*self.buf))
+        // The key is zero past `len`, as the packed words are past their length.
+        self.complete && keys.contains(&self.key)
     }
 
     /// Whether the letters and digits are one or more `c` (upper case), however many.
     pub(crate) fn is_run_of(&self, c: u8) -> bool {
-        self.uniform && self.buf.first() == Some(&c) && self.alphanumerics > 0
+        // The low byte is the first letter or digit (zero when there is none).
+        self.uniform && self.alphanumerics > 0 && *self.key as u8 == c
     }
 
     /// Whether the value is only `X`s, or two or more `Z`s.
@@ -502,16 +527,23 @@ pub(crate) const fn word_keys<const N: usize>(words: [&str; N]) -> [u128; N] {
     let mut keys = [0u128; N];
     let mut w = 0;
     while w < N {
-        let bytes = words[w].as_bytes();
-        assert!(bytes.len() <= PlaceholderKey::CAPACITY);
-        let mut i = 0;
-        while i < bytes.len() {
-            keys[w] |= (bytes[i] as u128) << (8 * i);
-            i += 1;
-        }
+        assert!(words[w].len() <= PlaceholderKey::CAPACITY);
+        keys[w] = pack_word(words[w].as_bytes());
         w += 1;
     }
     keys
+}
+
+/// One word packed as [`PlaceholderKey`] holds its letters (bytes past the
+/// sixteenth are ignored: such a word matches no key).
+const fn pack_word(bytes: &[u8]) -> u128 {
+    let mut key = 0u128;
+    let mut i = 0;
+    while i < bytes.len() && i < PlaceholderKey::CAPACITY {
+        key |= (bytes[i] as u128) << (8 * i);
+        i += 1;
+    }
+    key
 }
 
 /// [`NAME_PLACEHOLDERS`] packed for [`PlaceholderKey::is_any_key`].
@@ -686,7 +718,7 @@ mod tests {
 
     fn given(raw: &str) -> Vec<String> {
         match given_names(raw) {
-            Field::Present(g) => g.all().to_vec(),
+            Field::Present(g) => g.names().map(str::to_owned).collect(),
             other => panic!("expected present given names, got {other:?}"),
         }
     }

@@ -7,45 +7,63 @@ use super::{Field, Invalid, trimmed};
 
 /// A UK postcode in canonical form: outward code and inward code, upper case.
 ///
-/// Wiped when dropped; `Debug` never shows the postcode.
+/// Held inline (no allocation: a postcode is normalised for every row), wiped
+/// when dropped; `Debug` never shows the postcode.
 #[derive(PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct Postcode {
-    outward: String,
-    inward: String,
+    /// The outward then the inward code, no space; zero past `len`. ASCII.
+    compact: [u8; 7],
+    len: u8,
+    /// Where the inward code starts.
+    split: u8,
 }
 
 impl Postcode {
+    /// The outward and inward codes with no space between: `SW1A1AA`.
+    pub fn compact(&self) -> &[u8] {
+        &self.compact[..usize::from(self.len)]
+    }
+
+    pub(crate) fn outward_bytes(&self) -> &[u8] {
+        &self.compact[..usize::from(self.split)]
+    }
+
+    pub(crate) fn inward_bytes(&self) -> &[u8] {
+        &self.compact[usize::from(self.split)..usize::from(self.len)]
+    }
+
     /// The full postcode with a single space: `SW1A 1AA`.
     pub fn full(&self) -> String {
-        let mut full = String::with_capacity(self.outward.len() + 1 + self.inward.len());
-        full.push_str(&self.outward);
+        let mut full = String::with_capacity(usize::from(self.len) + 1);
+        full.push_str(self.outward());
         full.push(' ');
-        full.push_str(&self.inward);
+        full.push_str(self.inward());
         full
     }
 
     /// The postcode district, which is the outward code: `SW1A`.
     pub fn district(&self) -> &str {
-        &self.outward
+        self.outward()
     }
 
     /// The postcode sector: the outward code, a space and the inward digit: `SW1A 1`.
     pub fn sector(&self) -> String {
-        let mut sector = String::with_capacity(self.outward.len() + 2);
-        sector.push_str(&self.outward);
+        let mut sector = String::with_capacity(usize::from(self.split) + 2);
+        sector.push_str(self.outward());
         sector.push(' ');
-        sector.push_str(self.inward.get(..1).unwrap_or(""));
+        sector.push_str(self.inward().get(..1).unwrap_or(""));
         sector
     }
 
     /// The outward code: `SW1A`.
     pub fn outward(&self) -> &str {
-        &self.outward
+        // Only ASCII is ever stored.
+        std::str::from_utf8(self.outward_bytes()).unwrap_or_default()
     }
 
     /// The inward code: `1AA`.
     pub fn inward(&self) -> &str {
-        &self.inward
+        std::str::from_utf8(self.inward_bytes()).unwrap_or_default()
     }
 }
 
@@ -101,9 +119,10 @@ pub fn postcode(raw: &str) -> Field<Postcode> {
         return Field::Placeholder;
     }
     match split_postcode(compact) {
-        Some((outward, inward)) => Field::Present(Postcode {
-            outward: ascii_string(outward),
-            inward: ascii_string(inward),
+        Some((outward, _)) => Field::Present(Postcode {
+            compact: *buf,
+            len: len as u8,
+            split: outward.len() as u8,
         }),
         None => Field::Invalid(FORMAT),
     }
@@ -139,11 +158,6 @@ fn valid_outward(outward: &[u8]) -> bool {
 fn valid_inward(inward: &[u8]) -> bool {
     let letter = |b: u8| b.is_ascii_uppercase() && !INWARD_EXCLUDED.contains(&b);
     matches!(*inward, [n, a, b] if n.is_ascii_digit() && letter(a) && letter(b))
-}
-
-/// A `String` from bytes already checked to be ASCII.
-fn ascii_string(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap_or_default()
 }
 
 #[cfg(test)]
