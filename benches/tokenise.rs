@@ -18,7 +18,7 @@ use pprl_specs::bloom::BloomEncoder;
 use pprl_specs::key::ProjectKey;
 use pprl_specs::matchkey::MatchKeyHasher;
 use pprl_specs::normalise::DateOrder;
-use pprl_specs::record::{NormaliseOptions, NormalisedRecord, RawRecord};
+use pprl_specs::record::{IdentifierKind, NormaliseOptions, NormalisedRecord, RawRecord};
 
 /// The allocator `pprl-client` uses (client/src/main.rs), so that the
 /// figures are the binary's.
@@ -97,7 +97,7 @@ fn main() -> anyhow::Result<()> {
     );
     if std::env::var("PPRL_BENCH_STAGES").as_deref() != Ok("0") {
         let hmac_ns = stages(&key);
-        generated_stages(&key, &input, hmac_ns)?;
+        generated_stages(&key, &config, &input, hmac_ns)?;
     }
     Ok(())
 }
@@ -127,10 +127,7 @@ fn stages(key: &ProjectKey) -> f64 {
     }
     let hmac_ns = t.elapsed().as_nanos() as f64 / f64::from(n);
 
-    let options = NormaliseOptions {
-        date_order: DateOrder::DayFirst,
-        as_of: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date"),
-    };
+    let options = options();
     let raw = RawRecord {
         given_names: Some("John Paul"),
         family_name: Some("O'Neil-Smith"),
@@ -225,30 +222,35 @@ fn stages(key: &ProjectKey) -> f64 {
 /// floor: the rate at which one core does nothing but the average number of
 /// HMACs a row needs (its formed match keys and the record reference), at
 /// `hmac_ns` each.
-fn generated_stages(key: &ProjectKey, input: &std::path::Path, hmac_ns: f64) -> anyhow::Result<()> {
+fn generated_stages(
+    key: &ProjectKey,
+    config: &PartnerConfig,
+    input: &std::path::Path,
+    hmac_ns: f64,
+) -> anyhow::Result<()> {
     let mut reader = csv::Reader::from_path(input)?;
     let headers = reader.headers()?.clone();
-    let column = |name: &str| {
+    // The extract's column of each identifier the generated rows carry, as
+    // the partner config maps it.
+    let column = |kind: IdentifierKind| {
+        let name = &config.identifiers[&kind];
         headers
             .iter()
             .position(|h| h == name)
-            .expect("known column")
+            .expect("the config names columns of the extract")
     };
     let columns = [
-        "Forenames",
-        "Surname",
-        "DOB",
-        "Gender",
-        "Postcode",
-        "NHS",
-        "PNC",
+        IdentifierKind::GivenNames,
+        IdentifierKind::FamilyName,
+        IdentifierKind::DateOfBirth,
+        IdentifierKind::Sex,
+        IdentifierKind::Postcode,
+        IdentifierKind::NhsNumber,
+        IdentifierKind::PncId,
     ]
     .map(column);
     let rows: Vec<csv::StringRecord> = reader.records().take(20_000).collect::<Result<_, _>>()?;
-    let options = NormaliseOptions {
-        date_order: DateOrder::DayFirst,
-        as_of: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date"),
-    };
+    let options = options();
     fn raw<'a>(row: &'a csv::StringRecord, columns: &[usize; 7]) -> RawRecord<'a> {
         let f = |i: usize| row.get(columns[i]);
         RawRecord {
@@ -310,6 +312,14 @@ fn generated_stages(key: &ProjectKey, input: &std::path::Path, hmac_ns: f64) -> 
         1e9 / (hmac_ns * (formed + 1.0))
     );
     Ok(())
+}
+
+/// The normalisation settings of the one-core figures.
+fn options() -> NormaliseOptions {
+    NormaliseOptions {
+        date_order: DateOrder::DayFirst,
+        as_of: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date"),
+    }
 }
 
 /// CPU time (user and system) this process has used, in seconds (Linux, 10 ms ticks).
