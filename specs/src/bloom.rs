@@ -17,8 +17,12 @@
 //! same Hamming weight, which removes the weight as a frequency signal; the
 //! keyed permutation keeps positions meaningless without the key.
 
+mod benes;
+
 use chrono::Datelike;
 use zeroize::{Zeroize, Zeroizing};
+
+use benes::Benes;
 
 use crate::key::{BLOOM_HASH_CONTEXT, BLOOM_PERMUTATION_CONTEXT, ProjectKey};
 use crate::record::NormalisedRecord;
@@ -94,8 +98,8 @@ const YEARS: std::ops::RangeInclusive<i32> = 1800..=2199;
 /// drop. Features outside the tables are hashed on the spot, to the same bits.
 pub struct BloomEncoder {
     hash_key: Zeroizing<[u8; 32]>,
-    /// Balancing and the keyed permutation, precomputed: see [`Scatter`].
-    scatter: Scatter,
+    /// The keyed permutation, compiled to a Beneš network.
+    permutation: Benes,
     given: Zeroizing<Vec<Mask>>,
     family: Zeroizing<Vec<Mask>>,
     postcode: Zeroizing<Vec<Mask>>,
@@ -113,7 +117,7 @@ impl BloomEncoder {
         let perm_key = key.derive(BLOOM_PERMUTATION_CONTEXT);
         let mut encoder = BloomEncoder {
             hash_key,
-            scatter: Scatter::new(&Zeroizing::new(permutation(perm_key.expose_secret()))),
+            permutation: Benes::new(&Zeroizing::new(permutation(perm_key.expose_secret()))),
             given: Zeroizing::new(Vec::new()),
             family: Zeroizing::new(Vec::new()),
             postcode: Zeroizing::new(Vec::new()),
@@ -236,67 +240,23 @@ impl BloomEncoder {
         mask
     }
 
-    /// Rule 90, balancing and the keyed permutation (spec §6.3), the last two
-    /// through the [`Scatter`] table.
+    /// Rule 90, balancing and the keyed permutation (spec §6.3).
     fn harden(&self, base: &Mask) -> Encoding {
         let mut diffused = rule90(base);
-        let mut words = self.scatter.apply(&diffused);
+        // Balanced: the diffused filter, then its complement.
+        let mut words = [0u64; WORDS];
+        for (w, &d) in diffused.iter().enumerate() {
+            words[w] = d;
+            words[BASE_WORDS + w] = !d;
+        }
         diffused.zeroize();
+        self.permutation.apply(&mut words);
         let mut out = [0u8; BYTES];
         for (chunk, word) in out.chunks_exact_mut(8).zip(&words) {
             chunk.copy_from_slice(&word.to_le_bytes());
         }
         words.zeroize();
         out
-    }
-}
-
-/// Balancing and the keyed permutation of a diffused filter, as bit flips.
-///
-/// Balanced bit `i` is diffused bit `i` and balanced bit `512 + i` its
-/// complement, so for each `i` exactly one of the encoding bits
-/// `permutation[i]` and `permutation[512 + i]` is set. The encoding of the
-/// all-zero filter, `zero`, has every `permutation[512 + i]` set; each set
-/// bit `i` of the diffused filter swaps its pair, which is flipping both
-/// bits. So encoding a record costs two word XORs per set bit (about 256 of
-/// them) with a 2 KB table of bit positions that stays in the L1 cache,
-/// where a table of whole output words per 4-bit group was 256 KB and missed
-/// the cache on every group (and one of word indices and masks, 12 KB, cost
-/// five loads per set bit instead of three).
-struct Scatter {
-    /// The encoding of an all-zero diffused filter.
-    zero: Zeroizing<[u64; WORDS]>,
-    /// For each diffused bit `i`, the two encoding bits it flips:
-    /// `permutation[i]` and `permutation[512 + i]`. Key-dependent: wiped on drop.
-    flips: Zeroizing<Vec<[u16; 2]>>,
-}
-
-impl Scatter {
-    fn new(permutation: &[u16; BITS]) -> Self {
-        let mut zero = Zeroizing::new([0u64; WORDS]);
-        let mut flips = Zeroizing::new(Vec::with_capacity(BASE_BITS));
-        for i in 0..BASE_BITS {
-            let (set, clear) = (permutation[i], permutation[BASE_BITS + i]);
-            zero[usize::from(clear) / 64] |= 1 << (clear % 64);
-            flips.push([set, clear]);
-        }
-        Scatter { zero, flips }
-    }
-
-    /// The balanced and permuted encoding of a diffused filter, as words.
-    fn apply(&self, diffused: &Mask) -> [u64; WORDS] {
-        let mut words = *self.zero;
-        for (word, flips) in diffused.iter().zip(self.flips.chunks_exact(64)) {
-            let mut rest = *word;
-            while rest != 0 {
-                let [set, clear] = flips[rest.trailing_zeros() as usize];
-                rest &= rest - 1;
-                // Positions are below BITS: the `%` only spares a bounds check.
-                words[usize::from(set / 64) % WORDS] ^= 1 << (set % 64);
-                words[usize::from(clear / 64) % WORDS] ^= 1 << (clear % 64);
-            }
-        }
-        words
     }
 }
 
@@ -509,15 +469,24 @@ mod tests {
     }
 
     #[test]
-    fn scatter_matches_bitwise_definition() {
-        let p = permutation(&[9u8; 32]);
-        let scatter = Scatter::new(&p);
-        let mut diffused = [0u64; BASE_WORDS];
-        for (w, word) in diffused.iter_mut().enumerate() {
+    fn hardening_matches_bitwise_definition() {
+        let key = ProjectKey::from_bytes([9u8; 32]);
+        let enc = BloomEncoder::new(&key);
+        let p = permutation(key.derive(BLOOM_PERMUTATION_CONTEXT).expose_secret());
+        let mut patterned = [0u64; BASE_WORDS];
+        for (w, word) in patterned.iter_mut().enumerate() {
             *word = 0x9e37_79b9_7f4a_7c15u64.rotate_left(w as u32 * 7) ^ w as u64;
         }
-        for filter in [[0u64; BASE_WORDS], [u64::MAX; BASE_WORDS], diffused] {
-            let words = scatter.apply(&filter);
+        let mut single = [0u64; BASE_WORDS];
+        single[3] = 1 << 17;
+        for base in [
+            [0u64; BASE_WORDS],
+            [u64::MAX; BASE_WORDS],
+            patterned,
+            single,
+        ] {
+            let encoding = enc.harden(&base);
+            let filter = rule90(&base);
             let bit = |i: usize| filter[i / 64] >> (i % 64) & 1;
             for (j, &at) in p.iter().enumerate() {
                 // Bit j of the balanced filter is bit p[j] of the encoding.
@@ -527,7 +496,11 @@ mod tests {
                     1 - bit(j - BASE_BITS)
                 };
                 let at = usize::from(at);
-                assert_eq!(words[at / 64] >> (at % 64) & 1, balanced, "bit {j}");
+                assert_eq!(
+                    u64::from(encoding[at / 8] >> (at % 8) & 1),
+                    balanced,
+                    "bit {j}"
+                );
             }
         }
     }
