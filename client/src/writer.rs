@@ -2,7 +2,7 @@
 //! file metadata, written to a temporary name and renamed into place.
 //!
 //! The token columns (record reference, match keys, Bloom encoding) are
-//! encoded by hand ([`chunk`]); the attribute columns go through Arrow's
+//! encoded by hand (`writer/chunk.rs`); the attribute columns go through Arrow's
 //! column writers. Both are spliced into each row group by the `parquet`
 //! crate's file writer, which also writes the footer and the Arrow schema.
 
@@ -51,7 +51,7 @@ const FILE_BUFFER_BYTES: usize = 1 << 20;
 /// Writer properties for token files (spec §7.1). They govern the attribute
 /// columns, which are dictionary-encoded, zstd-compressed and have
 /// statistics per column chunk; the token columns, random bytes, are written
-/// by hand without dictionary, statistics or compression ([`chunk`]). No
+/// by hand without dictionary, statistics or compression (`writer/chunk.rs`). No
 /// column has a page index (the token columns would gain nothing from one).
 pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
@@ -74,6 +74,9 @@ pub struct TokenFileWriter {
     attribute_writers: Vec<ArrowColumnWriter>,
     rows_in_group: usize,
     row_groups: usize,
+    /// Set when a write failed part-way: the columns may disagree, so the
+    /// writer refuses to go on (the caller abandons the file anyway).
+    failed: bool,
     flusher: Flusher,
     temp: tempfile::TempPath,
     target: PathBuf,
@@ -90,6 +93,16 @@ impl std::fmt::Debug for TokenFileWriter {
 impl TokenFileWriter {
     /// Opens a temporary file beside `target`.
     pub fn create(target: &Path, attributes: &[AttributeSpec]) -> Result<Self> {
+        Self::create_with_pages(target, attributes, TOKEN_PAGE_BYTES)
+    }
+
+    /// [`TokenFileWriter::create`] with token-column pages of about
+    /// `page_bytes` (the tests use small pages to cross many page ends).
+    fn create_with_pages(
+        target: &Path,
+        attributes: &[AttributeSpec],
+        page_bytes: usize,
+    ) -> Result<Self> {
         let dir = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -119,7 +132,7 @@ impl TokenFileWriter {
         let factory = ArrowRowGroupWriterFactory::new(&writer, schema.clone());
         let tokens = writer.schema_descr().columns()[..TOKEN_COLUMNS]
             .iter()
-            .map(|descr| TokenColumnChunk::new(descr.clone(), TOKEN_PAGE_BYTES))
+            .map(|descr| TokenColumnChunk::new(descr.clone(), page_bytes))
             .collect();
         let mut file = TokenFileWriter {
             writer,
@@ -128,6 +141,7 @@ impl TokenFileWriter {
             attribute_writers: Vec::new(),
             rows_in_group: 0,
             row_groups: 0,
+            failed: false,
             flusher,
             temp,
             target: target.to_owned(),
@@ -140,6 +154,9 @@ impl TokenFileWriter {
 
     /// Column writers for the attribute columns of the next row group.
     fn new_attribute_writers(&self) -> Result<Vec<ArrowColumnWriter>> {
+        if self.attributes.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut writers = self
             .factory
             .create_column_writers(self.row_groups)
@@ -149,6 +166,24 @@ impl TokenFileWriter {
 
     /// Appends rows.
     pub fn write(&mut self, rows: &[&TokenRow]) -> Result<()> {
+        self.refuse_after_failure()?;
+        let written = self.write_rows(rows);
+        self.failed = written.is_err();
+        written
+    }
+
+    /// After a failed write the columns may hold different numbers of rows:
+    /// nothing more is written.
+    fn refuse_after_failure(&self) -> Result<()> {
+        anyhow::ensure!(
+            !self.failed,
+            "an earlier write to {} failed; the token file is abandoned",
+            self.target.display()
+        );
+        Ok(())
+    }
+
+    fn write_rows(&mut self, rows: &[&TokenRow]) -> Result<()> {
         let mut rest = rows;
         while !rest.is_empty() {
             let (now, later) = rest.split_at(rest.len().min(ROW_GROUP_ROWS - self.rows_in_group));
@@ -221,6 +256,7 @@ impl TokenFileWriter {
 
     /// Stores the manifest, closes the file and renames it into place.
     pub fn finish(mut self, manifest: &Manifest) -> Result<()> {
+        self.refuse_after_failure()?;
         self.close_row_group()?;
         self.writer.append_key_value_metadata(KeyValue::new(
             MANIFEST_METADATA_KEY.to_owned(),
@@ -469,26 +505,26 @@ mod tests {
         }
     }
 
-    /// Rows written in uneven batches come back from a real Parquet reader
-    /// exactly, nulls included, in row groups of 65,536, with the spec's
-    /// Arrow schema and the manifest.
-    #[test]
-    fn token_files_read_back_exactly() {
+    /// Writes `rows` rows in uneven batches with token pages of about
+    /// `page_bytes`, reads them back with the parquet crate's reader and
+    /// checks every value, null, row group and the chunk metadata that
+    /// stricter readers rely on; returns the row groups' sizes.
+    fn round_trip(rows: u64, page_bytes: usize) -> Vec<i64> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tokens.parquet");
         let attributes = attributes();
-        let mut writer = TokenFileWriter::create(&path, &attributes).unwrap();
-        let rows = 150_001u64;
+        let mut writer =
+            TokenFileWriter::create_with_pages(&path, &attributes, page_bytes).unwrap();
         let all: Vec<TokenRow> = (0..rows).map(row).collect();
         let mut start = 0usize;
         for size in [1usize, 4_096, 3_001, 70_000, 7, 40_000].iter().cycle() {
+            if start == all.len() {
+                break;
+            }
             let end = (start + size).min(all.len());
             let batch: Vec<&TokenRow> = all[start..end].iter().collect();
             writer.write(&batch).unwrap();
             start = end;
-            if start == all.len() {
-                break;
-            }
         }
         writer.finish(&manifest(rows, attributes.clone())).unwrap();
 
@@ -496,7 +532,25 @@ mod tests {
         assert_eq!(builder.schema().fields(), schema_ref(&attributes).fields());
         let metadata = builder.metadata().clone();
         let groups: Vec<i64> = metadata.row_groups().iter().map(|g| g.num_rows()).collect();
-        assert_eq!(groups, [65_536, 65_536, 18_929]);
+        // What Arrow C++ and parquet-mr read from a column chunk's metadata
+        // (the parquet crate's reader does not check it).
+        let file_len = std::fs::metadata(&path).unwrap().len() as i64;
+        for group in metadata.row_groups() {
+            for column in &group.columns()[..TOKEN_COLUMNS] {
+                let name = column.column_path().string();
+                assert_eq!(column.num_values(), group.num_rows(), "{name}");
+                assert_eq!(column.compression(), Compression::UNCOMPRESSED, "{name}");
+                assert!(column.statistics().is_none(), "{name}");
+                assert!(column.dictionary_page_offset().is_none(), "{name}");
+                assert_eq!(
+                    column.compressed_size(),
+                    column.uncompressed_size(),
+                    "{name}"
+                );
+                let (offset, size) = column.byte_range();
+                assert!(offset >= 4 && (offset + size) as i64 <= file_len, "{name}");
+            }
+        }
         let stored = metadata
             .file_metadata()
             .key_value_metadata()
@@ -550,6 +604,32 @@ mod tests {
             first += batch.num_rows() as u64;
         }
         assert_eq!(first, rows);
+        groups
+    }
+
+    /// Rows written in uneven batches come back exactly, nulls included,
+    /// in row groups of 65,536, with the spec's Arrow schema and the manifest.
+    #[test]
+    fn token_files_read_back_exactly() {
+        assert_eq!(
+            round_trip(150_001, TOKEN_PAGE_BYTES),
+            [65_536, 65_536, 18_929]
+        );
+    }
+
+    /// With pages of a few hundred rows every null pattern crosses page
+    /// ends (partial level bytes, RLE runs cut by a page, reused buffers).
+    #[test]
+    fn small_pages_read_back_exactly() {
+        assert_eq!(round_trip(70_001, 4_096), [65_536, 4_465]);
+    }
+
+    /// Row groups end exactly at the last row, and a file of no rows is a
+    /// valid file with none.
+    #[test]
+    fn whole_row_groups_and_no_rows() {
+        assert_eq!(round_trip(131_072, 64 << 10), [65_536, 65_536]);
+        assert!(round_trip(0, TOKEN_PAGE_BYTES).is_empty());
     }
 
     /// A writer dropped before it finishes leaves no file behind.
@@ -557,9 +637,14 @@ mod tests {
     fn an_unfinished_file_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tokens.parquet");
-        let mut writer = TokenFileWriter::create(&path, &[]).unwrap();
-        let rows: Vec<TokenRow> = (0..10).map(row).collect();
+        let mut writer = TokenFileWriter::create(&path, &attributes()).unwrap();
+        // More than a row group: some of the file is on disk when it is dropped.
+        let rows: Vec<TokenRow> = (0..70_000).map(row).collect();
         writer.write(&rows.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!(writer.row_groups, 1);
+        let temp: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(temp.len(), 1, "the temporary file, before the drop");
+        assert!(temp[0].as_ref().unwrap().metadata().unwrap().len() > 1 << 20);
         drop(writer);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }

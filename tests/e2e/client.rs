@@ -544,3 +544,115 @@ fn config_template_is_a_valid_starting_point() {
     );
     tokenise(dir.path(), "extract.csv", "t.parquet").ok();
 }
+
+/// Readers other than ours read token files as we do: pyarrow (Arrow C++)
+/// and DuckDB find the same rows, the same nulls in every column and the
+/// same bytes in every token column of a realistic extract's token file
+/// (several pages per Bloom column chunk, match keys missing at many rates).
+#[test]
+fn pyarrow_and_duckdb_read_token_files_as_we_do() {
+    use sha2::{Digest, Sha256};
+    let Some(python) = crate::support::python_with(&["pyarrow", "duckdb"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    keygen(dir.path());
+    write(dir.path(), "partner.toml", pprl::synth::PROBATION_CONFIG);
+    let mut extract = Vec::new();
+    pprl::synth::write_probation_csv(&mut extract, 20_000, 7).expect("extract written");
+    write(dir.path(), "extract.csv", extract);
+    let path = dir.path().join("tokens.parquet");
+    client(
+        dir.path(),
+        &[
+            "tokenise",
+            "--key-file",
+            "key.txt",
+            "--config",
+            "partner.toml",
+            "--input",
+            "extract.csv",
+            "--output",
+            "tokens.parquet",
+            "--quiet",
+        ],
+        None,
+    )
+    .ok();
+
+    // Ours: per column, the values present and, for token columns, the
+    // SHA-256 of the present values one after another.
+    let (batches, _) = read_parquet(&path);
+    let schema = batches[0].schema();
+    let mut ours = serde_json::Map::new();
+    for (i, field) in schema.fields().iter().enumerate() {
+        let present: usize = batches
+            .iter()
+            .map(|b| b.column(i).len() - b.column(i).null_count())
+            .sum();
+        let digest = match field.data_type() {
+            arrow_schema::DataType::FixedSizeBinary(_) => {
+                let mut hash = Sha256::new();
+                for value in binary_column(&batches, field.name()).into_iter().flatten() {
+                    hash.update(&value);
+                }
+                hex(&hash.finalize())
+            }
+            _ => String::new(),
+        };
+        ours.insert(field.name().clone(), serde_json::json!([present, digest]));
+    }
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows, 20_000);
+    let nulls = ours
+        .values()
+        .filter(|v| v[0].as_u64() < Some(rows as u64))
+        .count();
+    assert!(
+        nulls >= 5,
+        "the file has columns with nulls to compare: {ours:?}"
+    );
+
+    let script = r#"
+import hashlib, json, sys
+import duckdb, pyarrow.parquet as pq
+path = sys.argv[1]
+table = pq.read_table(path)
+con = duckdb.connect()
+out = {"rows": table.num_rows, "columns": {}}
+for name in table.column_names:
+    column = table.column(name)
+    present = len(column) - column.null_count
+    digest = ""
+    if name == "record_ref" or name == "bloom" or name.startswith("mk_"):
+        h = hashlib.sha256()
+        for value in column.to_pylist():
+            if value is not None:
+                h.update(value)
+        digest = h.hexdigest()
+    counted = con.execute(f'select count("{name}") from read_parquet(?)', [path]).fetchone()[0]
+    if counted != present:
+        sys.exit(f"duckdb counts {counted} values in {name}, pyarrow {present}")
+    out["columns"][name] = [present, digest]
+print(json.dumps(out))
+"#;
+    let run = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .expect("python runs");
+    assert!(
+        run.status.success(),
+        "the pyarrow/duckdb reader failed:\n{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let theirs: serde_json::Value =
+        serde_json::from_slice(&run.stdout).expect("the script prints JSON");
+    assert_eq!(theirs["rows"], rows);
+    assert_eq!(theirs["columns"], serde_json::Value::Object(ours));
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -36,7 +36,9 @@ pub(super) struct Benes {
     /// For each stage, bit `p` set when the switch of the pair
     /// (`p`, `p + distance`) crosses (`p` is the pair's lower position).
     /// Key-dependent: wiped on drop.
-    masks: Zeroizing<[[u64; WORDS]; STAGES]>,
+    /// On the heap, so that moving the network (into the encoder, out of
+    /// its constructor) leaves no copies of the masks behind.
+    masks: Zeroizing<Vec<[u64; WORDS]>>,
 }
 
 impl Benes {
@@ -53,7 +55,7 @@ impl Benes {
                 "a permutation"
             );
         }
-        let mut masks = Zeroizing::new([[0u64; WORDS]; STAGES]);
+        let mut masks = Zeroizing::new(vec![[0u64; WORDS]; STAGES]);
         let mut to: Zeroizing<Vec<usize>> =
             Zeroizing::new(destination.iter().map(|&d| usize::from(d)).collect());
         Self::route(&mut masks, &mut to, 0, 0);
@@ -65,9 +67,9 @@ impl Benes {
     /// must reach local position `to[i]`. Sets the switches of stages
     /// `depth` and `STAGES - 1 - depth` for the block, then routes its two
     /// halves one level down.
-    fn route(masks: &mut [[u64; WORDS]; STAGES], to: &mut [usize], base: usize, depth: usize) {
+    fn route(masks: &mut [[u64; WORDS]], to: &mut [usize], base: usize, depth: usize) {
         let m = to.len();
-        let set = |masks: &mut [[u64; WORDS]; STAGES], stage: usize, local: usize| {
+        let set = |masks: &mut [[u64; WORDS]], stage: usize, local: usize| {
             let p = base + local;
             masks[stage][p / 64] |= 1 << (p % 64);
         };
@@ -104,10 +106,13 @@ impl Benes {
                 }
             }
         }
-        let lower: Vec<bool> = lower
-            .iter()
-            .map(|l| l.expect("every element placed"))
-            .collect();
+        // The block's switch settings: key-dependent, so wiped like the rest.
+        let lower: Zeroizing<Vec<bool>> = Zeroizing::new(
+            lower
+                .iter()
+                .map(|l| l.expect("every element placed"))
+                .collect(),
+        );
         // First stage: position i keeps its element when that element goes
         // through the upper half, and swaps with i + h otherwise.
         for (i, _) in lower[..h].iter().enumerate().filter(|(_, l)| **l) {
@@ -221,6 +226,23 @@ mod tests {
                 let at = usize::from(destination[i]);
                 assert_eq!(x.iter().map(|w| w.count_ones()).sum::<u32>(), 1);
                 assert_eq!(bit(&x, at), 1, "bit {i} reaches {at}");
+            }
+            // Bit b of each position's index, for b in 0..10: together
+            // these ten patterns tell every position apart, so they pin the
+            // permutation exactly.
+            for b in 0..LOG {
+                let pattern: [u64; WORDS] = std::array::from_fn(|w| {
+                    (0..64).fold(0u64, |acc, i| acc | ((((w * 64 + i) >> b) & 1) as u64) << i)
+                });
+                let mut x = pattern;
+                network.apply(&mut x);
+                for (i, &to) in destination.iter().enumerate() {
+                    assert_eq!(
+                        bit(&x, usize::from(to)),
+                        bit(&pattern, i),
+                        "bit {i}, index bit {b}"
+                    );
+                }
             }
             let pattern: [u64; WORDS] = std::array::from_fn(|w| {
                 0x9e37_79b9_7f4a_7c15u64.rotate_left(w as u32 * 11) ^ w as u64
