@@ -33,7 +33,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -42,6 +42,7 @@ use arrow_array::Array;
 use arrow_array::cast::AsArray;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use pprl::population::{self, Corruption, DatasetSpec, Profile};
+use pprl::walkthrough::Server;
 
 const METHODS: [&str; 2] = ["probabilistic", "cascade"];
 
@@ -173,42 +174,11 @@ fn run(cmd: &mut Command) -> String {
     stdout
 }
 
-/// A running `pprl-linker serve`, killed when dropped.
-struct Server {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Server {
-    fn start(linker: &Path, data: &Path) -> Server {
-        let mut child = Command::new(linker)
-            .arg("--data-dir")
-            .arg(data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("PPRL_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("pprl-linker starts");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().expect("piped"))
-            .read_line(&mut line)
-            .expect("the server prints its address");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Server { child, url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts `pprl-linker serve` on a loopback port over `data`.
+fn start_server(linker: &Path, data: &Path) -> Server {
+    let mut command = Command::new(linker);
+    command.arg("--data-dir").arg(data).stderr(Stdio::null());
+    Server::spawn(command).expect("pprl-linker starts")
 }
 
 /// One generated extract: its spec and, per row (line − 1), the true person
@@ -383,7 +353,7 @@ fn bench_profile(tools: &Tools, profile: Profile, n: usize, seed: u64) -> Vec<Su
             &project,
         ]);
     }
-    let server = Server::start(&tools.linker, &data);
+    let server = start_server(&tools.linker, &data);
 
     let mut out = Vec::new();
     for method in METHODS {

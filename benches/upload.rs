@@ -15,14 +15,15 @@
 //! dataset's name). Needs about 2 × 16 × the token file's size on disk.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use pprl::synth;
+use pprl::walkthrough::Server;
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
 use pprl_specs::key::ProjectKey;
@@ -91,10 +92,10 @@ fn main() -> Result<()> {
     let mut results = Vec::new();
     for (label, batch_rows) in [("small", (rows / 10).max(1)), ("large", rows)] {
         let files = token_files(&key, root, label, batch_rows, &datasets)?;
-        let mut server = Server::start(&linker, &data, root)?;
-        let idle = server.peak_rss_mb()?;
+        let mut server = start_server(&linker, &data, root)?;
+        let idle = peak_rss_mb(server.id())?;
         let batch = run_batch(&server.url, &token, &files)?;
-        let peak = server.peak_rss_mb()?;
+        let peak = peak_rss_mb(server.id())?;
         server.stop()?;
         for f in &files {
             std::fs::remove_file(&f.path)?;
@@ -318,67 +319,26 @@ fn run_batch(url: &str, token: &str, files: &[Upload]) -> Result<Batch> {
     })
 }
 
-/// A `pprl-linker serve` process on a loopback port.
-struct Server {
-    child: Child,
-    url: String,
+/// Starts `pprl-linker serve` on a loopback port, its log in `logs/server.log`.
+fn start_server(linker: &Path, data: &Path, logs: &Path) -> Result<Server> {
+    let mut command = Command::new(linker);
+    command
+        .arg("--data-dir")
+        .arg(data)
+        .stderr(File::create(logs.join("server.log"))?);
+    Server::spawn(command)
 }
 
-impl Server {
-    fn start(linker: &Path, data: &Path, logs: &Path) -> Result<Self> {
-        let log = File::create(logs.join("server.log"))?;
-        let mut child = Command::new(linker)
-            .arg("--data-dir")
-            .arg(data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("PPRL_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .context("cannot start pprl-linker")?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().context("stdout is piped")?).read_line(&mut line)?;
-        let Some(url) = line.trim().strip_prefix("listening on ") else {
-            let _ = child.kill();
-            bail!("pprl-linker did not start: {line:?}");
-        };
-        Ok(Server {
-            url: url.to_owned(),
-            child,
-        })
-    }
-
-    /// The process's peak resident set size so far (`VmHWM`), in MB.
-    fn peak_rss_mb(&self) -> Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kb: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.split_whitespace().next())
-            .context("no VmHWM in /proc/<pid>/status")?
-            .parse()?;
-        Ok(kb / 1024.0)
-    }
-
-    /// Stops the server with SIGTERM and waits for it.
-    fn stop(&mut self) -> Result<()> {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()?;
-        ensure!(status.success(), "kill -TERM failed");
-        let exit = self.child.wait()?;
-        ensure!(exit.success(), "pprl-linker exited with {exit}");
-        Ok(())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A process's peak resident set size so far (`VmHWM`), in MB.
+fn peak_rss_mb(pid: u32) -> Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .context("no VmHWM in /proc/<pid>/status")?
+        .parse()?;
+    Ok(kb / 1024.0)
 }
 
 fn admin(linker: &Path, data: &Path, args: &[&str]) -> Result<()> {

@@ -531,8 +531,9 @@ impl Tools {
     }
 }
 
-/// The linker serving the work folder's data on a loopback port; stopped
-/// when dropped.
+/// A `pprl-linker serve` process on a loopback port; killed when dropped.
+/// The walkthrough, the upload bench and the accuracy bench start their
+/// servers through it.
 #[derive(Debug)]
 pub struct Server {
     child: Child,
@@ -542,16 +543,21 @@ pub struct Server {
 impl Server {
     /// Starts `pprl-linker --data-dir linker-data serve` in `work`.
     pub fn start(bin: &Path, work: &Path) -> Result<Self> {
-        let mut child = Command::new(bin)
-            .args([
-                "--data-dir",
-                "linker-data",
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .current_dir(work)
+        let mut command = Command::new(bin);
+        command
+            .args(["--data-dir", "linker-data"])
+            .current_dir(work);
+        Self::spawn(command)
+    }
+
+    /// Runs `command` (a `pprl-linker` with its data folder, working folder
+    /// and stderr set) with `serve --listen 127.0.0.1:0` appended, and waits
+    /// for the address it prints.
+    pub fn spawn(mut command: Command) -> Result<Self> {
+        let mut child = command
+            .args(["serve", "--listen", "127.0.0.1:0"])
             .env("PPRL_LOG", "warn")
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
             .context("cannot start pprl-linker")?;
@@ -564,6 +570,23 @@ impl Server {
         };
         let url = url.to_owned();
         Ok(Server { child, url })
+    }
+
+    /// The server's process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stops the server with SIGTERM and checks that it exited cleanly.
+    pub fn stop(&mut self) -> Result<()> {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()?;
+        anyhow::ensure!(status.success(), "kill -TERM failed");
+        let exit = self.child.wait()?;
+        anyhow::ensure!(exit.success(), "pprl-linker exited with {exit}");
+        Ok(())
     }
 }
 
