@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::support::{
-    all_values_as_text, binary_column, client, keygen, manifest, read_parquet, write,
+    all_values_as_text, binary_column, client, hex_lower, keygen, manifest, read_parquet, write,
 };
 
 /// A partner config over the columns of [`EXTRACT`].
@@ -562,23 +562,7 @@ fn pyarrow_and_duckdb_read_token_files_as_we_do() {
     pprl::synth::write_probation_csv(&mut extract, 20_000, 7).expect("extract written");
     write(dir.path(), "extract.csv", extract);
     let path = dir.path().join("tokens.parquet");
-    client(
-        dir.path(),
-        &[
-            "tokenise",
-            "--key-file",
-            "key.txt",
-            "--config",
-            "partner.toml",
-            "--input",
-            "extract.csv",
-            "--output",
-            "tokens.parquet",
-            "--quiet",
-        ],
-        None,
-    )
-    .ok();
+    tokenise(dir.path(), "extract.csv", "tokens.parquet").ok();
 
     // Ours: per column, the values present and, for token columns, the
     // SHA-256 of the present values one after another.
@@ -596,7 +580,7 @@ fn pyarrow_and_duckdb_read_token_files_as_we_do() {
                 for value in binary_column(&batches, field.name()).into_iter().flatten() {
                     hash.update(&value);
                 }
-                hex(&hash.finalize())
+                hex_lower(&hash.finalize())
             }
             _ => String::new(),
         };
@@ -651,8 +635,4 @@ print(json.dumps(out))
         serde_json::from_slice(&run.stdout).expect("the script prints JSON");
     assert_eq!(theirs["rows"], rows);
     assert_eq!(theirs["columns"], serde_json::Value::Object(ours));
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

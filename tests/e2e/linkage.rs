@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::cast::AsArray;
 
 use crate::support::{
-    LinkerProcess, Project, binary_column, client, linker_cli, read_parquet, write,
+    LinkerProcess, Project, binary_column, client, hex_lower, linker_cli, read_parquet, write,
 };
 
 const POLICE_CONFIG: &str = "dataset = \"police_offences\"\n\n[identifiers]\nrecord_id = \"ref\"\ngiven_names = \"first\"\nfamily_name = \"last\"\ndate_of_birth = \"born\"\nsex = \"gender\"\npostcode = \"post_code\"\n\n[[attributes]]\nname = \"offence_date\"\ntype = \"date\"\n";
@@ -397,10 +397,6 @@ fn a_merge_and_a_split_between_runs_are_recorded() {
     );
     assert_eq!(changes["persons_before"], 40);
     assert_eq!(changes["persons_after"], 40);
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A JSON request with the administrator token.

@@ -603,3 +603,8 @@ pub fn python_with(modules: &[&str]) -> Option<PathBuf> {
     );
     None
 }
+
+/// Bytes as lowercase hexadecimal.
+pub fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
