@@ -15,10 +15,10 @@ use std::time::Instant;
 use pprl::population::{self, Profile};
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
+use pprl_keyed::key::ProjectKey;
 use pprl_linker::auth::{Principal, Role};
 use pprl_linker::service::{Actor, Linker};
 use pprl_linker::settings::{Settings, SettingsFile};
-use pprl_specs::key::ProjectKey;
 
 const PROJECT: &str = r#"
 [cohort]

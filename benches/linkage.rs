@@ -23,10 +23,11 @@ use pprl::population::{self, Profile};
 use pprl::synth::Rng;
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
+use pprl_keyed::key::ProjectKey;
+use pprl_keyed::matchkey::MatchKeyHasher;
 use pprl_linker::linkage::{self, DatasetInput, Records};
 use pprl_linker::project::LinkageConfig;
-use pprl_specs::key::ProjectKey;
-use pprl_specs::matchkey::{MatchKeyHasher, Token};
+use pprl_specs::matchkey::Token;
 
 /// The two standard datasets linked, and the share of people in each.
 const DATASETS: [&str; 2] = ["prison_releases", "probation_caseload"];

@@ -14,9 +14,9 @@ use std::time::Instant;
 use pprl::synth;
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
-use pprl_specs::bloom::BloomEncoder;
-use pprl_specs::key::ProjectKey;
-use pprl_specs::matchkey::MatchKeyHasher;
+use pprl_keyed::bloom::BloomEncoder;
+use pprl_keyed::key::ProjectKey;
+use pprl_keyed::matchkey::MatchKeyHasher;
 use pprl_specs::normalise::DateOrder;
 use pprl_specs::record::{IdentifierKind, NormaliseOptions, NormalisedRecord, RawRecord};
 

@@ -26,7 +26,7 @@ use pprl::synth;
 use pprl::walkthrough::Server;
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
-use pprl_specs::key::ProjectKey;
+use pprl_keyed::key::ProjectKey;
 
 /// Concurrent uploads per batch.
 const CONCURRENCY: usize = 16;

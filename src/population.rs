@@ -4124,7 +4124,7 @@ mod tests {
     #[test]
     fn the_client_reads_every_extract() {
         use pprl_client::{config::PartnerConfig, tokenise};
-        use pprl_specs::key::ProjectKey;
+        use pprl_keyed::key::ProjectKey;
 
         let dir = tempfile::tempdir().expect("a temporary folder");
         let population = people(13, 1_500);

@@ -4,7 +4,8 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use pprl_specs::key::{KEY_LEN, ProjectKey};
+use pprl_keyed::key::ProjectKey;
+use pprl_specs::key::KEY_LEN;
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 

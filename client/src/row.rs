@@ -1,9 +1,11 @@
 //! Turning one extract row into a token row, or a reason to reject it.
 
 use chrono::{Datelike, NaiveDate};
-use pprl_specs::bloom::{BloomEncoder, Encoding};
-use pprl_specs::key::ProjectKey;
-use pprl_specs::matchkey::{MATCH_KEY_COUNT, MatchKeyHasher, Token};
+use pprl_keyed::bloom::BloomEncoder;
+use pprl_keyed::key::ProjectKey;
+use pprl_keyed::matchkey::MatchKeyHasher;
+use pprl_specs::bloom::Encoding;
+use pprl_specs::matchkey::{MATCH_KEY_COUNT, Token};
 use pprl_specs::normalise::{self, FieldState};
 use pprl_specs::record::{IdentifierKind, NormaliseOptions, NormalisedRecord, RawRecord};
 use pprl_specs::tokenfile::{AttributeSpec, AttributeType, DatePrecision};

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use crossbeam_channel::bounded;
-use pprl_specs::key::ProjectKey;
+use pprl_keyed::key::ProjectKey;
 use pprl_specs::matchkey::{MATCH_KEY_COUNT, MATCH_KEYS, TOKEN_LEN, Token};
 use pprl_specs::normalise::FieldState;
 use pprl_specs::record::IdentifierKind;

@@ -1,8 +1,10 @@
-//! The project key, its fingerprint and the keys derived from it (spec §2).
+//! Key constants and the key fingerprint (spec §2).
+//!
+//! The project key itself, and everything derived from it, lives in
+//! `pprl_keyed::key`: this crate never holds key material, so a crate that
+//! depends on it alone (the linker) cannot compute a token.
 
 use std::fmt;
-
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// Length of a project key in bytes (256 bits).
 pub const KEY_LEN: usize = 32;
@@ -24,104 +26,6 @@ pub const BLOOM_PERMUTATION_CONTEXT: &str = "pprl/v1 bloom permutation";
 /// Length of a fingerprint in bytes; shown as 16 lowercase hex digits.
 pub const FINGERPRINT_LEN: usize = 8;
 
-/// A 256-bit project key shared by the partners of one project.
-///
-/// It cannot be cloned, printed or serialised; it is wiped when dropped.
-/// Read it with [`ProjectKey::expose_secret`] only where it is needed.
-#[derive(Zeroize, ZeroizeOnDrop)]
-pub struct ProjectKey([u8; KEY_LEN]);
-
-impl ProjectKey {
-    /// Wraps key bytes. The caller should wipe its own copy.
-    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
-        ProjectKey(bytes)
-    }
-
-    /// The raw key bytes. The name is a warning: do not log or store them.
-    pub fn expose_secret(&self) -> &[u8; KEY_LEN] {
-        &self.0
-    }
-
-    /// The one-way fingerprint that identifies this key (spec §2.3).
-    pub fn fingerprint(&self) -> Fingerprint {
-        let full = Zeroizing::new(blake3::derive_key(FINGERPRINT_CONTEXT, &self.0));
-        let mut short = [0u8; FINGERPRINT_LEN];
-        short.copy_from_slice(&full[..FINGERPRINT_LEN]);
-        Fingerprint(short)
-    }
-
-    /// The key derived for one purpose (spec §2.2).
-    pub fn derive(&self, context: &str) -> DerivedKey {
-        DerivedKey(blake3::derive_key(context, &self.0))
-    }
-
-    /// Parses the text of a key file (spec §2.1).
-    pub fn from_key_file(text: &str) -> Result<Self, KeyFileError> {
-        let mut found: Option<ProjectKey> = None;
-        for line in text.lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let Some(hex_part) = line.strip_prefix(KEY_LINE_PREFIX) else {
-                return Err(KeyFileError::UnexpectedLine);
-            };
-            if found.is_some() {
-                return Err(KeyFileError::MoreThanOneKey);
-            }
-            let hex_part = hex_part.trim();
-            if hex_part.len() != KEY_LEN * 2 {
-                return Err(KeyFileError::WrongLength);
-            }
-            let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-            hex::decode_to_slice(hex_part, &mut bytes[..]).map_err(|_| KeyFileError::NotHex)?;
-            found = Some(ProjectKey(*bytes));
-        }
-        found.ok_or(KeyFileError::NoKey)
-    }
-
-    /// The text of a key file holding this key (spec §2.1).
-    ///
-    /// The returned buffer holds the key: it is wiped when dropped.
-    pub fn to_key_file(&self) -> Zeroizing<String> {
-        let mut text = Zeroizing::new(String::with_capacity(256));
-        text.push_str("# pprl project key (");
-        text.push_str(crate::SPEC_VERSION);
-        text.push_str("). Keep it secret: whoever holds it can link your data.\n");
-        text.push_str("# fingerprint: ");
-        text.push_str(&self.fingerprint().to_string());
-        text.push('\n');
-        text.push_str(KEY_LINE_PREFIX);
-        let hex_key = Zeroizing::new(hex::encode(self.0));
-        text.push_str(&hex_key);
-        text.push('\n');
-        text
-    }
-}
-
-impl fmt::Debug for ProjectKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ProjectKey(<redacted>)")
-    }
-}
-
-/// A 256-bit key derived from the project key for one purpose.
-#[derive(Zeroize, ZeroizeOnDrop)]
-pub struct DerivedKey([u8; KEY_LEN]);
-
-impl DerivedKey {
-    /// The raw derived key bytes. Do not log or store them.
-    pub fn expose_secret(&self) -> &[u8; KEY_LEN] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for DerivedKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DerivedKey(<redacted>)")
-    }
-}
-
 /// A short one-way check value that identifies a project key (spec §2.3).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Fingerprint([u8; FINGERPRINT_LEN]);
@@ -136,6 +40,11 @@ impl Fingerprint {
         let mut bytes = [0u8; FINGERPRINT_LEN];
         hex::decode_to_slice(text, &mut bytes).map_err(|_| FingerprintError)?;
         Ok(Fingerprint(bytes))
+    }
+
+    /// Wraps the bytes of a fingerprint computed from a key (spec §2.3).
+    pub fn from_bytes(bytes: [u8; FINGERPRINT_LEN]) -> Self {
+        Fingerprint(bytes)
     }
 }
 
@@ -156,96 +65,23 @@ impl fmt::Debug for Fingerprint {
 #[error("a key fingerprint is 16 hexadecimal digits")]
 pub struct FingerprintError;
 
-/// Why the text of a key file was refused. Never carries key material.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum KeyFileError {
-    #[error("no line starting with `{KEY_LINE_PREFIX}` was found")]
-    NoKey,
-    #[error("more than one key line was found")]
-    MoreThanOneKey,
-    #[error("a line is neither a comment nor a `{KEY_LINE_PREFIX}` line")]
-    UnexpectedLine,
-    #[error("the key is not {} hexadecimal digits", KEY_LEN * 2)]
-    WrongLength,
-    #[error("the key contains characters that are not hexadecimal digits")]
-    NotHex,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn sample() -> ProjectKey {
-        ProjectKey::from_bytes([7u8; KEY_LEN])
-    }
-
     #[test]
-    fn debug_is_redacted() {
-        let key = sample();
-        let shown = format!("{key:?} {:?}", key.derive(MATCH_KEY_CONTEXT));
-        assert_eq!(shown, "ProjectKey(<redacted>) DerivedKey(<redacted>)");
-        assert!(!shown.contains("0707"));
-    }
-
-    #[test]
-    fn key_file_round_trips() {
-        let key = sample();
-        let text = key.to_key_file();
-        let back = ProjectKey::from_key_file(&text).expect("a written key file parses");
-        assert_eq!(back.expose_secret(), key.expose_secret());
-        assert!(text.contains(&key.fingerprint().to_string()));
-    }
-
-    #[test]
-    fn key_file_errors() {
-        assert_eq!(
-            ProjectKey::from_key_file("# only a comment\n").unwrap_err(),
-            KeyFileError::NoKey
-        );
-        assert_eq!(
-            ProjectKey::from_key_file("hello\n").unwrap_err(),
-            KeyFileError::UnexpectedLine
-        );
-        assert_eq!(
-            ProjectKey::from_key_file("pprl-key-v1:abcd\n").unwrap_err(),
-            KeyFileError::WrongLength
-        );
-        let bad_hex = format!("{KEY_LINE_PREFIX}{}", "zz".repeat(KEY_LEN));
-        assert_eq!(
-            ProjectKey::from_key_file(&bad_hex).unwrap_err(),
-            KeyFileError::NotHex
-        );
-        let one = format!("{KEY_LINE_PREFIX}{}\n", "ab".repeat(KEY_LEN));
-        assert_eq!(
-            ProjectKey::from_key_file(&format!("{one}{one}")).unwrap_err(),
-            KeyFileError::MoreThanOneKey
-        );
-    }
-
-    #[test]
-    fn fingerprint_identifies_key_without_revealing_it() {
-        let a = sample().fingerprint();
-        let b = ProjectKey::from_bytes([8u8; KEY_LEN]).fingerprint();
-        assert_ne!(a, b);
-        assert_eq!(a.to_string().len(), 16);
-        assert_eq!(Fingerprint::parse(&a.to_string()), Ok(a));
-        assert!(Fingerprint::parse("xyz").is_err());
-    }
-
-    #[test]
-    fn derived_keys_differ_by_context() {
-        let key = sample();
-        let contexts = [
-            FINGERPRINT_CONTEXT,
-            MATCH_KEY_CONTEXT,
-            RECORD_REF_CONTEXT,
-            BLOOM_HASH_CONTEXT,
-            BLOOM_PERMUTATION_CONTEXT,
-        ];
-        for (i, a) in contexts.iter().enumerate() {
-            for b in &contexts[i + 1..] {
-                assert_ne!(key.derive(a).expose_secret(), key.derive(b).expose_secret());
-            }
+    fn fingerprint_parses_and_prints_as_hex() {
+        let f = Fingerprint::from_bytes([0xab, 0, 1, 2, 3, 4, 5, 0xff]);
+        assert_eq!(f.to_string(), "ab000102030405ff");
+        assert_eq!(Fingerprint::parse(" ab000102030405ff\n"), Ok(f));
+        assert_eq!(format!("{f:?}"), "Fingerprint(ab000102030405ff)");
+        for bad in [
+            "xyz",
+            "ab000102030405f",
+            "ab000102030405ffa",
+            "zz000102030405ff",
+        ] {
+            assert_eq!(Fingerprint::parse(bad), Err(FingerprintError), "{bad}");
         }
     }
 }

@@ -1,13 +1,17 @@
 //! `pprl/v1`, the protocol core of pprl.
 //!
-//! This crate is the executable half of the specification in `specs/spec/`:
-//! normalisation of identifiers, key derivation, match-key tokens, the
-//! record-level Bloom-filter encoding and the token-file schema and manifest.
-//! It takes values and returns values: it reads no files, opens no sockets
-//! and asks no clock. Time and randomness are passed in by the caller.
+//! This crate is the executable half of the specification in `specs/spec/`
+//! that needs no key: normalisation of identifiers, the match-key
+//! definitions and their canonical messages, the Bloom-filter parameters and
+//! the Dice comparison, the key constants and fingerprint type, and the
+//! token-file schema and manifest. It takes values and returns values: it
+//! reads no files, opens no sockets and asks no clock. Time and randomness
+//! are passed in by the caller.
 //!
-//! The linker depends on this crate for the schema and the manifest, but it
-//! never holds a [`key::ProjectKey`]: only partners compute tokens.
+//! The keyed half — the project key, derivation, the match-key HMAC and the
+//! Bloom encoder, and the test vectors — is the crate `pprl-keyed`. Both the
+//! client and the linker depend on this crate; only the client depends on
+//! `pprl-keyed`, so the linker cannot compute a token.
 
 pub mod bloom;
 pub mod key;
@@ -15,7 +19,6 @@ pub mod matchkey;
 pub mod normalise;
 pub mod record;
 pub mod tokenfile;
-pub mod vectors;
 
 /// The version of the protocol this crate implements (spec §1).
 pub const SPEC_VERSION: &str = "pprl/v1";

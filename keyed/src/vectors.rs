@@ -7,15 +7,18 @@
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
-use crate::bloom::{BloomEncoder, dice};
-use crate::key::{
-    BLOOM_HASH_CONTEXT, BLOOM_PERMUTATION_CONTEXT, KEY_LEN, MATCH_KEY_CONTEXT, ProjectKey,
-    RECORD_REF_CONTEXT,
+use pprl_specs::bloom::dice;
+use pprl_specs::key::{
+    BLOOM_HASH_CONTEXT, BLOOM_PERMUTATION_CONTEXT, KEY_LEN, MATCH_KEY_CONTEXT, RECORD_REF_CONTEXT,
 };
-use crate::matchkey::{MATCH_KEYS, MatchKeyHasher, canonical_message};
-use crate::normalise::{self, DateOrder, Field};
-use crate::record::{NormaliseOptions, NormalisedRecord, RawRecord};
-use crate::tokenfile::check_attribute_name;
+use pprl_specs::matchkey::{MATCH_KEYS, canonical_message};
+use pprl_specs::normalise::{self, DateOrder, Field};
+use pprl_specs::record::{NormaliseOptions, NormalisedRecord, RawRecord};
+use pprl_specs::tokenfile::check_attribute_name;
+
+use crate::bloom::BloomEncoder;
+use crate::key::ProjectKey;
+use crate::matchkey::MatchKeyHasher;
 
 /// The vectors' key: bytes 0, 1, …, 31. Never use it for real data.
 pub fn test_key() -> ProjectKey {
@@ -260,8 +263,8 @@ pub fn generate() -> String {
     let key = test_key();
     let derived = |ctx: &str| hex::encode(key.derive(ctx).expose_secret());
     let doc = json!({
-        "spec_version": crate::SPEC_VERSION,
-        "generated_by": "cargo run -p pprl-specs --example gen-vectors",
+        "spec_version": pprl_specs::SPEC_VERSION,
+        "generated_by": "cargo run -p pprl-keyed --example gen-vectors",
         "as_of": as_of().format("%Y-%m-%d").to_string(),
         "key": {
             "project_key": hex::encode(key.expose_secret()),

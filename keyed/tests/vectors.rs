@@ -3,14 +3,14 @@
 
 use serde_json::Value;
 
-const COMMITTED: &str = include_str!("../vectors/v1.json");
+const COMMITTED: &str = include_str!("../../specs/vectors/v1.json");
 
 #[test]
 fn committed_vectors_are_up_to_date() {
-    let generated = pprl_specs::vectors::generate();
+    let generated = pprl_keyed::vectors::generate();
     assert!(
         generated == COMMITTED,
-        "specs/vectors/v1.json is stale: run `cargo run -p pprl-specs --example gen-vectors` and commit the result"
+        "specs/vectors/v1.json is stale: run `cargo run -p pprl-keyed --example gen-vectors` and commit the result"
     );
 }
 

@@ -1,8 +1,0 @@
-//! Writes `specs/vectors/v1.json` from the code (spec §8).
-
-fn main() -> std::io::Result<()> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors/v1.json");
-    std::fs::write(&path, pprl_specs::vectors::generate())?;
-    println!("wrote {}", path.display());
-    Ok(())
-}
