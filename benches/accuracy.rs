@@ -624,9 +624,12 @@ fn diagnose(root: &Path, extracts: &[Extract]) {
             attribute_schema: Vec::new(),
             attributes: Vec::new(),
         };
-        records
-            .load(&root.join(format!("{}.parquet", e.spec.name)), input)
-            .expect("a token file loads");
+        pprl_linker::linkage::records::load(
+            &mut records,
+            &root.join(format!("{}.parquet", e.spec.name)),
+            input,
+        )
+        .expect("a token file loads");
     }
     let n = records.len();
     let mut truth = vec![0u32; n];

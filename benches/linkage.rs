@@ -112,7 +112,11 @@ fn run(n: usize, key: &ProjectKey) -> anyhow::Result<()> {
             attribute_schema: Vec::new(),
             attributes: Vec::new(),
         };
-        records.load(&dir.path().join(format!("{}.parquet", spec.name)), input)?;
+        pprl_linker::linkage::records::load(
+            &mut records,
+            &dir.path().join(format!("{}.parquet", spec.name)),
+            input,
+        )?;
     }
     let load = started.elapsed().as_secs_f64();
     let previous = vec![None; records.len()];

@@ -2,8 +2,10 @@
 //!
 //! Partners upload token files; the linker checks each against its project
 //! (key fingerprint, spec version, schema, row count) and keeps it as a new
-//! version of the dataset. It never holds the project key: it depends on the
-//! spec crate for the token-file schema and manifest only.
+//! version of the dataset. It never holds the project key: it does not depend
+//! on `pprl-keyed`, so it cannot compute a token. The linkage and cohort
+//! computation is `pprl-engine`'s; this crate loads, stores, writes and
+//! publishes.
 //!
 //! The server is a function: [`api::router`] builds the routes over a
 //! [`service::Linker`], and [`serve`] runs them on a listener until a shutdown

@@ -270,8 +270,7 @@ impl Linker {
                 attribute_schema: Vec::new(),
                 attributes: Vec::new(),
             };
-            records
-                .load(&self.blobs.path(&version.checksum), input)
+            linkage::records::load(&mut records, &self.blobs.path(&version.checksum), input)
                 .map_err(|e| {
                     OpError::Invalid(format!("cannot load dataset `{}`: {e}", dataset.name))
                 })?;

@@ -45,7 +45,7 @@ pub fn render(report: &OutcomesReport, history: &[OutcomesReport]) -> String {
             "<section><h2>{}</h2>\n<p class=\"meta\"><code>{}</code> · {} over <code>{}</code>, days {} to {} after the index date · followed up to {}</p>",
             esc(&ind.label),
             esc(&ind.name),
-            ind.kind_name(),
+            ind.kind.name(),
             esc(&ind.dataset),
             ind.window[0],
             ind.window[1],
@@ -239,12 +239,6 @@ fn trend(name: &str, history: &[OutcomesReport], current: &OutcomesReport) -> St
     }
     s.push_str("</svg>\n");
     s
-}
-
-impl super::report::IndicatorReport {
-    fn kind_name(&self) -> &'static str {
-        self.kind.name()
-    }
 }
 
 #[cfg(test)]

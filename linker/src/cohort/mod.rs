@@ -3,25 +3,18 @@
 //! index date, published as `cohort.parquet` (one row per person),
 //! `outcomes.json` and `outcomes.html` (aggregates under disclosure control).
 //!
-//! [`config`] holds the definitions in the project config; [`build`] is the
-//! pure computation over a run's linked records; [`disclosure`] and
-//! [`stats`] protect and summarise; [`report`], [`parquet`] and [`html`]
-//! write the outputs. [`crate::runs`] calls [`publish`] inside a run, so the
+//! The computation is the engine's (`pprl_engine::cohort`: [`config`],
+//! [`build`], [`disclosure`], [`stats`], [`report`], re-exported here);
+//! this module writes the outputs: [`parquet`], [`html`] and the report. [`crate::runs`] calls [`publish`] inside a run, so the
 //! cohort is published with the links or not at all.
 //!
 //! Architecture invariant: nothing here writes a token, a record reference,
 //! or an aggregate count that the disclosure rules forbid.
 
-pub mod build;
-pub mod config;
-pub mod disclosure;
 pub mod html;
 pub mod parquet;
-pub mod report;
-pub mod stats;
 
-#[cfg(test)]
-mod props;
+pub use pprl_engine::cohort::{build, config, disclosure, report, stats};
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -31,7 +31,8 @@ pub struct Column {
 }
 
 impl Column {
-    pub(super) fn locate(&self, row: usize) -> (&ArrayRef, usize) {
+    /// The chunk holding `row`, and the row within that chunk.
+    pub fn locate(&self, row: usize) -> (&ArrayRef, usize) {
         let c = self.starts.partition_point(|s| *s <= row) - 1;
         (&self.chunks[c], row - self.starts[c])
     }

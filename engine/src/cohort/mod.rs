@@ -1,0 +1,21 @@
+//! Cohorts and outcome indicators, computed: who is in the cohort, their
+//! group (participant or comparison), each outcome in a window after the
+//! index date, and the aggregates under disclosure control.
+//!
+//! [`config`] holds the definitions (embedded in the project config);
+//! [`build`] is the computation over a run's linked records; [`disclosure`]
+//! and [`stats`] protect and summarise; [`report`] assembles the outcomes
+//! report from the published counts. The server writes `cohort.parquet`,
+//! `outcomes.json` and `outcomes.html` from what these return.
+
+pub mod build;
+pub mod config;
+pub mod disclosure;
+pub mod report;
+pub mod stats;
+
+#[cfg(test)]
+mod props;
+
+pub use build::{Cohort, CohortError};
+pub use report::OutcomesReport;
