@@ -3,9 +3,9 @@
 use std::fs::File;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use pprl_specs::tokenfile::{MANIFEST_METADATA_KEY, Manifest};
+use anyhow::{Context, Result};
+use pprl_specs::tokenfile::Manifest;
+use pprl_tokenfile::{ReadError, TokenFile};
 use serde::Serialize;
 
 /// What `inspect` reports.
@@ -22,39 +22,25 @@ pub struct Inspection {
     pub non_null: Vec<(String, u64)>,
 }
 
-/// Reads a token file's metadata and checks it against the spec.
+/// Reads a token file's metadata and checks it against the spec, through
+/// the same reader and the same checks as the linker's upload validation
+/// (every page of `record_ref` is decoded, so a damaged file is found here
+/// rather than refused after upload). The key fingerprint and the dataset are
+/// shown, not checked: only the linker knows what its project expects.
 pub fn inspect(path: &Path) -> Result<Inspection> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let file_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .with_context(|| format!("{} is not a readable Parquet file", path.display()))?;
-    let meta = builder.metadata().clone();
-    let manifest_json = meta
-        .file_metadata()
-        .key_value_metadata()
-        .and_then(|kv| kv.iter().find(|e| e.key == MANIFEST_METADATA_KEY))
-        .and_then(|e| e.value.clone())
-        .with_context(|| {
-            format!(
-                "{} has no pprl manifest: it is not a token file",
-                path.display()
-            )
-        })?;
-    let manifest = Manifest::from_json(&manifest_json)
-        .with_context(|| format!("{}: bad manifest", path.display()))?;
-    let schema = builder.schema().clone();
-    manifest
-        .check(&schema)
-        .with_context(|| format!("{} is not a valid token file", path.display()))?;
-    let file_rows = meta.file_metadata().num_rows().max(0) as u64;
-    if file_rows != manifest.row_count {
-        bail!(
-            "{}: the manifest says {} rows but the file holds {}; the file is damaged or was altered",
-            path.display(),
-            manifest.row_count,
-            file_rows
-        );
-    }
+    let at = |e: ReadError| anyhow::anyhow!("{}: {e}", path.display());
+    let open = || -> Result<TokenFile<File>> {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        TokenFile::open(file).map_err(at)
+    };
+    let token_file = open()?;
+    let file_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    token_file.check_structure().map_err(at)?;
+    let manifest = token_file.manifest().clone();
+    let meta = token_file.metadata().clone();
+    let schema = token_file.schema().clone();
+    let file_rows = token_file.footer_rows();
+    open()?.count_rows().map_err(at)?;
     let columns: Vec<(String, String)> = schema
         .fields()
         .iter()

@@ -1,16 +1,19 @@
 //! Validation of an uploaded token file before it is accepted (spec §7).
 //!
-//! Everything is checked against the file itself: that it is Parquet, that
-//! its manifest is there and is `pprl/v1`, that its schema is the spec's for
-//! its declared attributes, that it was made with the project's key, that it
-//! is a version of the dataset it is uploaded as, and that every row the
-//! manifest counts can be read.
+//! Everything is checked against the file itself, through the one token-file
+//! reader (`pprl_tokenfile`): that it is Parquet, that its manifest is there
+//! and is `pprl/v1`, that it was made with the project's key, that it is a
+//! version of the dataset it is uploaded as, that its schema is the spec's
+//! for its declared attributes, and that every row the manifest counts can
+//! be read. The last four are the reader's; the key and the dataset are this
+//! module's policy, checked first because they are the likeliest mistakes.
 
 use std::fs::File;
 use std::path::Path;
 
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use pprl_specs::tokenfile::{MANIFEST_METADATA_KEY, Manifest, ManifestError, RECORD_REF_COLUMN};
+use parquet::file::reader::ChunkReader;
+use pprl_specs::tokenfile::Manifest;
+use pprl_tokenfile::{ReadError, TokenFile};
 
 /// Why a token file was refused: what is wrong, and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,44 +52,17 @@ pub fn check_token_file(
 ) -> Result<Checked, Refusal> {
     let file = File::open(path)
         .map_err(|e| Refusal::new("io", format!("cannot read the upload: {e}"), "try again"))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
-        Refusal::new(
-            "not_parquet",
-            format!("the upload is not a readable Parquet file ({e})"),
-            format!("upload the token file written by `pprl-client tokenise`, not the extract; if it is one, it was damaged in transit: {REMAKE}"),
-        )
-    })?;
-    let metadata = builder.metadata().clone();
-    let manifest_json = metadata
-        .file_metadata()
-        .key_value_metadata()
-        .and_then(|kv| kv.iter().find(|e| e.key == MANIFEST_METADATA_KEY))
-        .and_then(|e| e.value.clone())
-        .ok_or_else(|| {
-            Refusal::new(
-                "no_manifest",
-                "the file has no pprl manifest: it is not a token file",
-                REMAKE,
-            )
-        })?;
-    let manifest = Manifest::from_json(&manifest_json).map_err(|e| {
-        Refusal::new(
-            "bad_manifest",
-            format!("the file's manifest cannot be read: {e}"),
-            REMAKE,
-        )
-    })?;
-    if manifest.spec_version != pprl_specs::SPEC_VERSION {
-        return Err(Refusal::new(
-            "spec_version",
-            format!(
-                "the file was made for spec version `{}`; this linker accepts `{}`",
-                manifest.spec_version,
-                pprl_specs::SPEC_VERSION
-            ),
-            "tokenise again with a pprl-client that speaks this spec version",
-        ));
-    }
+    check_token_reader(file, expected_fingerprint, dataset)
+}
+
+/// [`check_token_file`] over any reader of the file's bytes.
+pub fn check_token_reader<R: ChunkReader + 'static>(
+    reader: R,
+    expected_fingerprint: &str,
+    dataset: &str,
+) -> Result<Checked, Refusal> {
+    let file = TokenFile::open(reader).map_err(refusal)?;
+    let manifest = file.manifest();
     if !manifest
         .key_fingerprint
         .eq_ignore_ascii_case(expected_fingerprint)
@@ -110,67 +86,48 @@ pub fn check_token_file(
             "upload it as the dataset named in its manifest, or fix `dataset` in your partner config and tokenise again",
         ));
     }
-    manifest.check(builder.schema()).map_err(|e| {
-        let code = match e {
-            ManifestError::SpecVersion { .. } => "spec_version",
-            _ => "schema",
-        };
-        Refusal::new(
-            code,
-            format!("the file does not follow {}: {e}", pprl_specs::SPEC_VERSION),
-            REMAKE,
-        )
-    })?;
-    let footer_rows = metadata.file_metadata().num_rows().max(0) as u64;
-    if footer_rows != manifest.row_count {
-        return Err(Refusal::new(
-            "row_count",
-            format!(
-                "the manifest counts {} rows but the file holds {footer_rows}",
-                manifest.row_count
-            ),
-            REMAKE,
-        ));
-    }
-    let rows = read_every_row(builder)?;
-    if rows != manifest.row_count {
-        return Err(Refusal::new(
-            "row_count",
-            format!(
-                "the manifest counts {} rows but {rows} could be read",
-                manifest.row_count
-            ),
-            REMAKE,
-        ));
-    }
+    file.check_structure().map_err(refusal)?;
+    let manifest = file.manifest().clone();
+    let rows = file.count_rows().map_err(refusal)?;
     Ok(Checked { manifest, rows })
 }
 
-/// Decodes every page of the record-reference column, so a damaged data page
-/// is found now rather than at linkage; returns the rows read.
-fn read_every_row(builder: ParquetRecordBatchReaderBuilder<File>) -> Result<u64, Refusal> {
-    let damaged = |e: String| Refusal::new("damaged", format!("the file is damaged: {e}"), REMAKE);
-    let schema = builder.parquet_schema();
-    let index = (0..schema.num_columns())
-        .find(|&i| schema.column(i).name() == RECORD_REF_COLUMN)
-        .ok_or_else(|| damaged("no record_ref column".to_owned()))?;
-    let mask = parquet::arrow::ProjectionMask::leaves(schema, [index]);
-    let reader = builder
-        .with_projection(mask)
-        .with_batch_size(65_536)
-        .build()
-        .map_err(|e| damaged(e.to_string()))?;
-    let mut rows = 0u64;
-    for batch in reader {
-        let batch = batch.map_err(|e| damaged(e.to_string()))?;
-        if batch.column(0).null_count() > 0 {
-            return Err(Refusal::new(
-                "schema",
-                "some rows have no record reference",
-                REMAKE,
-            ));
+/// The refusal for a file the reader could not accept.
+fn refusal(e: ReadError) -> Refusal {
+    match e {
+        ReadError::NotParquet(detail) => Refusal::new(
+            "not_parquet",
+            format!("the upload is not a readable Parquet file ({detail})"),
+            format!(
+                "upload the token file written by `pprl-client tokenise`, not the extract; if it is one, it was damaged in transit: {REMAKE}"
+            ),
+        ),
+        ReadError::NoManifest => Refusal::new(
+            "no_manifest",
+            "the file has no pprl manifest: it is not a token file",
+            REMAKE,
+        ),
+        ReadError::BadManifest(e) => Refusal::new(
+            "bad_manifest",
+            format!("the file's manifest cannot be read: {e}"),
+            REMAKE,
+        ),
+        ReadError::SpecVersion { found, expected } => Refusal::new(
+            "spec_version",
+            format!(
+                "the file was made for spec version `{found}`; this linker accepts `{expected}`"
+            ),
+            "tokenise again with a pprl-client that speaks this spec version",
+        ),
+        ReadError::Structure(e) => Refusal::new(
+            "schema",
+            format!("the file does not follow {}: {e}", pprl_specs::SPEC_VERSION),
+            REMAKE,
+        ),
+        ReadError::NullRecordRef => {
+            Refusal::new("schema", "some rows have no record reference", REMAKE)
         }
-        rows += batch.num_rows() as u64;
+        e @ ReadError::RowCount { .. } => Refusal::new("row_count", e.to_string(), REMAKE),
+        e @ ReadError::Damaged(_) => Refusal::new("damaged", e.to_string(), REMAKE),
     }
-    Ok(rows)
 }

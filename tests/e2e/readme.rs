@@ -160,7 +160,22 @@ fn check(words: &[String]) -> Result<(), String> {
     }
 }
 
-const PACKAGES: [&str; 4] = ["pprl", "pprl-specs", "pprl-client", "pprl-linker"];
+/// The workspace's packages and their folders, read from the manifests.
+fn packages() -> Vec<(String, std::path::PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = |dir: &Path| -> toml::Value {
+        let text = std::fs::read_to_string(dir.join("Cargo.toml")).expect("a manifest");
+        toml::from_str(&text).expect("a manifest is TOML")
+    };
+    let name = |m: &toml::Value| m["package"]["name"].as_str().expect("a name").to_owned();
+    let top = manifest(root);
+    let mut out = vec![(name(&top), root.to_path_buf())];
+    for member in top["workspace"]["members"].as_array().expect("members") {
+        let dir = root.join(member.as_str().expect("a member path"));
+        out.push((name(&manifest(&dir)), dir));
+    }
+    out
+}
 
 fn check_cargo(words: &[String]) -> Result<(), String> {
     let sub = words.get(1).ok_or("`cargo` alone")?.as_str();
@@ -179,22 +194,22 @@ fn check_cargo(words: &[String]) -> Result<(), String> {
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let package = value("-p");
-    if let Some(p) = package
-        && !PACKAGES.contains(&p)
-    {
-        return Err(format!("no package `{p}` in the workspace"));
-    }
+    let packages = packages();
+    let package_dir = match package {
+        None => root.to_path_buf(),
+        Some(p) => match packages.iter().find(|(name, _)| name == p) {
+            Some((_, dir)) => dir.clone(),
+            None => return Err(format!("no package `{p}` in the workspace")),
+        },
+    };
     if let Some(bench) = value("--bench") {
-        let dir = match package {
-            None | Some("pprl") => root.join("benches"),
-            Some(p) => root.join(p.trim_start_matches("pprl-")).join("benches"),
-        };
+        let dir = package_dir.join("benches");
         if !dir.join(format!("{bench}.rs")).is_file() {
             return Err(format!("no benchmark `{bench}` in {}", dir.display()));
         }
     }
     if let Some(example) = value("--example") {
-        let dir = root.join(package.unwrap_or("pprl").trim_start_matches("pprl-"));
+        let dir = &package_dir;
         if !dir.join("examples").join(format!("{example}.rs")).is_file() {
             return Err(format!("no cargo example `{example}` in {}", dir.display()));
         }

@@ -1,73 +1,72 @@
 //! Loading a run's records: the current version of each dataset's token
-//! file read into the engine's in-memory columns.
+//! file read, through the one token-file reader, into the engine's
+//! in-memory columns.
 
 use std::fs::File;
 use std::path::Path;
 
-use arrow_array::{Array, ArrayRef, FixedSizeBinaryArray, RecordBatch};
-use arrow_schema::Schema;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use arrow_array::Array;
+use parquet::file::reader::ChunkReader;
 use pprl_engine::linkage::{DatasetInput, Records};
 use pprl_specs::bloom::BYTES as BLOOM_BYTES;
-use pprl_specs::matchkey::{MATCH_KEYS, TOKEN_LEN, Token, column_name};
-use pprl_specs::tokenfile::{BLOOM_COLUMN, RECORD_REF_COLUMN};
+use pprl_specs::matchkey::{TOKEN_LEN, Token};
+use pprl_tokenfile::{ReadError, TokenFile};
 
 /// Why the records could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read {path}: {message}")]
-    Read { path: String, message: String },
+    #[error("cannot open {path}: {source}")]
+    Open {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: ReadError },
     #[error("too many records for one run (more than 4,294,967,295)")]
     TooMany,
 }
 
 /// Appends every record of a validated token file to `records` as dataset `input`.
-pub fn load(records: &mut Records, path: &Path, mut input: DatasetInput) -> Result<(), LoadError> {
-    let this = records;
-    let fail = |message: String| LoadError::Read {
+pub fn load(records: &mut Records, path: &Path, input: DatasetInput) -> Result<(), LoadError> {
+    let file = File::open(path).map_err(|source| LoadError::Open {
         path: path.display().to_string(),
-        message,
+        source,
+    })?;
+    load_from(records, file, input).map_err(|e| match e {
+        LoadError::Read { source, .. } => LoadError::Read {
+            path: path.display().to_string(),
+            source,
+        },
+        other => other,
+    })
+}
+
+/// [`load`] over any reader of the file's bytes.
+pub fn load_from<R: ChunkReader + 'static>(
+    records: &mut Records,
+    reader: R,
+    mut input: DatasetInput,
+) -> Result<(), LoadError> {
+    let fail = |source: ReadError| LoadError::Read {
+        path: input.name.clone(),
+        source,
     };
-    let file = File::open(path).map_err(|e| fail(e.to_string()))?;
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| fail(e.to_string()))?;
-    let schema = builder.schema().clone();
-    let token_columns: Vec<String> = std::iter::once(RECORD_REF_COLUMN.to_owned())
-        .chain(MATCH_KEYS.iter().map(column_name))
-        .chain(std::iter::once(BLOOM_COLUMN.to_owned()))
-        .collect();
-    input.attribute_schema = schema
-        .fields()
-        .iter()
-        .filter(|f| !token_columns.contains(f.name()))
-        .map(|f| f.as_ref().clone())
-        .collect();
-    let attribute_schema = std::sync::Arc::new(Schema::new(input.attribute_schema.clone()));
-    let reader = builder
-        .with_batch_size(65_536)
-        .build()
-        .map_err(|e| fail(e.to_string()))?;
-    let index = this.datasets.len() as u16;
+    let file = TokenFile::open(reader).map_err(fail)?;
+    file.check_structure().map_err(fail)?;
+    input.attribute_schema = file.attribute_fields();
+    let index = u16::try_from(records.datasets.len()).map_err(|_| LoadError::TooMany)?;
     let mut row = 0u32;
-    for batch in reader {
-        let batch = batch.map_err(|e| fail(e.to_string()))?;
-        let binary = |name: &str| -> Result<&FixedSizeBinaryArray, LoadError> {
-            batch
-                .column_by_name(name)
-                .and_then(|c| c.as_any().downcast_ref::<FixedSizeBinaryArray>())
-                .ok_or_else(|| fail(format!("column {name} is missing or not binary")))
-        };
-        let refs = binary(RECORD_REF_COLUMN)?;
-        for i in 0..batch.num_rows() {
-            this.dataset.push(index);
-            this.record_ref.push(token(refs.value(i)));
-            this.row.push(row);
+    for batch in file.batches().map_err(fail)? {
+        let batch = batch.map_err(fail)?;
+        let n = batch.len();
+        for i in 0..n {
+            records.dataset.push(index);
+            records.record_ref.push(token(batch.record_ref.value(i)));
+            records.row.push(row);
             row = row.checked_add(1).ok_or(LoadError::TooMany)?;
         }
-        for (k, def) in MATCH_KEYS.iter().enumerate() {
-            let column = binary(&column_name(def))?;
-            let key = &mut this.keys[k];
-            for i in 0..batch.num_rows() {
+        for (column, key) in batch.keys.iter().zip(&mut records.keys) {
+            for i in 0..n {
                 let present = column.is_valid(i);
                 key.present.push(present);
                 key.tokens.push(if present {
@@ -77,38 +76,21 @@ pub fn load(records: &mut Records, path: &Path, mut input: DatasetInput) -> Resu
                 });
             }
         }
-        let blooms = binary(BLOOM_COLUMN)?;
-        for i in 0..batch.num_rows() {
-            let present = blooms.is_valid(i);
-            this.has_bloom.push(present);
+        for i in 0..n {
+            let present = batch.bloom.is_valid(i);
+            records.has_bloom.push(present);
             let mut e = [0u8; BLOOM_BYTES];
             if present {
-                e.copy_from_slice(blooms.value(i));
+                e.copy_from_slice(batch.bloom.value(i));
             }
-            this.bloom.push(e);
+            records.bloom.push(e);
         }
-        let columns: Vec<ArrayRef> = attribute_schema
-            .fields()
-            .iter()
-            .map(|f| {
-                batch
-                    .column_by_name(f.name())
-                    .cloned()
-                    .ok_or_else(|| fail(format!("column {} vanished", f.name())))
-            })
-            .collect::<Result<_, _>>()?;
-        let attrs = RecordBatch::try_new_with_options(
-            attribute_schema.clone(),
-            columns,
-            &arrow_array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
-        )
-        .map_err(|e| fail(e.to_string()))?;
-        input.attributes.push(attrs);
+        input.attributes.push(batch.attributes);
     }
-    if this.len() > u32::MAX as usize {
+    if records.len() > u32::MAX as usize {
         return Err(LoadError::TooMany);
     }
-    this.datasets.push(input);
+    records.datasets.push(input);
     Ok(())
 }
 

@@ -1,0 +1,318 @@
+//! The one reader of token files (spec §7).
+//!
+//! A token file is Parquet with the `pprl/v1` schema and a manifest in its
+//! key-value metadata. Three places read one: `pprl-client inspect` (before
+//! a file leaves the partner's machine), the linker's upload validation, and
+//! the linker's loading of a run's records. They all go through
+//! [`TokenFile`], so a file one accepts the others read the same way, and a
+//! damaged or altered file is refused with the same reason everywhere.
+//!
+//! What is checked, in order: [`TokenFile::open`] — a readable Parquet
+//! footer, a manifest, valid manifest JSON, the spec version;
+//! [`TokenFile::check_structure`] — the schema against the manifest
+//! (`Manifest::check`: Bloom parameters, match keys, attribute names and
+//! types, no undeclared column) and the footer's row count against the
+//! manifest's; [`TokenFile::count_rows`] — every page of `record_ref`
+//! decoded, none null. Policy checks (the project's key fingerprint, the
+//! dataset uploaded as) are the caller's: they sit between `open` and the
+//! rest, so the most useful reason is given first.
+//!
+//! The reader takes any [`ChunkReader`] (a `std::fs::File`, bytes in
+//! memory, a storage backend's blob), so it does no I/O of its own choosing.
+
+use std::sync::Arc;
+
+use arrow_array::{Array, FixedSizeBinaryArray, RecordBatch, RecordBatchOptions};
+use arrow_schema::{Field, Schema, SchemaRef};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::file::metadata::ParquetMetaData;
+use parquet::file::reader::ChunkReader;
+use pprl_specs::SPEC_VERSION;
+use pprl_specs::bloom::BYTES as BLOOM_BYTES;
+use pprl_specs::matchkey::{MATCH_KEY_COUNT, MATCH_KEYS, TOKEN_LEN, column_name};
+use pprl_specs::tokenfile::{
+    BLOOM_COLUMN, MANIFEST_METADATA_KEY, Manifest, ManifestError, RECORD_REF_COLUMN,
+};
+
+/// Rows decoded at a time.
+pub const BATCH_ROWS: usize = 65_536;
+
+/// Why a token file cannot be read. Messages name the rule broken, never a
+/// value from the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// The bytes are not a Parquet file, or its footer is damaged.
+    #[error("not a readable Parquet file ({0})")]
+    NotParquet(String),
+    /// Parquet, but no `pprl.manifest` in its metadata.
+    #[error("the file has no pprl manifest: it is not a token file")]
+    NoManifest,
+    /// The manifest is there but cannot be parsed.
+    #[error("the file's manifest cannot be read: {0}")]
+    BadManifest(ManifestError),
+    /// Made for another spec version.
+    #[error("the file was made for spec version `{found}`; this software reads `{expected}`")]
+    SpecVersion {
+        found: String,
+        expected: &'static str,
+    },
+    /// The schema or the manifest's parameters are not the spec's.
+    #[error("the file does not follow {SPEC_VERSION}: {0}")]
+    Structure(ManifestError),
+    /// The manifest and the file disagree on the number of rows.
+    #[error("the manifest counts {manifest} rows but the file holds {file}")]
+    RowCount { manifest: u64, file: u64 },
+    /// A page or column cannot be decoded.
+    #[error("the file is damaged: {0}")]
+    Damaged(String),
+    /// A row has no record reference.
+    #[error("some rows have no record reference")]
+    NullRecordRef,
+}
+
+/// An opened token file: its Parquet metadata and its manifest.
+pub struct TokenFile<R: ChunkReader + 'static> {
+    builder: ParquetRecordBatchReaderBuilder<R>,
+    manifest: Manifest,
+}
+
+impl<R: ChunkReader + 'static> std::fmt::Debug for TokenFile<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenFile")
+            .field("dataset", &self.manifest.dataset)
+            .field("rows", &self.manifest.row_count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: ChunkReader + 'static> TokenFile<R> {
+    /// Reads the footer and the manifest, and checks the spec version.
+    pub fn open(reader: R) -> Result<Self, ReadError> {
+        let builder = ParquetRecordBatchReaderBuilder::try_new(reader)
+            .map_err(|e| ReadError::NotParquet(e.to_string()))?;
+        let manifest_json = builder
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .and_then(|kv| kv.iter().find(|e| e.key == MANIFEST_METADATA_KEY))
+            .and_then(|e| e.value.clone())
+            .ok_or(ReadError::NoManifest)?;
+        let manifest = Manifest::from_json(&manifest_json).map_err(ReadError::BadManifest)?;
+        if manifest.spec_version != SPEC_VERSION {
+            return Err(ReadError::SpecVersion {
+                found: manifest.spec_version,
+                expected: SPEC_VERSION,
+            });
+        }
+        Ok(TokenFile { builder, manifest })
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The Parquet metadata (row groups, column chunks, statistics).
+    pub fn metadata(&self) -> &Arc<ParquetMetaData> {
+        self.builder.metadata()
+    }
+
+    /// The file's Arrow schema.
+    pub fn schema(&self) -> &SchemaRef {
+        self.builder.schema()
+    }
+
+    /// Rows according to the Parquet footer.
+    pub fn footer_rows(&self) -> u64 {
+        self.metadata().file_metadata().num_rows().max(0) as u64
+    }
+
+    /// Checks the schema against the manifest and the spec, and the footer's
+    /// row count against the manifest's.
+    pub fn check_structure(&self) -> Result<(), ReadError> {
+        self.manifest.check(self.schema()).map_err(|e| match e {
+            ManifestError::SpecVersion { found, expected } => {
+                ReadError::SpecVersion { found, expected }
+            }
+            other => ReadError::Structure(other),
+        })?;
+        let file = self.footer_rows();
+        if file != self.manifest.row_count {
+            return Err(ReadError::RowCount {
+                manifest: self.manifest.row_count,
+                file,
+            });
+        }
+        Ok(())
+    }
+
+    /// The attribute columns, in file order: every column that is not a token.
+    pub fn attribute_fields(&self) -> Vec<Field> {
+        let token_columns = token_column_names();
+        self.schema()
+            .fields()
+            .iter()
+            .filter(|f| !token_columns.contains(f.name()))
+            .map(|f| f.as_ref().clone())
+            .collect()
+    }
+
+    /// Decodes every page of the record-reference column, so that a damaged
+    /// data page is found now rather than at linkage; checks that no row
+    /// lacks a reference and that the rows read are the manifest's count.
+    pub fn count_rows(self) -> Result<u64, ReadError> {
+        let expected = self.manifest.row_count;
+        let schema = self.builder.parquet_schema();
+        let index = (0..schema.num_columns())
+            .find(|&i| schema.column(i).name() == RECORD_REF_COLUMN)
+            .ok_or_else(|| {
+                ReadError::Structure(ManifestError::MissingColumn(RECORD_REF_COLUMN.to_owned()))
+            })?;
+        let mask = ProjectionMask::leaves(schema, [index]);
+        let reader = self
+            .builder
+            .with_projection(mask)
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(|e| ReadError::Damaged(e.to_string()))?;
+        let mut rows = 0u64;
+        for batch in reader {
+            let batch = batch.map_err(|e| ReadError::Damaged(e.to_string()))?;
+            if batch.column(0).null_count() > 0 {
+                return Err(ReadError::NullRecordRef);
+            }
+            rows += batch.num_rows() as u64;
+        }
+        if rows != expected {
+            return Err(ReadError::RowCount {
+                manifest: expected,
+                file: rows,
+            });
+        }
+        Ok(rows)
+    }
+
+    /// Every row, in batches of [`BATCH_ROWS`]: the token columns and the
+    /// attributes. Call [`check_structure`](Self::check_structure) first.
+    pub fn batches(self) -> Result<Batches, ReadError> {
+        let attributes = Arc::new(Schema::new(self.attribute_fields()));
+        let reader = self
+            .builder
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(|e| ReadError::Damaged(e.to_string()))?;
+        Ok(Batches { reader, attributes })
+    }
+}
+
+/// The names of the token columns: `record_ref`, the match keys in spec
+/// order, `bloom`.
+pub fn token_column_names() -> Vec<String> {
+    std::iter::once(RECORD_REF_COLUMN.to_owned())
+        .chain(MATCH_KEYS.iter().map(column_name))
+        .chain(std::iter::once(BLOOM_COLUMN.to_owned()))
+        .collect()
+}
+
+/// The rows of a token file, batch by batch.
+pub struct Batches {
+    reader: ParquetRecordBatchReader,
+    attributes: SchemaRef,
+}
+
+impl std::fmt::Debug for Batches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batches").finish_non_exhaustive()
+    }
+}
+
+impl Batches {
+    /// The schema of each batch's attributes.
+    pub fn attribute_schema(&self) -> &SchemaRef {
+        &self.attributes
+    }
+}
+
+/// One batch of rows of a token file.
+#[derive(Debug)]
+pub struct TokenBatch {
+    /// `record_ref`, never null.
+    pub record_ref: FixedSizeBinaryArray,
+    /// One column per match key, in spec order; null where the key is.
+    pub keys: Vec<FixedSizeBinaryArray>,
+    /// The Bloom encodings; null where the record has none.
+    pub bloom: FixedSizeBinaryArray,
+    /// The declared attributes.
+    pub attributes: RecordBatch,
+}
+
+impl TokenBatch {
+    /// Rows in the batch.
+    pub fn len(&self) -> usize {
+        self.record_ref.len()
+    }
+
+    /// Whether the batch is empty.
+    pub fn is_empty(&self) -> bool {
+        self.record_ref.is_empty()
+    }
+}
+
+impl Iterator for Batches {
+    type Item = Result<TokenBatch, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let batch = match self.reader.next()? {
+            Ok(batch) => batch,
+            Err(e) => return Some(Err(ReadError::Damaged(e.to_string()))),
+        };
+        Some(split(&batch, &self.attributes))
+    }
+}
+
+fn split(batch: &RecordBatch, attributes: &SchemaRef) -> Result<TokenBatch, ReadError> {
+    let binary = |name: &str, width: usize| -> Result<FixedSizeBinaryArray, ReadError> {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<FixedSizeBinaryArray>())
+            .filter(|c| c.value_length() as usize == width)
+            .cloned()
+            .ok_or_else(|| ReadError::Structure(ManifestError::MissingColumn(name.to_owned())))
+    };
+    let record_ref = binary(RECORD_REF_COLUMN, TOKEN_LEN)?;
+    if record_ref.null_count() > 0 {
+        return Err(ReadError::NullRecordRef);
+    }
+    let keys = MATCH_KEYS
+        .iter()
+        .map(|def| binary(&column_name(def), TOKEN_LEN))
+        .collect::<Result<Vec<_>, _>>()?;
+    debug_assert_eq!(keys.len(), MATCH_KEY_COUNT);
+    let bloom = binary(BLOOM_COLUMN, BLOOM_BYTES)?;
+    let columns = attributes
+        .fields()
+        .iter()
+        .map(|f| {
+            batch
+                .column_by_name(f.name())
+                .cloned()
+                .ok_or_else(|| ReadError::Structure(ManifestError::MissingColumn(f.name().clone())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let attributes = RecordBatch::try_new_with_options(
+        attributes.clone(),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+    )
+    .map_err(|e| ReadError::Damaged(e.to_string()))?;
+    Ok(TokenBatch {
+        record_ref,
+        keys,
+        bloom,
+        attributes,
+    })
+}
+
+#[cfg(test)]
+mod tests;
