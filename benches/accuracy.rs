@@ -2,7 +2,7 @@
 //! scored against the ground truth.
 //!
 //! For each corruption profile (clean, typical, heavy) it generates a
-//! population and the five standard partners' extracts (`pprl::population`,
+//! population and the five standard partners' extracts (`pprl_generate::population`,
 //! as `pprl-generate --bench-columns` writes them), makes a key with
 //! `pprl-client keygen`, tokenises every extract with `pprl-client tokenise`,
 //! starts a release `pprl-linker serve` on a loopback port with a temporary
@@ -41,8 +41,8 @@ use std::time::Instant;
 use arrow_array::Array;
 use arrow_array::cast::AsArray;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use pprl::population::{self, Corruption, DatasetSpec, Profile};
 use pprl::walkthrough::Server;
+use pprl_generate::population::{self, Corruption, DatasetSpec, Profile};
 
 const METHODS: [&str; 2] = ["probabilistic", "cascade"];
 

@@ -11,9 +11,9 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use pprl::synth;
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
+use pprl_generate::synth;
 use pprl_keyed::bloom::BloomEncoder;
 use pprl_keyed::key::ProjectKey;
 use pprl_keyed::matchkey::MatchKeyHasher;

@@ -22,10 +22,10 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use pprl::synth;
 use pprl::walkthrough::Server;
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
+use pprl_generate::synth;
 use pprl_keyed::key::ProjectKey;
 
 /// Concurrent uploads per batch.

@@ -2,7 +2,4 @@
 
 pub mod bins;
 pub mod cli;
-pub mod population;
-pub mod scenario;
-pub mod synth;
 pub mod walkthrough;

@@ -20,7 +20,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::scenario::Scenario;
+use pprl_generate::scenario::Scenario;
 
 /// The folder holding the worked examples of this checkout.
 pub fn examples_dir() -> PathBuf {

@@ -13,7 +13,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Int32Type};
 use arrow_array::{Array, RecordBatch};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
-use pprl::population::{self, Content, DatasetSpec, Profile};
+use pprl_generate::population::{self, Content, DatasetSpec, Profile};
 
 use crate::support::{
     LinkerProcess, binary_column, client, keygen, linker_cli, read_parquet, write,

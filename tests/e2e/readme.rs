@@ -206,7 +206,9 @@ fn check_cargo(words: &[String]) -> Result<(), String> {
             args.extend(theirs.iter().cloned());
             let parsed = match bin {
                 "pprl-demo" => pprl::cli::DemoArgs::try_parse_from(&args).map(drop),
-                "pprl-generate" => pprl::cli::GenerateArgs::try_parse_from(&args).map(drop),
+                "pprl-generate" => {
+                    pprl_generate::cli::GenerateArgs::try_parse_from(&args).map(drop)
+                }
                 "pprl-client" => pprl_client::cli::Cli::try_parse_from(&args).map(drop),
                 "pprl-linker" => pprl_linker::cli::Cli::try_parse_from(&args).map(drop),
                 other => return Err(format!("no binary `{other}`")),

@@ -369,12 +369,12 @@ impl Project {
     /// Writes a synthetic extract of `rows` rows and tokenises it to `name`.
     pub fn tokenise(&self, name: &str, rows: u64, seed: u64) -> PathBuf {
         let mut csv = String::from("id,forename,surname,dob,sex,postcode\n");
-        let mut rng = pprl::synth::Rng::new(seed);
+        let mut rng = pprl_generate::synth::Rng::new(seed);
         for i in 0..rows {
-            let given = rng.pick(pprl::synth::GIVEN_MALE);
-            let family = rng.pick(pprl::synth::FAMILY);
-            let dob = pprl::synth::dob(&mut rng);
-            let postcode = pprl::synth::postcode(&mut rng);
+            let given = rng.pick(pprl_generate::synth::GIVEN_MALE);
+            let family = rng.pick(pprl_generate::synth::FAMILY);
+            let dob = pprl_generate::synth::dob(&mut rng);
+            let postcode = pprl_generate::synth::postcode(&mut rng);
             csv.push_str(&format!(
                 "P{seed}-{i},{given},\"{family}\",{dob},M,{postcode}\n"
             ));

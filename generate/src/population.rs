@@ -20,7 +20,7 @@
 //! could differ between platforms decides anything but comparisons.
 //!
 //! ```
-//! use pprl::population::{self, Profile};
+//! use pprl_generate::population::{self, Profile};
 //!
 //! let people = population::people(7, 200);
 //! let spec = &population::standard_datasets(Profile::Typical)[0];
