@@ -25,7 +25,7 @@ use anyhow::{Context, Result, bail, ensure};
 use pprl::walkthrough::Server;
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
-use pprl_generate::synth;
+use pprl_generate::simple;
 use pprl_keyed::key::ProjectKey;
 
 /// Concurrent uploads per batch.
@@ -152,11 +152,11 @@ fn token_files(
     let input = root.join(format!("{label}.csv"));
     {
         let mut file = std::io::BufWriter::new(File::create(&input)?);
-        synth::write_probation_csv(&mut file, rows, 42)?;
+        simple::write_probation_csv(&mut file, rows, 42)?;
         file.flush()?;
     }
     let base = root.join(format!("{label}.parquet"));
-    let config = PartnerConfig::parse(synth::PROBATION_CONFIG).map_err(anyhow::Error::msg)?;
+    let config = PartnerConfig::parse(simple::PROBATION_CONFIG).map_err(anyhow::Error::msg)?;
     tokenise::run(&tokenise::Job {
         key,
         config: &config,

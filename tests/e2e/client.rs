@@ -560,10 +560,10 @@ fn pyarrow_and_duckdb_read_token_files_as_we_do() {
     write(
         dir.path(),
         "partner.toml",
-        pprl_generate::synth::PROBATION_CONFIG,
+        pprl_generate::simple::PROBATION_CONFIG,
     );
     let mut extract = Vec::new();
-    pprl_generate::synth::write_probation_csv(&mut extract, 20_000, 7).expect("extract written");
+    pprl_generate::simple::write_probation_csv(&mut extract, 20_000, 7).expect("extract written");
     write(dir.path(), "extract.csv", extract);
     let path = dir.path().join("tokens.parquet");
     tokenise(dir.path(), "extract.csv", "tokens.parquet").ok();

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use pprl_generate::synth::Rng;
+use pprl_generate::Rng;
 
 use crate::support::{
     LinkerProcess, ListedVersion, Project, blake3_file, blob_path, files_under, linker_cli,

@@ -366,17 +366,23 @@ impl Project {
         self.dir.path()
     }
 
-    /// Writes a synthetic extract of `rows` rows and tokenises it to `name`.
+    /// Writes an extract of the first `rows` people of the population of
+    /// `seed` and tokenises it to `name`.
     pub fn tokenise(&self, name: &str, rows: u64, seed: u64) -> PathBuf {
         let mut csv = String::from("id,forename,surname,dob,sex,postcode\n");
-        let mut rng = pprl_generate::synth::Rng::new(seed);
-        for i in 0..rows {
-            let given = rng.pick(pprl_generate::synth::GIVEN_MALE);
-            let family = rng.pick(pprl_generate::synth::FAMILY);
-            let dob = pprl_generate::synth::dob(&mut rng);
-            let postcode = pprl_generate::synth::postcode(&mut rng);
+        let people = pprl_generate::population::people(seed, rows as usize);
+        for (i, p) in people.iter().enumerate() {
+            let sex = if p.sex == pprl_specs::normalise::Sex::Female {
+                "F"
+            } else {
+                "M"
+            };
             csv.push_str(&format!(
-                "P{seed}-{i},{given},\"{family}\",{dob},M,{postcode}\n"
+                "P{seed}-{i},{},\"{}\",{},{sex},{}\n",
+                p.given_names[0],
+                p.family_name,
+                p.date_of_birth.format("%d/%m/%Y"),
+                p.postcode()
             ));
         }
         let extract = format!("{name}.csv");

@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, Days, NaiveDate};
 
-use crate::synth::Rng;
+use crate::rng::Rng;
 
 use super::people::RELEASE_YEAR;
 

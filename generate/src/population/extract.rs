@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use chrono::Datelike;
 
-use crate::synth::Rng;
+use crate::rng::Rng;
 
 use super::dataset::{Content, DatasetSpec, Style, TextEncoding};
 use super::identifiers::mix;

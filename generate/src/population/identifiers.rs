@@ -7,7 +7,7 @@ use chrono::Datelike;
 use pprl_specs::normalise::national::cro_sf_check_letter;
 use pprl_specs::normalise::{cro_check_letter, nhs_check_digit, pnc_check_letter};
 
-use crate::synth::Rng;
+use crate::rng::Rng;
 
 use super::people::{Person, RELEASE_YEAR};
 use super::tables::tables;

@@ -16,7 +16,7 @@
 //! five typical partners. The binary `pprl-generate` writes them all.
 //!
 //! Everything is deterministic for a seed: the generator is
-//! [`crate::synth::Rng`] (SplitMix64) and no floating-point function that
+//! [`crate::Rng`] (SplitMix64) and no floating-point function that
 //! could differ between platforms decides anything but comparisons.
 //!
 //! ```

@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{Datelike, Days, NaiveDate};
 use pprl_specs::normalise::Sex;
 
-use crate::synth::Rng;
+use crate::rng::Rng;
 
 use super::dataset::NationalId;
 use super::identifiers::{

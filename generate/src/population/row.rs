@@ -4,7 +4,7 @@
 use chrono::{Datelike, Days};
 use pprl_specs::normalise::{DateOrder, Sex};
 
-use crate::synth::Rng;
+use crate::rng::Rng;
 
 use super::corrupt::{
     date_typo, family_can_vary, family_punctuation, family_variant, has_two_letters, number_typo,

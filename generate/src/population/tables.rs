@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use pprl_specs::normalise::Sex;
 use pprl_specs::normalise::name::NICKNAMES;
 
-use crate::synth::Rng;
+use crate::rng::Rng;
 
 /// Given names of men, commonest first (men born in the UK 1950–2006, with
 /// the names of its larger minorities).

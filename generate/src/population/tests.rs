@@ -9,7 +9,7 @@ use pprl_specs::normalise::{self, Field, nickname_root};
 use pprl_specs::normalise::{DateOrder, Sex};
 use pprl_specs::record::IdentifierKind;
 
-use crate::synth::Rng;
+use crate::rng::Rng;
 
 use super::corrupt::{date_typo, typo};
 use super::dataset::{
