@@ -50,6 +50,6 @@ pub use dataset::{
 pub use extract::{Among, ExtractStats, TRUTH_HEADER, members, write_extract, write_extract_among};
 pub use identifiers::{CroNumber, NhsNumber, NiNumber, PncId, Postcode, PrisonNumber};
 pub use partner::partner_config;
-pub use people::{Person, PersonId, Relation, age_on, people, people_in};
+pub use people::{Person, PersonId, Relation, UnknownRegion, age_on, people, people_in};
 pub use profile::{Corruption, Profile, RATE_TABLE, Rates, UnknownProfile};
 pub use standard::standard_datasets;

@@ -126,18 +126,18 @@ pub fn people(seed: u64, n: usize) -> Vec<Person> {
 ///
 /// # Errors
 /// The region is not one of the population's.
-pub fn people_in(seed: u64, n: usize, region: Option<&str>) -> Result<Vec<Person>, String> {
+pub fn people_in(seed: u64, n: usize, region: Option<&str>) -> Result<Vec<Person>, UnknownRegion> {
     let Some(region) = region else {
         return Ok(people(seed, n));
     };
     if !tables().outward.iter().any(|o| o.region == region) {
-        let mut known: Vec<&str> = tables().outward.iter().map(|o| o.region).collect();
+        let mut known: Vec<&'static str> = tables().outward.iter().map(|o| o.region).collect();
         known.sort_unstable();
         known.dedup();
-        return Err(format!(
-            "unknown region `{region}`; the regions are: {}",
-            known.join(", ")
-        ));
+        return Err(UnknownRegion {
+            region: region.to_owned(),
+            known,
+        });
     }
     // Draw more people than needed, more again if the region is small.
     let mut drawn = n.saturating_mul(2).max(64);
@@ -152,6 +152,15 @@ pub fn people_in(seed: u64, n: usize, region: Option<&str>) -> Result<Vec<Person
         }
         drawn = drawn.saturating_mul(2);
     }
+}
+
+/// A region that is not one of the population's ([`people_in`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown region `{region}`; the regions are: {}", known.join(", "))]
+pub struct UnknownRegion {
+    pub region: String,
+    /// The population's regions, sorted.
+    pub known: Vec<&'static str>,
 }
 
 /// Whole years of age of `p` on `day`.

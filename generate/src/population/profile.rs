@@ -54,20 +54,9 @@ impl fmt::Display for Profile {
 }
 
 /// A profile name that is not `clean`, `typical` or `heavy`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown profile `{0}`: use clean, typical or heavy")]
 pub struct UnknownProfile(pub String);
-
-impl fmt::Display for UnknownProfile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown profile `{}`: use clean, typical or heavy",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for UnknownProfile {}
 
 impl FromStr for Profile {
     type Err = UnknownProfile;
