@@ -22,9 +22,9 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use pprl::walkthrough::Server;
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
+use pprl_demo::server::Server;
 use pprl_generate::simple;
 use pprl_keyed::key::ProjectKey;
 
@@ -38,7 +38,7 @@ fn main() -> Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let linker = pprl::bins::locate("pprl-linker", true);
+    let linker = pprl_demo::bins::locate("pprl-linker", true);
     let dir = tempfile::tempdir()?;
     let root = dir.path();
     let key = ProjectKey::from_bytes([0x42; 32]);
@@ -326,7 +326,7 @@ fn start_server(linker: &Path, data: &Path, logs: &Path) -> Result<Server> {
         .arg("--data-dir")
         .arg(data)
         .stderr(File::create(logs.join("server.log"))?);
-    Server::spawn(command)
+    Ok(Server::spawn(command, &[])?)
 }
 
 /// A process's peak resident set size so far (`VmHWM`), in MB.

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use pprl::walkthrough::{self, Example, Options};
+use pprl_demo::walkthrough::{self, Example, Options};
 use serde_json::Value;
 
 use crate::support::read_parquet;
