@@ -2,7 +2,7 @@
 //! scored against the ground truth.
 //!
 //! For each corruption profile (clean, typical, heavy) it generates a
-//! population and the five standard partners' extracts (`pprl::population`,
+//! population and the five standard partners' extracts (`pprl_generate::population`,
 //! as `pprl-generate --bench-columns` writes them), makes a key with
 //! `pprl-client keygen`, tokenises every extract with `pprl-client tokenise`,
 //! starts a release `pprl-linker serve` on a loopback port with a temporary
@@ -41,8 +41,8 @@ use std::time::Instant;
 use arrow_array::Array;
 use arrow_array::cast::AsArray;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use pprl::population::{self, Corruption, DatasetSpec, Profile};
-use pprl::walkthrough::Server;
+use pprl_demo::server::Server;
+use pprl_generate::population::{self, Corruption, DatasetSpec, Profile};
 
 const METHODS: [&str; 2] = ["probabilistic", "cascade"];
 
@@ -59,8 +59,8 @@ fn main() {
         })
         .collect();
     let tools = Tools {
-        client: pprl::bins::locate("pprl-client", true),
-        linker: pprl::bins::locate("pprl-linker", true),
+        client: pprl_demo::bins::locate("pprl-client", true),
+        linker: pprl_demo::bins::locate("pprl-linker", true),
     };
     println!(
         "linkage accuracy: {people} people, seed {seed}, profiles {}; {} cores",
@@ -178,7 +178,7 @@ fn run(cmd: &mut Command) -> String {
 fn start_server(linker: &Path, data: &Path) -> Server {
     let mut command = Command::new(linker);
     command.arg("--data-dir").arg(data).stderr(Stdio::null());
-    Server::spawn(command).expect("pprl-linker starts")
+    Server::spawn(command, &[]).expect("pprl-linker starts")
 }
 
 /// One generated extract: its spec and, per row (line − 1), the true person

@@ -12,9 +12,9 @@
 use std::io::Write;
 use std::time::Instant;
 
-use pprl::population::{self, Profile};
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
+use pprl_generate::population::{self, Profile};
 use pprl_keyed::key::ProjectKey;
 use pprl_linker::auth::{Principal, Role};
 use pprl_linker::service::{Actor, Linker};

@@ -1,5 +1,5 @@
 //! Linkage speed benchmark (issue 4): two partner extracts of about N records
-//! each from the synthetic population (`pprl::population`, typical profile:
+//! each from the synthetic population (`pprl_generate::population`, typical profile:
 //! the prison service's releases and the probation caseload, 80% of the
 //! people in each, with in-file duplicates), tokenised, then linked by the
 //! engine in this process.
@@ -19,10 +19,10 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use anyhow::Context;
-use pprl::population::{self, Profile};
-use pprl::synth::Rng;
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
+use pprl_generate::Rng;
+use pprl_generate::population::{self, Profile};
 use pprl_keyed::key::ProjectKey;
 use pprl_keyed::matchkey::MatchKeyHasher;
 use pprl_linker::linkage::{self, DatasetInput, Records};

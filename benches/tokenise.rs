@@ -11,9 +11,9 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use pprl::synth;
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
+use pprl_generate::simple;
 use pprl_keyed::bloom::BloomEncoder;
 use pprl_keyed::key::ProjectKey;
 use pprl_keyed::matchkey::MatchKeyHasher;
@@ -36,7 +36,7 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     {
         let mut file = std::io::BufWriter::new(std::fs::File::create(&input)?);
-        synth::write_probation_csv(&mut file, rows, 42)?;
+        simple::write_probation_csv(&mut file, rows, 42)?;
     }
     let input_mb = std::fs::metadata(&input)?.len() as f64 / 1e6;
     println!(
@@ -45,7 +45,7 @@ fn main() -> anyhow::Result<()> {
     );
 
     let key = ProjectKey::from_bytes([0x42; 32]);
-    let config = PartnerConfig::parse(synth::PROBATION_CONFIG).map_err(anyhow::Error::msg)?;
+    let config = PartnerConfig::parse(simple::PROBATION_CONFIG).map_err(anyhow::Error::msg)?;
     let rss_before = peak_rss_mb();
     let cpu_before = process_cpu_secs();
     let started = Instant::now();

@@ -22,10 +22,10 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use pprl::synth;
-use pprl::walkthrough::Server;
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
+use pprl_demo::server::Server;
+use pprl_generate::simple;
 use pprl_keyed::key::ProjectKey;
 
 /// Concurrent uploads per batch.
@@ -38,7 +38,7 @@ fn main() -> Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let linker = pprl::bins::locate("pprl-linker", true);
+    let linker = pprl_demo::bins::locate("pprl-linker", true);
     let dir = tempfile::tempdir()?;
     let root = dir.path();
     let key = ProjectKey::from_bytes([0x42; 32]);
@@ -152,11 +152,11 @@ fn token_files(
     let input = root.join(format!("{label}.csv"));
     {
         let mut file = std::io::BufWriter::new(File::create(&input)?);
-        synth::write_probation_csv(&mut file, rows, 42)?;
+        simple::write_probation_csv(&mut file, rows, 42)?;
         file.flush()?;
     }
     let base = root.join(format!("{label}.parquet"));
-    let config = PartnerConfig::parse(synth::PROBATION_CONFIG).map_err(anyhow::Error::msg)?;
+    let config = PartnerConfig::parse(simple::PROBATION_CONFIG).map_err(anyhow::Error::msg)?;
     tokenise::run(&tokenise::Job {
         key,
         config: &config,
@@ -326,7 +326,7 @@ fn start_server(linker: &Path, data: &Path, logs: &Path) -> Result<Server> {
         .arg("--data-dir")
         .arg(data)
         .stderr(File::create(logs.join("server.log"))?);
-    Server::spawn(command)
+    Ok(Server::spawn(command, &[])?)
 }
 
 /// A process's peak resident set size so far (`VmHWM`), in MB.

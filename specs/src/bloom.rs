@@ -3,7 +3,7 @@
 //! Construction, for one record:
 //! 1. every feature (a padded bigram of a name or postcode, a date component,
 //!    the sex code) is hashed with keyed BLAKE3 under the key derived with
-//!    [`BLOOM_HASH_CONTEXT`]; the field label is part of the hashed bytes, so
+//!    [`BLOOM_HASH_CONTEXT`](crate::key::BLOOM_HASH_CONTEXT); the field label is part of the hashed bytes, so
 //!    equal bigrams in different fields set different bits;
 //! 2. each feature sets `k` bits of a [`BASE_BITS`]-bit filter by double
 //!    hashing, `k` depending on the field;

@@ -1,7 +1,7 @@
 //! Deterministic match keys (spec §5).
 //!
 //! Each match key is HMAC-SHA-256, under the key derived with
-//! [`MATCH_KEY_CONTEXT`], of a canonical byte
+//! [`MATCH_KEY_CONTEXT`](crate::key::MATCH_KEY_CONTEXT), of a canonical byte
 //! string built from normalised components; the token is the first
 //! [`TOKEN_LEN`] bytes of the tag. A key whose components are not all present
 //! is null: it is never the hash of an empty string.

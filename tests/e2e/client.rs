@@ -557,9 +557,13 @@ fn pyarrow_and_duckdb_read_token_files_as_we_do() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     keygen(dir.path());
-    write(dir.path(), "partner.toml", pprl::synth::PROBATION_CONFIG);
+    write(
+        dir.path(),
+        "partner.toml",
+        pprl_generate::simple::PROBATION_CONFIG,
+    );
     let mut extract = Vec::new();
-    pprl::synth::write_probation_csv(&mut extract, 20_000, 7).expect("extract written");
+    pprl_generate::simple::write_probation_csv(&mut extract, 20_000, 7).expect("extract written");
     write(dir.path(), "extract.csv", extract);
     let path = dir.path().join("tokens.parquet");
     tokenise(dir.path(), "extract.csv", "tokens.parquet").ok();

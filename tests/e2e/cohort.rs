@@ -13,10 +13,10 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Int32Type};
 use arrow_array::{Array, RecordBatch};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
-use pprl::population::{self, Content, DatasetSpec, Profile};
+use pprl_generate::population::{self, Content, DatasetSpec, Profile};
 
 use crate::support::{
-    LinkerProcess, binary_column, client, keygen, linker_cli, read_parquet, write,
+    Server, binary_column, client, keygen, linker_cli, read_parquet, serve, write,
 };
 
 const SEED: u64 = 11;
@@ -313,7 +313,7 @@ fn published(batches: &[RecordBatch]) -> Vec<Expected> {
 struct Setup {
     dir: tempfile::TempDir,
     data: PathBuf,
-    server: LinkerProcess,
+    server: Server,
     evaluator: PathBuf,
     truth: HashMap<String, Vec<(String, Row)>>,
 }
@@ -348,7 +348,7 @@ fn setup(min_cell: u64, rounding: u64) -> Setup {
         ],
     )
     .ok();
-    let server = LinkerProcess::start(&data, &[]);
+    let server = serve(&data, &[]);
     for (d, p) in DATASETS {
         let token = root.join(format!("{p}.token"));
         linker_cli(

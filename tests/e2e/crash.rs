@@ -27,11 +27,11 @@ use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use pprl::synth::Rng;
+use pprl_generate::Rng;
 
 use crate::support::{
-    LinkerProcess, ListedVersion, Project, blake3_file, blob_path, files_under, linker_cli,
-    parse_versions, restamp_token_file, token_text,
+    ListedVersion, Project, Server, blake3_file, blob_path, files_under, linker_cli,
+    parse_versions, restamp_token_file, serve, token_text,
 };
 
 /// How many times the server is killed.
@@ -169,7 +169,7 @@ fn uploads_survive_the_server_being_killed_at_any_point() {
         ))
     };
 
-    let mut server = LinkerProcess::start(&project.data, &[]);
+    let mut server = serve(&project.data, &[]);
     let mut verified: HashMap<String, BlobStamp> = HashMap::new();
 
     // Calibration: one timed upload of each size, so kill delays span the upload.
@@ -343,7 +343,7 @@ fn uploads_survive_the_server_being_killed_at_any_point() {
         *kills_by_phase.entry(phases[0]).or_default() += 1;
 
         // Recovery.
-        server = LinkerProcess::start(&project.data, &[]);
+        server = serve(&project.data, &[]);
         let now = check_restarted(&server, &project.data, &admin, &files, &mut verified);
         for v in &listed {
             assert!(
@@ -582,7 +582,7 @@ fn poll(mut reached: impl FnMut() -> bool, finished: impl Fn() -> bool) -> bool 
 
 /// Checks the stored state of a restarted server on `data`; returns its versions.
 fn check_restarted(
-    server: &LinkerProcess,
+    server: &Server,
     data: &Path,
     admin: &str,
     files: &Files,

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use pprl::walkthrough::{self, Example, Options};
+use pprl_demo::walkthrough::{self, Example, Options};
 use serde_json::Value;
 
 use crate::support::read_parquet;
@@ -118,7 +118,8 @@ fn examples_are_consistent() {
 
 /// Rewrites `dir/partners/` from `dir/generate.toml`.
 fn refresh_partner_configs(dir: &std::path::Path) {
-    let scenario = pprl::scenario::Scenario::from_file(&dir.join("generate.toml")).unwrap();
+    let scenario =
+        pprl_generate::scenario::Scenario::from_file(&dir.join("generate.toml")).unwrap();
     let out = tempfile::tempdir().unwrap();
     scenario.generate(out.path(), Some(60)).unwrap();
     let partners = dir.join("partners");

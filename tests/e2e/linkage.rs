@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::cast::AsArray;
 
 use crate::support::{
-    LinkerProcess, Project, binary_column, client, hex_lower, linker_cli, read_parquet, write,
+    Project, Server, binary_column, client, hex_lower, linker_cli, read_parquet, serve, write,
 };
 
 const POLICE_CONFIG: &str = "dataset = \"police_offences\"\n\n[identifiers]\nrecord_id = \"ref\"\ngiven_names = \"first\"\nfamily_name = \"last\"\ndate_of_birth = \"born\"\nsex = \"gender\"\npostcode = \"post_code\"\n\n[[attributes]]\nname = \"offence_date\"\ntype = \"date\"\n";
@@ -49,7 +49,7 @@ fn extracts(from: usize, to: usize) -> (String, String) {
 
 struct Setup {
     project: Project,
-    server: LinkerProcess,
+    server: Server,
 }
 
 fn setup(people: usize) -> Setup {
@@ -61,7 +61,7 @@ fn setup(people: usize) -> Setup {
     write(root, "police.csv", police);
     tokenise(root, "partner.toml", "probation.csv", "probation.parquet");
     tokenise(root, "police.toml", "police.csv", "police.parquet");
-    let server = LinkerProcess::start(&project.data, &[]);
+    let server = serve(&project.data, &[]);
     project
         .upload(
             &server.url,

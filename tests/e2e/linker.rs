@@ -4,9 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::support::{
-    LinkerProcess, Project, client, keygen, linker_cli, read_parquet, token_text, write,
-};
+use crate::support::{Project, client, keygen, linker_cli, read_parquet, serve, token_text, write};
 
 /// What a client can observe of the stored state, plus the files on disk.
 fn stored_state(project: &Project) -> (Vec<String>, Vec<PathBuf>, usize) {
@@ -69,7 +67,7 @@ fn blake3_hex(bytes: &[u8]) -> String {
 #[test]
 fn keygen_tokenise_upload_and_the_version_is_listed() {
     let project = Project::new();
-    let server = LinkerProcess::start(&project.data, &[]);
+    let server = serve(&project.data, &[]);
     let file = project.tokenise("v1.parquet", 200, 1);
     let run = project
         .upload(
@@ -166,7 +164,7 @@ fn keygen_tokenise_upload_and_the_version_is_listed() {
 #[test]
 fn refusals_leave_the_stored_state_unchanged() {
     let project = Project::new();
-    let server = LinkerProcess::start(&project.data, &["--max-upload-bytes", "400000"]);
+    let server = serve(&project.data, &["--max-upload-bytes", "400000"]);
     let good = project.tokenise("good.parquet", 100, 3);
     project
         .upload(
@@ -491,7 +489,7 @@ fn a_missing_project_and_a_forbidden_one_look_the_same() {
         ],
     )
     .ok();
-    let server = LinkerProcess::start(&project.data, &[]);
+    let server = serve(&project.data, &[]);
     let file = project.tokenise("f.parquet", 20, 5);
     let bytes = std::fs::read(&file).expect("file");
     let partner = token_text(&project.partner_token);
@@ -523,7 +521,7 @@ fn a_missing_project_and_a_forbidden_one_look_the_same() {
 #[test]
 fn sigterm_stops_the_server_cleanly_and_data_survives_a_restart() {
     let project = Project::new();
-    let mut server = LinkerProcess::start(&project.data, &[]);
+    let mut server = serve(&project.data, &[]);
     let file = project.tokenise("f.parquet", 50, 6);
     project
         .upload(
@@ -533,9 +531,9 @@ fn sigterm_stops_the_server_cleanly_and_data_survives_a_restart() {
             &file,
         )
         .ok();
-    let status = server.terminate();
+    let status = server.terminate().expect("the server exits");
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
-    let server = LinkerProcess::start(&project.data, &[]);
+    let server = serve(&project.data, &[]);
     let again = project
         .upload(
             &server.url,
@@ -582,7 +580,7 @@ fn rewrite_manifest(path: &Path, change: impl FnOnce(&mut serde_json::Value)) ->
 #[test]
 fn retention_keeps_the_newest_versions_and_evaluators_cannot_list_uploads() {
     let project = Project::new();
-    let server = LinkerProcess::start(&project.data, &["--keep-versions", "2"]);
+    let server = serve(&project.data, &["--keep-versions", "2"]);
     let files: Vec<PathBuf> = (0..3)
         .map(|i| project.tokenise(&format!("v{i}.parquet"), 30 + i, 10 + i))
         .collect();

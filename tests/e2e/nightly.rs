@@ -11,7 +11,7 @@ use pprl_linker::service::{Actor, Linker};
 use pprl_linker::settings::{Overrides, Settings, SettingsFile};
 use serde_json::Value;
 
-use crate::support::{LinkerProcess, Project, blake3_file, blob_path, linker_cli, token_text};
+use crate::support::{Project, Server, blake3_file, blob_path, linker_cli, serve, token_text};
 
 /// Longest wait for something the scheduler should do within seconds.
 const PATIENCE: Duration = Duration::from_secs(90);
@@ -35,7 +35,7 @@ fn schedule(project: &Project, table: &str) {
 }
 
 /// A request with the administrator token.
-fn admin(server: &LinkerProcess, project: &Project, method: &str, path: &str) -> (u16, Value) {
+fn admin(server: &Server, project: &Project, method: &str, path: &str) -> (u16, Value) {
     let token = token_text(&project.admin_token);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -57,7 +57,7 @@ fn admin(server: &LinkerProcess, project: &Project, method: &str, path: &str) ->
 }
 
 /// The project's runs, newest first, as the API lists them.
-fn runs(server: &LinkerProcess, project: &Project) -> Vec<Value> {
+fn runs(server: &Server, project: &Project) -> Vec<Value> {
     let (status, view) = admin(server, project, "GET", "/v1/projects/pl/runs");
     assert_eq!(status, 200, "{view}");
     view["runs"].as_array().expect("a list of runs").clone()
@@ -65,7 +65,7 @@ fn runs(server: &LinkerProcess, project: &Project) -> Vec<Value> {
 
 /// Polls the runs until `done` holds; panics with the last list after [`PATIENCE`].
 fn wait_for(
-    server: &LinkerProcess,
+    server: &Server,
     project: &Project,
     what: &str,
     done: impl Fn(&[Value]) -> bool,
@@ -89,7 +89,7 @@ fn count(list: &[Value], status: &str) -> usize {
 }
 
 /// The newest audit entries' details for one action, newest first.
-fn audit(server: &LinkerProcess, project: &Project, action: &str) -> Vec<String> {
+fn audit(server: &Server, project: &Project, action: &str) -> Vec<String> {
     let (status, log) = admin(server, project, "GET", "/v1/audit?limit=1000");
     assert_eq!(status, 200, "{log}");
     log.as_array()
@@ -100,7 +100,7 @@ fn audit(server: &LinkerProcess, project: &Project, action: &str) -> Vec<String>
         .collect()
 }
 
-fn upload(project: &Project, server: &LinkerProcess, file: &Path) {
+fn upload(project: &Project, server: &Server, file: &Path) {
     project
         .upload(
             &server.url,
@@ -114,7 +114,7 @@ fn upload(project: &Project, server: &LinkerProcess, file: &Path) {
 /// Uploads `file` with a corrupt blob planted where the linker will keep it,
 /// as a disk fault would leave it: the upload is checked and accepted (the
 /// check reads the staged copy), but a run cannot load the dataset.
-fn upload_with_corrupt_blob(project: &Project, server: &LinkerProcess, file: &Path) -> String {
+fn upload_with_corrupt_blob(project: &Project, server: &Server, file: &Path) -> String {
     let blob = blob_path(&project.data, &blake3_file(file));
     std::fs::create_dir_all(blob.parent().expect("blobs sit in a folder")).expect("folder");
     std::fs::write(&blob, b"not a parquet file").expect("the corrupt blob writes");
@@ -129,7 +129,7 @@ fn a_schedule_runs_on_new_versions_only_and_retries_failed_runs() {
         &project,
         "cron = \"*/2 * * * * *\"\nmax_attempts = 3\nretry_after_seconds = 3",
     );
-    let server = LinkerProcess::start(&project.data, &[]);
+    let server = serve(&project.data, &[]);
     let (_, view) = admin(&server, &project, "GET", "/v1/projects/pl/runs");
     assert_eq!(view["schedule"]["cron"], "*/2 * * * * *", "{view}");
     assert!(view["schedule"]["next_due"].is_string(), "{view}");
@@ -255,7 +255,7 @@ fn runs_never_overlap_across_the_scheduler_the_api_and_the_cli() {
         .begin_run("pl", &Actor::Cli)
         .expect("the lock is free");
 
-    let server = LinkerProcess::start(&project.data, &[]);
+    let server = serve(&project.data, &[]);
     upload(&project, &server, &project.tokenise("v1.parquet", 40, 1));
 
     // The scheduler finds a new version but the project busy: it starts nothing.
@@ -329,7 +329,7 @@ fn runs_never_overlap_across_the_scheduler_the_api_and_the_cli() {
 #[test]
 fn a_server_killed_mid_run_keeps_the_last_publication_and_marks_the_run_failed() {
     let project = Project::new();
-    let mut server = LinkerProcess::start(&project.data, &[]);
+    let mut server = serve(&project.data, &[]);
     upload(&project, &server, &project.tokenise("v1.parquet", 40, 1));
     let (status, body) = admin(&server, &project, "POST", "/v1/projects/pl/runs");
     assert_eq!(status, 202, "{body}");
@@ -356,7 +356,7 @@ fn a_server_killed_mid_run_keeps_the_last_publication_and_marks_the_run_failed()
         "the kill came before the run finished (make the data bigger if not):\n{listed}"
     );
 
-    let server = LinkerProcess::start(&project.data, &[]);
+    let server = serve(&project.data, &[]);
     let list = runs(&server, &project);
     assert_eq!(list[0]["id"], interrupted);
     assert_eq!(list[0]["status"], "failed", "{list:#?}");

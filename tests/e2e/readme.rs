@@ -177,6 +177,11 @@ fn packages() -> Vec<(String, std::path::PathBuf)> {
     out
 }
 
+/// The packages with a binary, each named as its package. The root package
+/// (`pprl`, the default from the workspace root) has none, so `cargo run`
+/// needs `-p`.
+const BINARIES: [&str; 4] = ["pprl-client", "pprl-linker", "pprl-generate", "pprl-demo"];
+
 fn check_cargo(words: &[String]) -> Result<(), String> {
     let sub = words.get(1).ok_or("`cargo` alone")?.as_str();
     if !["run", "build", "test", "bench"].contains(&sub) {
@@ -215,13 +220,28 @@ fn check_cargo(words: &[String]) -> Result<(), String> {
         }
     }
     let mut args: Vec<String> = Vec::new();
-    match value("--bin") {
+    let bin = match (value("--bin"), package) {
+        (Some(bin), Some(p)) if bin != p => {
+            return Err(format!("package `{p}` has no binary `{bin}`"));
+        }
+        (Some(bin), None) if BINARIES.contains(&bin) => {
+            return Err(format!(
+                "`--bin {bin}` does not resolve from the workspace root: use `-p {bin}`"
+            ));
+        }
+        (Some(bin), _) => Some(bin),
+        (None, Some(p)) if sub == "run" && value("--example").is_none() => Some(p),
+        (None, _) => None,
+    };
+    match bin {
         Some(bin) => {
             args.push(bin.to_owned());
             args.extend(theirs.iter().cloned());
             let parsed = match bin {
-                "pprl-demo" => pprl::cli::DemoArgs::try_parse_from(&args).map(drop),
-                "pprl-generate" => pprl::cli::GenerateArgs::try_parse_from(&args).map(drop),
+                "pprl-demo" => pprl_demo::cli::DemoArgs::try_parse_from(&args).map(drop),
+                "pprl-generate" => {
+                    pprl_generate::cli::GenerateArgs::try_parse_from(&args).map(drop)
+                }
                 "pprl-client" => pprl_client::cli::Cli::try_parse_from(&args).map(drop),
                 "pprl-linker" => pprl_linker::cli::Cli::try_parse_from(&args).map(drop),
                 other => return Err(format!("no binary `{other}`")),
@@ -251,7 +271,7 @@ fn check_cargo(words: &[String]) -> Result<(), String> {
             Ok(())
         }
         None if !theirs.is_empty() && sub == "run" => {
-            Err("`cargo run` with arguments but no --bin".to_owned())
+            Err("`cargo run` with arguments but no -p".to_owned())
         }
         None => Ok(()),
     }
@@ -293,10 +313,14 @@ fn a_wrong_command_is_caught() {
         "pprl-client tokenise --key project.key --config p.toml --input x.csv --output t.parquet",
         "pprl-client upload --server http://x --project p tokens.parquet",
         "pprl-linker admin issue-token --project p",
-        "cargo run --bin pprl-demo -- --exampel catch22",
+        "cargo run -p pprl-demo -- --exampel catch22",
         "cargo bench --bench no-such-bench",
+        "cargo run -p pprl-nothing",
         "cargo run --bin pprl-nothing",
-        "cargo run --bin pprl-demo -- --example no-such-programme",
+        "cargo run -p pprl-demo -- --example no-such-programme",
+        // The root package has no binary: `--bin` alone does not resolve.
+        "cargo run --bin pprl-demo",
+        "cargo run -p pprl-demo --bin pprl-generate",
         "curl http://localhost",
     ] {
         assert!(check(&words(bad)).is_err(), "`{bad}` passed the check");

@@ -6,10 +6,11 @@ use std::process::{Command, Output, Stdio};
 
 use arrow_array::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+pub use pprl_demo::server::Server;
 
 /// Path of a workspace binary, building it if `cargo test` has not.
 pub fn bin(name: &str) -> PathBuf {
-    pprl::bins::locate(name, false)
+    pprl_demo::bins::locate(name, false)
 }
 
 /// The result of running a binary.
@@ -212,61 +213,12 @@ pub fn linker_cli(data: &Path, args: &[&str]) -> Run {
     }
 }
 
-/// A running `pprl-linker serve` on a loopback port; killed when dropped.
-#[derive(Debug)]
-pub struct LinkerProcess {
-    child: std::process::Child,
-    pub url: String,
-}
-
-impl LinkerProcess {
-    /// Starts the server on a free loopback port and waits until it listens.
-    pub fn start(data: &Path, extra: &[&str]) -> Self {
-        use std::io::BufRead;
-        let mut child = Command::new(bin("pprl-linker"))
-            .arg("--data-dir")
-            .arg(data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .env("PPRL_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("pprl-linker starts");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut line = String::new();
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the server prints its address");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        LinkerProcess { child, url }
-    }
-
-    /// Kills the server abruptly (SIGKILL), as a crash would.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// Asks the server to stop (SIGTERM) and waits for it.
-    pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        self.child.wait().expect("the server exits")
-    }
-}
-
-impl Drop for LinkerProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
+/// Starts `pprl-linker --data-dir DATA serve` on a free loopback port, with
+/// `extra` serve flags and its stderr discarded, and waits until it listens.
+pub fn serve(data: &Path, extra: &[&str]) -> Server {
+    let mut command = Command::new(bin("pprl-linker"));
+    command.arg("--data-dir").arg(data).stderr(Stdio::null());
+    Server::spawn(command, extra).expect("pprl-linker starts and prints its address")
 }
 
 /// A project with a key, a tokenised extract and tokens for every role.
@@ -366,17 +318,23 @@ impl Project {
         self.dir.path()
     }
 
-    /// Writes a synthetic extract of `rows` rows and tokenises it to `name`.
+    /// Writes an extract of the first `rows` people of the population of
+    /// `seed` and tokenises it to `name`.
     pub fn tokenise(&self, name: &str, rows: u64, seed: u64) -> PathBuf {
         let mut csv = String::from("id,forename,surname,dob,sex,postcode\n");
-        let mut rng = pprl::synth::Rng::new(seed);
-        for i in 0..rows {
-            let given = rng.pick(pprl::synth::GIVEN_MALE);
-            let family = rng.pick(pprl::synth::FAMILY);
-            let dob = pprl::synth::dob(&mut rng);
-            let postcode = pprl::synth::postcode(&mut rng);
+        let people = pprl_generate::population::people(seed, rows as usize);
+        for (i, p) in people.iter().enumerate() {
+            let sex = if p.sex == pprl_specs::normalise::Sex::Female {
+                "F"
+            } else {
+                "M"
+            };
             csv.push_str(&format!(
-                "P{seed}-{i},{given},\"{family}\",{dob},M,{postcode}\n"
+                "P{seed}-{i},{},\"{}\",{},{sex},{}\n",
+                p.given_names[0],
+                p.family_name,
+                p.date_of_birth.format("%d/%m/%Y"),
+                p.postcode()
             ));
         }
         let extract = format!("{name}.csv");

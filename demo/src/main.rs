@@ -13,8 +13,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use pprl::cli::DemoArgs as Args;
-use pprl::walkthrough::{self, Example, Options};
+use pprl_demo::cli::DemoArgs as Args;
+use pprl_demo::walkthrough::{self, Example, Options};
 
 const MARKER: &str = ".pprl-demo";
 

@@ -12,19 +12,23 @@
 //! published outputs with the evaluator's token. [`headline`] turns the
 //! downloaded `outcomes.json` into the lines the demo prints.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::scenario::Scenario;
+use pprl_generate::scenario::Scenario;
+
+use crate::server::Server;
 
 /// The folder holding the worked examples of this checkout.
 pub fn examples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the demo crate is a folder of the workspace")
+        .join("examples")
 }
 
 /// The names of the worked examples (their folder names), sorted.
@@ -528,71 +532,5 @@ impl Tools {
             );
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-}
-
-/// A `pprl-linker serve` process on a loopback port; killed when dropped.
-/// The walkthrough, the upload bench and the accuracy bench start their
-/// servers through it.
-#[derive(Debug)]
-pub struct Server {
-    child: Child,
-    pub url: String,
-}
-
-impl Server {
-    /// Starts `pprl-linker --data-dir linker-data serve` in `work`.
-    pub fn start(bin: &Path, work: &Path) -> Result<Self> {
-        let mut command = Command::new(bin);
-        command
-            .args(["--data-dir", "linker-data"])
-            .current_dir(work);
-        Self::spawn(command)
-    }
-
-    /// Runs `command` (a `pprl-linker` with its data folder, working folder
-    /// and stderr set) with `serve --listen 127.0.0.1:0` appended, and waits
-    /// for the address it prints.
-    pub fn spawn(mut command: Command) -> Result<Self> {
-        let mut child = command
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("PPRL_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("cannot start pprl-linker")?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().context("stdout is piped")?).read_line(&mut line)?;
-        let Some(url) = line.trim().strip_prefix("listening on ") else {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!("pprl-linker did not start: {line:?}");
-        };
-        let url = url.to_owned();
-        Ok(Server { child, url })
-    }
-
-    /// The server's process id.
-    pub fn id(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Stops the server with SIGTERM and checks that it exited cleanly.
-    pub fn stop(&mut self) -> Result<()> {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()?;
-        anyhow::ensure!(status.success(), "kill -TERM failed");
-        let exit = self.child.wait()?;
-        anyhow::ensure!(exit.success(), "pprl-linker exited with {exit}");
-        Ok(())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

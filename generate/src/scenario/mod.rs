@@ -19,13 +19,16 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::population::{
     self, Among, AttributeValue, Column, Content, DatasetSpec, DateFormat, ExtractStats, NameCase,
-    NationalId, NumberFormat, Profile, SexCodes, Style, TextEncoding,
+    NationalId, NumberFormat, Profile, SexCodes, Style, TextEncoding, UnknownProfile,
 };
+
+mod error;
+
+pub use error::{GenerateError, InvalidScenario, Problem, ScenarioError};
 
 /// A population and its extracts, as a scenario file describes them.
 #[derive(Debug, Clone)]
@@ -198,7 +201,7 @@ impl ColumnFile {
         ]
     }
 
-    fn into_column(self) -> Result<Column, String> {
+    fn into_column(self) -> Result<Column, Problem> {
         let allowed: &[&str] = match self.kind.as_str() {
             "record_id" => &["prefix", "digits"],
             "nhs_number" | "ni_number" | "pnc_id" | "cro_number" | "prison_number" => &["held"],
@@ -209,38 +212,23 @@ impl ColumnFile {
             "flag" => &["attribute", "yes"],
             "region" | "age_at_release" | "gender" => &["attribute"],
             "text" => &["attribute", "values"],
-            other => {
-                return Err(format!(
-                    "unknown kind `{other}`; identifier kinds: {}; value kinds: {}",
-                    IDENTIFIER_KINDS.join(", "),
-                    VALUE_KINDS.join(", ")
-                ));
-            }
+            other => return Err(Problem::UnknownKind(other.to_owned())),
         };
         if let Some((name, _)) = self
             .settings()
             .into_iter()
             .find(|(name, set)| *set && !allowed.contains(name))
         {
-            return Err(format!(
-                "`{name}` does not apply to kind `{}` (it takes: {})",
-                self.kind,
-                if allowed.is_empty() {
-                    "nothing".to_owned()
-                } else {
-                    allowed.join(", ")
-                }
-            ));
+            return Err(Problem::NotApplicable {
+                setting: name,
+                kind: self.kind,
+                allowed,
+            });
         }
-        let share = |value: Option<f64>, what: &str, default: f64| -> Result<f64, String> {
-            let v = value.unwrap_or(default);
-            if (0.0..=1.0).contains(&v) {
-                Ok(v)
-            } else {
-                Err(format!("`{what}` must be between 0 and 1, not {v}"))
-            }
+        let share = |value: Option<f64>, setting: &'static str, default: f64| {
+            share(value.unwrap_or(default), setting)
         };
-        let national = |id| -> Result<Content, String> {
+        let national = |id| -> Result<Content, Problem> {
             Ok(Content::National {
                 id,
                 held: share(self.held, "held", 1.0)?,
@@ -265,13 +253,10 @@ impl ColumnFile {
                 let value = match kind {
                     "date_after_release" => {
                         let (Some(from), Some(to)) = (self.from, self.to) else {
-                            return Err(
-                                "kind `date_after_release` needs `from` and `to` (days after release)"
-                                    .to_owned(),
-                            );
+                            return Err(Problem::NeedsDays);
                         };
                         if from > to {
-                            return Err(format!("`from` ({from}) is after `to` ({to})"));
+                            return Err(Problem::FromAfterTo { from, to });
                         }
                         AttributeValue::DateAfterRelease {
                             from,
@@ -284,14 +269,14 @@ impl ColumnFile {
                         Some(values) if !values.is_empty() => {
                             AttributeValue::Choice(values.clone())
                         }
-                        _ => return Err(format!("kind `{kind}` needs a non-empty `values` list")),
+                        _ => return Err(Problem::NeedsValues(kind.to_owned())),
                     },
                     "integer" => {
                         let (Some(min), Some(max)) = (self.min, self.max) else {
-                            return Err("kind `integer` needs `min` and `max`".to_owned());
+                            return Err(Problem::NeedsBounds);
                         };
                         if min > max {
-                            return Err(format!("`min` ({min}) is above `max` ({max})"));
+                            return Err(Problem::MinAboveMax { min, max });
                         }
                         AttributeValue::Integer {
                             min,
@@ -324,61 +309,80 @@ impl ColumnFile {
 
 /// Dataset and attribute names: letters, digits, `_` and `-`, as the
 /// partner config and the project config require.
-fn check_name(name: &str, what: &str) -> Result<(), String> {
+fn check_name(name: &str, what: &'static str) -> Result<(), Problem> {
     if name.is_empty()
         || name.len() > 64
         || !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
-        return Err(format!(
-            "{what} name `{name}` must be 1 to 64 letters, digits, `_` or `-`"
-        ));
+        return Err(Problem::BadName {
+            what,
+            name: name.to_owned(),
+        });
     }
     Ok(())
+}
+
+/// A share: between 0 and 1.
+fn share(value: f64, setting: &'static str) -> Result<f64, Problem> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(Problem::NotAShare { setting, value })
+    }
 }
 
 impl Scenario {
     /// Reads a scenario file; errors name the file and, for TOML errors, the
     /// line and column, for others the dataset and column.
-    pub fn from_file(path: &Path) -> Result<Scenario> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        Scenario::parse(&text).with_context(|| format!("in {}", path.display()))
+    pub fn from_file(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Scenario::parse(&text).map_err(|source| ScenarioError::Invalid {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })
     }
 
     /// Parses a scenario from TOML text.
-    pub fn parse(text: &str) -> Result<Scenario> {
+    pub fn parse(text: &str) -> Result<Scenario, InvalidScenario> {
         let file: ScenarioFile = toml::from_str(text)?;
         let _ = file.description;
-        check_name(&file.name, "scenario").map_err(anyhow::Error::msg)?;
+        check_name(&file.name, "scenario").map_err(InvalidScenario::Scenario)?;
         let profile: Profile = match &file.profile {
-            Some(p) => p.parse().map_err(|e| anyhow::anyhow!("`profile`: {e}"))?,
+            Some(p) => p
+                .parse()
+                .map_err(|e: UnknownProfile| InvalidScenario::Scenario(e.into()))?,
             None => Profile::Typical,
         };
         if file.people == 0 {
-            bail!("`people` must be at least 1");
+            return Err(InvalidScenario::Scenario(Problem::NoPeople));
         }
         if file.datasets.is_empty() {
-            bail!("a scenario needs at least one [[datasets]] entry");
+            return Err(InvalidScenario::Scenario(Problem::NoDatasets));
         }
         let default_duplicates = profile.rates().get(population::Corruption::Duplicate);
         let mut datasets: Vec<ScenarioDataset> = Vec::new();
         for d in file.datasets {
             let name = d.name.clone();
-            let dataset = (|| -> Result<ScenarioDataset, String> {
-                check_name(&d.name, "dataset")?;
+            let dataset = (|| -> Result<ScenarioDataset, InvalidScenario> {
+                let problem = |problem: Problem| InvalidScenario::Dataset {
+                    dataset: name.clone(),
+                    problem,
+                };
+                check_name(&d.name, "dataset").map_err(problem)?;
                 if datasets.iter().any(|x| x.spec.name == d.name) {
-                    return Err("the dataset is described twice".to_owned());
+                    return Err(problem(Problem::DescribedTwice));
                 }
                 for (what, v) in [
                     ("coverage", Some(d.coverage)),
                     ("duplicate_rate", d.duplicate_rate),
                 ] {
-                    if let Some(v) = v
-                        && !(0.0..=1.0).contains(&v)
-                    {
-                        return Err(format!("`{what}` must be between 0 and 1, not {v}"));
+                    if let Some(v) = v {
+                        share(v, what).map_err(problem)?;
                     }
                 }
                 let delimiter = match d.style.delimiter.as_str() {
@@ -386,35 +390,27 @@ impl Scenario {
                     "|" => b'|',
                     ";" => b';',
                     "\t" => b'\t',
-                    other => {
-                        return Err(format!(
-                            "`style.delimiter` must be one of \",\", \"|\", \";\" or \"\\t\", not {other:?}"
-                        ));
-                    }
+                    other => return Err(problem(Problem::Delimiter(other.to_owned()))),
                 };
                 let mut columns = Vec::with_capacity(d.columns.len());
                 let mut seen: HashMap<String, ()> = HashMap::new();
                 for c in d.columns {
                     let header = c.header.clone();
                     if seen.insert(header.clone(), ()).is_some() {
-                        return Err(format!("two columns are headed `{header}`"));
+                        return Err(problem(Problem::HeaderTwice(header)));
                     }
-                    columns.push(c.into_column().map_err(|e| format!("column `{header}`: {e}"))?);
+                    columns.push(c.into_column().map_err(|problem| InvalidScenario::Column {
+                        dataset: name.clone(),
+                        column: header,
+                        problem,
+                    })?);
                 }
-                check_columns(&columns)?;
+                check_columns(&columns).map_err(problem)?;
                 let coverage_if_in = match d.coverage_if_in {
                     Some(c) => {
-                        if !(0.0..=1.0).contains(&c.coverage) {
-                            return Err(format!(
-                                "`coverage_if_in.coverage` must be between 0 and 1, not {}",
-                                c.coverage
-                            ));
-                        }
+                        share(c.coverage, "coverage_if_in.coverage").map_err(problem)?;
                         if !datasets.iter().any(|x| x.spec.name == c.dataset) {
-                            return Err(format!(
-                                "`coverage_if_in` names `{}`, which is not a dataset described before this one",
-                                c.dataset
-                            ));
+                            return Err(problem(Problem::CoverageIfUnknown(c.dataset)));
                         }
                         Some((c.dataset, c.coverage))
                     }
@@ -442,8 +438,7 @@ impl Scenario {
                     },
                     coverage_if_in,
                 })
-            })()
-            .map_err(|e| anyhow::anyhow!("dataset `{name}`: {e}"))?;
+            })()?;
             datasets.push(dataset);
         }
         Ok(Scenario {
@@ -465,14 +460,26 @@ impl Scenario {
     /// (`<dataset>.toml`) and the ground truth of all rows (`truth.csv`)
     /// into `dir`, for `people` people (the scenario's number when `None`).
     /// The same scenario and number give the same bytes.
-    pub fn generate(&self, dir: &Path, people: Option<usize>) -> Result<Vec<ExtractStats>> {
+    pub fn generate(
+        &self,
+        dir: &Path,
+        people: Option<usize>,
+    ) -> Result<Vec<ExtractStats>, GenerateError> {
         let n = people.unwrap_or(self.people);
-        let population = population::people_in(self.seed, n, self.region.as_deref())
-            .map_err(anyhow::Error::msg)?;
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let population = population::people_in(self.seed, n, self.region.as_deref())?;
+        std::fs::create_dir_all(dir).map_err(|source| GenerateError::Create {
+            path: dir.to_owned(),
+            source,
+        })?;
         let truth_path = dir.join("truth.csv");
+        let truth_failed = |source| GenerateError::Write {
+            path: truth_path.clone(),
+            source,
+        };
         let mut truth = BufWriter::new(create(&truth_path)?);
-        truth.write_all(population::TRUTH_HEADER.as_bytes())?;
+        truth
+            .write_all(population::TRUTH_HEADER.as_bytes())
+            .map_err(truth_failed)?;
         let mut members: HashMap<&str, Vec<bool>> = HashMap::new();
         let mut all = Vec::with_capacity(self.datasets.len());
         for d in &self.datasets {
@@ -490,10 +497,17 @@ impl Scenario {
                 csv,
                 &mut truth,
             )
-            .with_context(|| format!("cannot write {}", csv_path.display()))?;
+            .map_err(|source| GenerateError::Write {
+                path: csv_path.clone(),
+                source,
+            })?;
             let toml_path = dir.join(format!("{}.toml", d.spec.name));
-            std::fs::write(&toml_path, population::partner_config(&d.spec))
-                .with_context(|| format!("cannot write {}", toml_path.display()))?;
+            std::fs::write(&toml_path, population::partner_config(&d.spec)).map_err(|source| {
+                GenerateError::Write {
+                    path: toml_path.clone(),
+                    source,
+                }
+            })?;
             if self.datasets.iter().any(|x| {
                 x.coverage_if_in
                     .as_ref()
@@ -504,14 +518,14 @@ impl Scenario {
             }
             all.push(stats);
         }
-        truth.flush()?;
+        truth.flush().map_err(truth_failed)?;
         Ok(all)
     }
 }
 
 /// An extract has one record number and at most one column of each
 /// identifier, and some identifier besides the record number.
-fn check_columns(columns: &[Column]) -> Result<(), String> {
+fn check_columns(columns: &[Column]) -> Result<(), Problem> {
     let mut kinds: Vec<String> = Vec::new();
     let mut attributes: Vec<&str> = Vec::new();
     for c in columns {
@@ -525,7 +539,7 @@ fn check_columns(columns: &[Column]) -> Result<(), String> {
             Content::National { id, .. } => id.kind().name().to_owned(),
             Content::Attribute { name, .. } => {
                 if attributes.contains(&name.as_str()) {
-                    return Err(format!("two columns declare the attribute `{name}`"));
+                    return Err(Problem::AttributeTwice(name.clone()));
                 }
                 attributes.push(name);
                 continue;
@@ -533,21 +547,24 @@ fn check_columns(columns: &[Column]) -> Result<(), String> {
             Content::Unmapped(_) => continue,
         };
         if kinds.contains(&kind) {
-            return Err(format!("two columns are of kind `{kind}`"));
+            return Err(Problem::KindTwice(kind));
         }
         kinds.push(kind);
     }
     if !kinds.iter().any(|k| k == "record_id") {
-        return Err("no column of kind `record_id` (the partner's own record number)".to_owned());
+        return Err(Problem::NoRecordId);
     }
     if kinds.len() < 2 {
-        return Err("no identifier column besides the record number".to_owned());
+        return Err(Problem::NoIdentifier);
     }
     Ok(())
 }
 
-fn create(path: &Path) -> Result<File> {
-    File::create(path).with_context(|| format!("cannot create {}", path.display()))
+fn create(path: &Path) -> Result<File, GenerateError> {
+    File::create(path).map_err(|source| GenerateError::Create {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -646,11 +663,45 @@ columns = [
     }
 
     #[test]
+    fn file_errors_carry_the_file_dataset_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.toml");
+        let error = Scenario::from_file(&missing).unwrap_err();
+        assert!(matches!(&error, ScenarioError::Read { path, .. } if *path == missing));
+        let bad = dir.path().join("generate.toml");
+        std::fs::write(
+            &bad,
+            SMALL.replacen(r#"kind = "family_name" }"#, r#"kind = "surname" }"#, 1),
+        )
+        .unwrap();
+        let error = Scenario::from_file(&bad).unwrap_err();
+        let ScenarioError::Invalid { path, source } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(*path, bad);
+        assert!(
+            matches!(
+                &**source,
+                InvalidScenario::Column { dataset, column, problem: Problem::UnknownKind(kind) }
+                    if dataset == "releases" && column == "Surname" && kind == "surname"
+            ),
+            "{source:?}"
+        );
+        let error = Scenario::parse(&SMALL.replace("London", "Atlantis"))
+            .unwrap()
+            .generate(dir.path(), Some(10))
+            .unwrap_err();
+        assert!(matches!(error, GenerateError::Region(_)), "{error:?}");
+    }
+
+    #[test]
     fn everyone_lives_in_the_region() {
         let people = population::people_in(5, 200, Some("North East")).unwrap();
         assert_eq!(people.len(), 200);
         assert!(people.iter().all(|p| p.postcode().region() == "North East"));
-        let error = population::people_in(5, 10, Some("Atlantis")).unwrap_err();
+        let error = population::people_in(5, 10, Some("Atlantis"))
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("Atlantis") && error.contains("London"),
             "{error}"

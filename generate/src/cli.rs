@@ -1,27 +1,11 @@
-//! The command lines of `pprl-demo` and `pprl-generate`, here so that tests
-//! can check the README's commands against them.
+//! The command line of `pprl-generate`, here so that tests can check the
+//! README's commands against it.
 
 use std::path::PathBuf;
 
 use clap::Parser;
 
 use crate::population::Profile;
-
-/// pprl end to end on a worked example, with generated data.
-#[derive(Debug, Parser)]
-#[command(name = "pprl-demo", version)]
-pub struct DemoArgs {
-    /// Folder for everything the demo makes; emptied first if an earlier
-    /// demo made it, refused if anything else did.
-    #[arg(default_value = "pprl-demo-output")]
-    pub dir: PathBuf,
-    /// The worked example to play (a folder under examples/).
-    #[arg(long, default_value = "prison-link")]
-    pub example: String,
-    /// People in the generated population (default: the example's).
-    #[arg(long)]
-    pub people: Option<usize>,
-}
 
 /// Generate a synthetic population and its partners' extracts, with the ground truth kept aside.
 #[derive(Debug, Parser)]

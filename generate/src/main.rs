@@ -14,9 +14,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use pprl::cli::GenerateArgs as Args;
-use pprl::population::{self, Corruption, DatasetSpec, ExtractStats};
-use pprl::scenario::Scenario;
+use pprl_generate::cli::GenerateArgs as Args;
+use pprl_generate::population::{self, Corruption, DatasetSpec, ExtractStats};
+use pprl_generate::scenario::Scenario;
 
 fn main() -> std::process::ExitCode {
     match run(Args::parse()) {

@@ -1,8 +1,0 @@
-//! Support for pprl's end-to-end tests, benchmarks, examples and demo.
-
-pub mod bins;
-pub mod cli;
-pub mod population;
-pub mod scenario;
-pub mod synth;
-pub mod walkthrough;
