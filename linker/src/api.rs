@@ -1,6 +1,6 @@
 //! The HTTP API: routes, the authentication extractor, errors, streaming uploads.
 
-use std::path::PathBuf;
+use std::io::Write;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
@@ -12,12 +12,11 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio::io::AsyncWriteExt;
 
 use crate::auth::{PresentedToken, Principal, Role};
 use crate::schedule::Decision;
 use crate::service::{Actor, Linker, OpError};
-use crate::store::{AuditEvent, VersionRecord};
+use crate::store::{AuditEvent, StagedBlob, VersionRecord};
 
 /// Header carrying the client's BLAKE3 checksum of an upload (64 hex digits).
 pub const CHECKSUM_HEADER: &str = "x-pprl-blake3";
@@ -558,29 +557,6 @@ async fn download_output(
         .into_response())
 }
 
-/// A staged upload file, deleted when dropped unless handed on.
-struct Staged(Option<PathBuf>);
-
-impl Staged {
-    fn path(&self) -> &std::path::Path {
-        self.0
-            .as_deref()
-            .expect("a staged file is present until handed on")
-    }
-
-    fn hand_on(mut self) -> PathBuf {
-        self.0.take().expect("a staged file is handed on once")
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if let Some(path) = self.0.take() {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct UploadResponse {
     project: String,
@@ -649,6 +625,28 @@ async fn upload(
     Ok((status, Json(response)).into_response())
 }
 
+/// Body bytes gathered before one blocking write to the staged blob.
+const WRITE_BATCH_BYTES: usize = 64 * 1024;
+
+/// Appends `chunks` to the staged blob on a blocking thread, and hands it back.
+async fn write_staged(
+    mut staged: Box<dyn StagedBlob>,
+    chunks: Vec<axum::body::Bytes>,
+) -> Result<Box<dyn StagedBlob>, ApiError> {
+    if chunks.is_empty() {
+        return Ok(staged);
+    }
+    blocking(move || {
+        for chunk in &chunks {
+            staged
+                .write_all(chunk)
+                .map_err(|e| OpError::Store(e.into()))?;
+        }
+        Ok(staged)
+    })
+    .await
+}
+
 async fn receive(
     linker: &Linker,
     caller: &Principal,
@@ -690,12 +688,16 @@ async fn receive(
     if declared.is_some_and(|n| n > cap) {
         return Err(too_large());
     }
-    let staged = Staged(Some(linker.blobs.staging_path().map_err(OpError::from)?));
-    let mut file = tokio::fs::File::create(staged.path())
-        .await
-        .map_err(|e| OpError::Store(e.into()))?;
+    // The staged blob deletes itself when dropped uncommitted: on every
+    // early return below, and if the client goes away mid-body.
+    let mut staged = {
+        let linker = linker.clone();
+        blocking(move || linker.blobs.stage().map_err(OpError::from)).await?
+    };
     let mut hasher = blake3::Hasher::new();
     let mut received = 0u64;
+    let mut pending = Vec::new();
+    let mut pending_bytes = 0usize;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
@@ -711,12 +713,14 @@ async fn receive(
             return Err(too_large());
         }
         hasher.update(&chunk);
-        file.write_all(&chunk)
-            .await
-            .map_err(|e| OpError::Store(e.into()))?;
+        pending_bytes += chunk.len();
+        pending.push(chunk);
+        if pending_bytes >= WRITE_BATCH_BYTES {
+            staged = write_staged(staged, std::mem::take(&mut pending)).await?;
+            pending_bytes = 0;
+        }
     }
-    file.flush().await.map_err(|e| OpError::Store(e.into()))?;
-    drop(file);
+    staged = write_staged(staged, pending).await?;
     let actual = hasher.finalize().to_hex().to_string();
     if actual != claimed {
         return Err(ApiError::new(
@@ -728,14 +732,10 @@ async fn receive(
     }
     let accepted = {
         let (linker, caller, dataset) = (linker.clone(), caller.clone(), dataset.to_owned());
-        let path = staged.hand_on();
-        let guard = Staged(Some(path.clone()));
-        let result = blocking(move || {
-            linker.accept_upload(&caller, &config, &dataset, &path, &actual, received)
+        blocking(move || {
+            linker.accept_upload(&caller, &config, &dataset, staged, &actual, received)
         })
-        .await;
-        drop(guard); // accept_upload has published or removed it; this only catches a failed task
-        result?
+        .await?
     };
     Ok(UploadResponse {
         project: project.to_owned(),

@@ -270,11 +270,16 @@ impl Linker {
                 attribute_schema: Vec::new(),
                 attributes: Vec::new(),
             };
+            let cannot_load = |e: &dyn std::fmt::Display| {
+                OpError::Invalid(format!("cannot load dataset `{}`: {e}", dataset.name))
+            };
+            let blob = self
+                .blobs
+                .open(&version.checksum)
+                .map_err(|e| cannot_load(&e))?;
             records
-                .load(&self.blobs.path(&version.checksum), input)
-                .map_err(|e| {
-                    OpError::Invalid(format!("cannot load dataset `{}`: {e}", dataset.name))
-                })?;
+                .load_from(blob, &format!("blob {}", version.checksum), input)
+                .map_err(|e| cannot_load(&e))?;
         }
         if records.datasets.is_empty() {
             return Err(OpError::Invalid(format!(

@@ -1,7 +1,6 @@
 //! The linker's operations, shared by the HTTP API and the administrator
 //! command line: projects, tokens, uploads, recovery after a crash.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::auth::{IssuedToken, PresentedToken, Principal, Role};
@@ -10,8 +9,8 @@ use crate::settings::Settings;
 use crate::store::blobs::FsBlobStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{
-    AddVersion, AuditEvent, BlobStore, MetaStore, ProjectRecord, StoreError, TokenRecord,
-    VersionRecord, now,
+    AddVersion, AuditEvent, BlobStore, MetaStore, ProjectRecord, StagedBlob, StoreError,
+    TokenRecord, VersionRecord, now,
 };
 use crate::validate::{self, Refusal};
 
@@ -377,24 +376,22 @@ impl Linker {
     }
 
     /// Validates a staged upload and publishes it as a new version (or finds
-    /// it already published). The staged file is consumed either way.
+    /// it already published). The staged blob is consumed either way: it is
+    /// committed (synced, moved into place) before the version is recorded,
+    /// and deleted if refused.
     pub fn accept_upload(
         &self,
         principal: &Principal,
         config: &ProjectConfig,
         dataset: &str,
-        staged: &Path,
+        mut staged: Box<dyn StagedBlob>,
         checksum: &str,
         bytes: u64,
     ) -> Result<Accepted, OpError> {
-        let checked = match validate::check_token_file(staged, &config.fingerprint(), dataset) {
-            Ok(checked) => checked,
-            Err(refusal) => {
-                let _ = std::fs::remove_file(staged);
-                return Err(OpError::Refused(refusal));
-            }
-        };
-        self.blobs.publish(staged, checksum)?;
+        let contents = staged.contents()?;
+        let checked = validate::check_token_file(contents, &config.fingerprint(), dataset)
+            .map_err(OpError::Refused)?;
+        staged.commit(checksum)?;
         let record = VersionRecord {
             project: config.name.clone(),
             dataset: dataset.to_owned(),

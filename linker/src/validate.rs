@@ -6,11 +6,10 @@
 //! is a version of the dataset it is uploaded as, and that every row the
 //! manifest counts can be read.
 
-use std::fs::File;
-use std::path::Path;
-
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use pprl_specs::tokenfile::{MANIFEST_METADATA_KEY, Manifest, ManifestError, RECORD_REF_COLUMN};
+
+use crate::store::Blob;
 
 /// Why a token file was refused: what is wrong, and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,14 +40,13 @@ pub struct Checked {
 const REMAKE: &str =
     "make the file again with `pprl-client tokenise` and check it with `pprl-client inspect`";
 
-/// Checks a token file against the project's key fingerprint and the dataset it is uploaded as.
+/// Checks a token file (as the blob store reads it back) against the
+/// project's key fingerprint and the dataset it is uploaded as.
 pub fn check_token_file(
-    path: &Path,
+    file: Blob,
     expected_fingerprint: &str,
     dataset: &str,
 ) -> Result<Checked, Refusal> {
-    let file = File::open(path)
-        .map_err(|e| Refusal::new("io", format!("cannot read the upload: {e}"), "try again"))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
         Refusal::new(
             "not_parquet",
@@ -148,7 +146,7 @@ pub fn check_token_file(
 
 /// Decodes every page of the record-reference column, so a damaged data page
 /// is found now rather than at linkage; returns the rows read.
-fn read_every_row(builder: ParquetRecordBatchReaderBuilder<File>) -> Result<u64, Refusal> {
+fn read_every_row(builder: ParquetRecordBatchReaderBuilder<Blob>) -> Result<u64, Refusal> {
     let damaged = |e: String| Refusal::new("damaged", format!("the file is damaged: {e}"), REMAKE);
     let schema = builder.parquet_schema();
     let index = (0..schema.num_columns())

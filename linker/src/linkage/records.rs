@@ -7,6 +7,7 @@ use std::path::Path;
 use arrow_array::{Array, ArrayRef, FixedSizeBinaryArray, RecordBatch};
 use arrow_schema::{Field, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::reader::ChunkReader;
 use pprl_specs::bloom::{BYTES as BLOOM_BYTES, Encoding};
 use pprl_specs::matchkey::{MATCH_KEY_COUNT, MATCH_KEYS, TOKEN_LEN, Token, column_name};
 use pprl_specs::tokenfile::{BLOOM_COLUMN, RECORD_REF_COLUMN};
@@ -73,12 +74,26 @@ impl Records {
     }
 
     /// Appends every record of a validated token file as dataset `input`.
-    pub fn load(&mut self, path: &Path, mut input: DatasetInput) -> Result<(), LoadError> {
-        let fail = |message: String| LoadError::Read {
+    pub fn load(&mut self, path: &Path, input: DatasetInput) -> Result<(), LoadError> {
+        let file = File::open(path).map_err(|e| LoadError::Read {
             path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        self.load_from(file, &path.display().to_string(), input)
+    }
+
+    /// Appends every record of a validated token file, read from `file`
+    /// (named `name` in errors), as dataset `input`.
+    pub fn load_from<R: ChunkReader + 'static>(
+        &mut self,
+        file: R,
+        name: &str,
+        mut input: DatasetInput,
+    ) -> Result<(), LoadError> {
+        let fail = |message: String| LoadError::Read {
+            path: name.to_owned(),
             message,
         };
-        let file = File::open(path).map_err(|e| fail(e.to_string()))?;
         let builder =
             ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| fail(e.to_string()))?;
         let schema = builder.schema().clone();

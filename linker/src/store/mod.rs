@@ -3,10 +3,11 @@
 //! [`MetaStore`] for metadata (SQLite by default) and [`BlobStore`] for files
 //! (a local folder by default, content-addressed by BLAKE3).
 
+pub mod blob;
 pub mod blobs;
 pub mod sqlite;
 
-use std::path::{Path, PathBuf};
+pub use blob::{Blob, BlobSource};
 
 use serde::Serialize;
 
@@ -211,21 +212,31 @@ pub trait MetaStore: Send + Sync + 'static {
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
 }
 
-/// Files: token files (and later, published outputs), named by checksum.
+/// Files: token files, named by checksum. Read and written as streams, so
+/// a backend need not be a local folder.
 pub trait BlobStore: Send + Sync + 'static {
-    /// A new empty file to stream an upload into; not visible as a blob.
-    fn staging_path(&self) -> Result<PathBuf, StoreError>;
-    /// Makes a fully written staged file the blob `checksum` (durably; a no-op
-    /// if it already exists) and removes the staged file.
-    fn publish(&self, staged: &Path, checksum: &str) -> Result<(), StoreError>;
-    /// Where blob `checksum` can be read.
-    fn path(&self, checksum: &str) -> PathBuf;
+    /// A new empty staged blob to stream an upload into; not visible as a
+    /// blob until committed, and deleted if dropped uncommitted.
+    fn stage(&self) -> Result<Box<dyn StagedBlob>, StoreError>;
+    /// Opens blob `checksum` for reading.
+    fn open(&self, checksum: &str) -> Result<Blob, StoreError>;
     fn exists(&self, checksum: &str) -> bool;
     fn remove(&self, checksum: &str) -> Result<(), StoreError>;
     /// Checksums of every stored blob.
     fn list(&self) -> Result<Vec<String>, StoreError>;
     /// Deletes staged files left by a crash; returns how many.
     fn clear_staging(&self) -> Result<usize, StoreError>;
+}
+
+/// An upload being written (see [`BlobStore::stage`]). Dropped without
+/// [`commit`](StagedBlob::commit), its bytes are deleted.
+pub trait StagedBlob: std::io::Write + Send {
+    /// The bytes written so far, to check them before they are committed.
+    fn contents(&mut self) -> Result<Blob, StoreError>;
+    /// Makes the staged bytes the blob `checksum`, durably (synced before
+    /// it appears; a no-op if that blob already exists). The staged copy is
+    /// gone either way.
+    fn commit(self: Box<Self>, checksum: &str) -> Result<(), StoreError>;
 }
 
 /// The current time in RFC 3339, UTC, to the second.
