@@ -145,7 +145,8 @@ impl Linker {
                 );
                 Ok(id)
             }
-            Err(StoreError::Exists(m)) => {
+            Err(e @ StoreError::RunInProgress { .. }) => {
+                let m = e.to_string();
                 self.audit(
                     actor,
                     "start_run",
@@ -538,8 +539,12 @@ impl Linker {
                 "project `{project}` has no published outputs yet"
             )));
         };
-        let files: Vec<PublishedFile> = serde_json::from_str(&p.files)
-            .map_err(|e| OpError::Store(StoreError::Io(std::io::Error::other(e))))?;
+        let files: Vec<PublishedFile> = serde_json::from_str(&p.files).map_err(|e| {
+            OpError::Store(StoreError::Corrupt {
+                what: "publication file list",
+                value: e.to_string(),
+            })
+        })?;
         Ok((p.run_id, p.published_at, files))
     }
 

@@ -168,8 +168,8 @@ impl Linker {
         );
         match result {
             Ok(()) => Ok(config),
-            Err(StoreError::Exists(what)) => Err(OpError::Conflict(format!(
-                "{what} already exists; change it with update-project"
+            Err(e @ StoreError::ProjectExists { .. }) => Err(OpError::Conflict(format!(
+                "{e}; change it with update-project"
             ))),
             Err(e) => Err(e.into()),
         }

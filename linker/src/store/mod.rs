@@ -132,15 +132,31 @@ pub struct PersonIdRecord {
     pub person_id: String,
 }
 
-/// A storage failure.
+/// A storage failure. Backend errors are kept as their source, so no
+/// backend's types appear here.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The metadata database failed.
     #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("storage I/O error: {0}")]
     Io(#[from] std::io::Error),
-    #[error("{0}")]
-    Exists(String),
+    /// A value read back from storage is not one this linker writes.
+    #[error("stored {what} `{value}` is not valid")]
+    Corrupt { what: &'static str, value: String },
+    /// A project of this name already exists.
+    #[error("project `{project}` already exists")]
+    ProjectExists { project: String },
+    /// Another run of the project is in progress (in this process or another).
+    #[error(
+        "run {run} of project `{project}` is already running (started {started_at} by {started_by}); two runs of a project never overlap: wait for it to finish"
+    )]
+    RunInProgress {
+        project: String,
+        run: u64,
+        started_at: String,
+        started_by: String,
+    },
 }
 
 /// Metadata: projects, tokens, dataset versions and the audit log.
@@ -174,7 +190,7 @@ pub trait MetaStore: Send + Sync + 'static {
     /// Every checksum some version refers to.
     fn referenced_checksums(&self) -> Result<Vec<String>, StoreError>;
 
-    /// Starts a run; refused (`Exists`, naming the run in progress) while
+    /// Starts a run; refused (`RunInProgress`, naming it) while
     /// another run of the project is running, in this process or another.
     fn start_run(&self, project: &str, at: &str, start: &RunStart) -> Result<u64, StoreError>;
     /// Records which dataset versions a run loaded.

@@ -81,6 +81,13 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 ";
 
+/// SQLite's errors stay inside this module: callers see [`StoreError`].
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
 /// Metadata in `<data>/pprl.sqlite3`.
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -228,9 +235,12 @@ impl MetaStore for SqliteStore {
             )
             .optional()?;
         if let Some((id, started_at, started_by)) = running {
-            return Err(StoreError::Exists(format!(
-                "run {id} of project `{project}` is already running (started {started_at} by {started_by}); two runs of a project never overlap: wait for it to finish"
-            )));
+            return Err(StoreError::RunInProgress {
+                project: project.to_owned(),
+                run: id as u64,
+                started_at,
+                started_by,
+            });
         }
         tx.execute(
             "INSERT INTO runs (project, status, started_at, started_by, attempt, runner) VALUES (?1, 'running', ?2, ?3, ?4, ?5)",
@@ -396,7 +406,9 @@ impl MetaStore for SqliteStore {
             params![p.name, p.key_fingerprint, p.config_toml, p.created_at, p.updated_at],
         )?;
         if inserted == 0 {
-            return Err(StoreError::Exists(format!("project `{}`", p.name)));
+            return Err(StoreError::ProjectExists {
+                project: p.name.clone(),
+            });
         }
         Ok(())
     }
@@ -644,7 +656,7 @@ mod tests {
         store.create_project(&p).expect("creates");
         assert!(matches!(
             store.create_project(&p),
-            Err(StoreError::Exists(_))
+            Err(StoreError::ProjectExists { .. })
         ));
         assert_eq!(store.project("p").expect("reads"), Some(p));
     }
@@ -672,9 +684,10 @@ mod tests {
             runner: Some("1:2".into()),
         };
         let id = store.start_run("p", "t2", &start).expect("starts");
-        let Err(StoreError::Exists(message)) = store.start_run("p", "t3", &start) else {
+        let Err(e @ StoreError::RunInProgress { .. }) = store.start_run("p", "t3", &start) else {
             panic!("a second run of the project is refused")
         };
+        let message = e.to_string();
         assert!(
             message.contains(&format!(
                 "run {id} of project `p` is already running (started t2 by schedule)"
