@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{PresentedToken, Principal, Role};
+use crate::ids::{DatasetVersion, RunId};
 use crate::schedule::Decision;
 use crate::service::{Actor, Linker, OpError};
 use crate::store::{AuditEvent, StagedBlob, VersionRecord};
@@ -292,7 +293,7 @@ async fn update_project(
 #[derive(Serialize)]
 struct VersionView {
     dataset: String,
-    version: u64,
+    version: DatasetVersion,
     checksum: String,
     bytes: u64,
     rows: u64,
@@ -456,7 +457,7 @@ async fn list_runs(
 /// `GET /v1/projects/{project}/runs/{run}`: a run's status.
 async fn run_status(
     State(linker): State<Linker>,
-    Path((project, run)): Path<(String, u64)>,
+    Path((project, run)): Path<(String, RunId)>,
     Caller(caller): Caller,
 ) -> Result<Json<crate::store::RunRecord>, ApiError> {
     require_admin(&caller)?;
@@ -485,7 +486,7 @@ fn may_read_outputs(caller: &Principal, project: &str) -> Result<(), ApiError> {
 #[derive(Serialize)]
 struct OutputsView {
     project: String,
-    run_id: u64,
+    run_id: RunId,
     published_at: String,
     files: Vec<crate::runs::PublishedFile>,
 }
@@ -561,7 +562,7 @@ async fn download_output(
 struct UploadResponse {
     project: String,
     dataset: String,
-    version: u64,
+    version: DatasetVersion,
     rows: u64,
     checksum: String,
     /// False when the same file was already a version of the dataset.
@@ -612,7 +613,7 @@ async fn upload(
     }
     let response = result?;
     tracing::info!(
-        version = response.version,
+        version = response.version.0,
         rows = response.rows,
         new = response.new,
         "upload accepted"

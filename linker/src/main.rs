@@ -241,7 +241,7 @@ fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
             }
         }
         Admin::RevokeToken { id } => {
-            linker.revoke_token(&id, &cli)?;
+            linker.revoke_token(&pprl_linker::ids::TokenId::new(id.clone()), &cli)?;
             println!("revoked token {id}");
         }
         Admin::ListTokens => {

@@ -21,6 +21,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 
 use crate::cohort;
+use crate::ids::{DatasetVersion, RunId, RunStatus, StartedBy};
 use crate::linkage::outputs::{self, LINKS_FILE, MODEL_FILE, REPORT_FILE};
 use crate::linkage::{self, DatasetInput, Records};
 use crate::schedule::{self, Decision, Inputs};
@@ -36,7 +37,8 @@ pub enum ScheduledOutcome {
     Busy(String),
     Published(RunSummary),
     Failed {
-        run_id: u64,
+        /// `None` when it failed before a run was started.
+        run_id: Option<RunId>,
         error: String,
     },
 }
@@ -52,7 +54,7 @@ pub struct PublishedFile {
 /// What a finished run reports.
 #[derive(Debug, Serialize)]
 pub struct RunSummary {
-    pub run_id: u64,
+    pub run_id: RunId,
     pub project: String,
     pub records: usize,
     pub persons: usize,
@@ -114,22 +116,22 @@ impl Linker {
 
     /// Starts a run record (a manual run); refused while another run of the
     /// project runs.
-    pub fn begin_run(&self, project: &str, actor: &Actor<'_>) -> Result<u64, OpError> {
-        self.begin_run_as(project, actor, "manual", 1)
+    pub fn begin_run(&self, project: &str, actor: &Actor<'_>) -> Result<RunId, OpError> {
+        self.begin_run_as(project, actor, StartedBy::Manual, 1)
     }
 
-    /// Starts a run record, started by `started_by` (`manual` or `schedule`).
+    /// Starts a run record, started by `started_by`.
     pub fn begin_run_as(
         &self,
         project: &str,
         actor: &Actor<'_>,
-        started_by: &str,
+        started_by: StartedBy,
         attempt: u32,
-    ) -> Result<u64, OpError> {
+    ) -> Result<RunId, OpError> {
         self.project_config(project)?;
         self.fail_dead_runs(Some(project), false)?;
         let start = RunStart {
-            started_by: started_by.to_owned(),
+            started_by,
             attempt,
             runner: process_identity(),
         };
@@ -185,7 +187,8 @@ impl Linker {
         if let Decision::Skip(reason) = self.run_decision(project, false)? {
             return Ok(ScheduledOutcome::Skipped(reason));
         }
-        let run_id = match self.begin_run_as(project, &Actor::System, "schedule", attempt) {
+        let run_id = match self.begin_run_as(project, &Actor::System, StartedBy::Schedule, attempt)
+        {
             Ok(id) => id,
             Err(OpError::Conflict(m)) => return Ok(ScheduledOutcome::Busy(m)),
             Err(e) => return Err(e),
@@ -193,7 +196,7 @@ impl Linker {
         Ok(match self.execute_run(project, run_id) {
             Ok(summary) => ScheduledOutcome::Published(summary),
             Err(e) => ScheduledOutcome::Failed {
-                run_id,
+                run_id: Some(run_id),
                 error: e.to_string(),
             },
         })
@@ -201,14 +204,14 @@ impl Linker {
 
     /// Runs linkage for a started run and publishes it; on failure the run is
     /// marked failed with its reason and the previous publication stays.
-    pub fn execute_run(&self, project: &str, run_id: u64) -> Result<RunSummary, OpError> {
+    pub fn execute_run(&self, project: &str, run_id: RunId) -> Result<RunSummary, OpError> {
         let result = self.link_and_publish(project, run_id);
         if let Err(e) = &result {
             let message = e.to_string();
-            tracing::error!(project, run_id, error = %message, "linkage run failed");
-            if let Err(store) = self
-                .meta
-                .finish_run(run_id, "failed", &now(), Some(&message), None)
+            tracing::error!(project, run_id = run_id.0, error = %message, "linkage run failed");
+            if let Err(store) =
+                self.meta
+                    .finish_run(run_id, RunStatus::Failed, &now(), Some(&message), None)
             {
                 tracing::error!(error = %store, "could not record the failed run");
             }
@@ -241,12 +244,12 @@ impl Linker {
         self.execute_run(project, run_id)
     }
 
-    fn staging_dir(&self, project: &str, run_id: u64) -> PathBuf {
+    fn staging_dir(&self, project: &str, run_id: RunId) -> PathBuf {
         self.publications_dir(project)
             .join(format!(".run-{run_id}.partial"))
     }
 
-    fn link_and_publish(&self, project: &str, run_id: u64) -> Result<RunSummary, OpError> {
+    fn link_and_publish(&self, project: &str, run_id: RunId) -> Result<RunSummary, OpError> {
         let config = self.project_config(project)?;
         let mut seconds = RunSeconds::default();
         // Sets a stage's time to the time since the last lap.
@@ -266,7 +269,7 @@ impl Linker {
             }
             let input = DatasetInput {
                 name: dataset.name.clone(),
-                version: version.version,
+                version: version.version.0,
                 one_record_per_person: dataset.one_record_per_person,
                 attribute_schema: Vec::new(),
                 attributes: Vec::new(),
@@ -290,7 +293,7 @@ impl Linker {
         let inputs: Inputs = records
             .datasets
             .iter()
-            .map(|d| (d.name.clone(), d.version))
+            .map(|d| (d.name.clone(), DatasetVersion(d.version)))
             .collect();
         self.meta.record_run_inputs(
             run_id,
@@ -316,7 +319,7 @@ impl Linker {
         let write_err = |e: String| OpError::Invalid(format!("cannot write the outputs: {e}"));
         outputs::write_links(&staging.join(LINKS_FILE), &records, &linkage)
             .map_err(|e| write_err(e.to_string()))?;
-        let report = outputs::report(project, run_id, &published_at, &records, &linkage);
+        let report = outputs::report(project, run_id.0, &published_at, &records, &linkage);
         write_json(&staging.join(REPORT_FILE), &report)?;
         let model = outputs::ModelFile {
             fields: outputs::model_fields(),
@@ -328,7 +331,7 @@ impl Linker {
         let cohort = cohort::publish(
             &staging,
             &config,
-            run_id,
+            run_id.0,
             &published_at,
             &records,
             &linkage,
@@ -395,7 +398,7 @@ impl Linker {
         lap(&mut summary.seconds.publish, &mut since);
         tracing::info!(
             project,
-            run_id,
+            run_id = run_id.0,
             records = summary.records,
             persons = summary.persons,
             "published"
@@ -410,7 +413,7 @@ impl Linker {
         let Ok(all) = self.meta.publications() else {
             return Vec::new();
         };
-        let mut runs: Vec<u64> = all
+        let mut runs: Vec<RunId> = all
             .into_iter()
             .filter(|p| p.project == project)
             .map(|p| p.run_id)
@@ -452,7 +455,7 @@ impl Linker {
     /// writing) are deleted. Returns both counts.
     pub fn recover_runs(&self) -> Result<(usize, usize), StoreError> {
         let failed = self.fail_dead_runs(None, true)?;
-        let live: HashSet<(String, u64)> = self
+        let live: HashSet<(String, RunId)> = self
             .meta
             .running_runs()?
             .into_iter()
@@ -475,7 +478,8 @@ impl Linker {
                         .trim_start_matches(".run-")
                         .trim_end_matches(".partial")
                         .parse::<u64>()
-                        .ok();
+                        .ok()
+                        .map(RunId);
                     if run_id.is_some_and(|id| live.contains(&(name.clone(), id))) {
                         continue;
                     }
@@ -514,7 +518,7 @@ impl Linker {
                     "interrupted: the process running it stopped before it finished",
                 )?
             {
-                tracing::warn!(project = %run.project, run_id = run.id, "marked an interrupted run failed");
+                tracing::warn!(project = %run.project, run_id = run.id.0, "marked an interrupted run failed");
                 self.audit(
                     &Actor::System,
                     "run",
@@ -533,7 +537,7 @@ impl Linker {
     pub fn latest_outputs(
         &self,
         project: &str,
-    ) -> Result<(u64, String, Vec<PublishedFile>), OpError> {
+    ) -> Result<(RunId, String, Vec<PublishedFile>), OpError> {
         let Some(p) = self.meta.latest_publication(project)? else {
             return Err(OpError::Invalid(format!(
                 "project `{project}` has no published outputs yet"

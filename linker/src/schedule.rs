@@ -23,6 +23,8 @@ use croner::parser::CronParser;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use crate::ids::DatasetVersion;
+
 /// Each retry waits this many times longer than the one before
 /// (1 min, 5 min, 25 min with the defaults).
 pub const BACKOFF_FACTOR: u32 = 5;
@@ -148,7 +150,7 @@ pub fn next_due(cron: &Cron, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
 }
 
 /// Which version of each dataset a run used (or would use).
-pub type Inputs = BTreeMap<String, u64>;
+pub type Inputs = BTreeMap<String, DatasetVersion>;
 
 /// Whether a run is worth starting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -296,7 +298,10 @@ mod tests {
     #[test]
     fn runs_only_when_a_dataset_has_a_new_version() {
         let inputs = |pairs: &[(&str, u64)]| -> Inputs {
-            pairs.iter().map(|(d, v)| ((*d).to_owned(), *v)).collect()
+            pairs
+                .iter()
+                .map(|(d, v)| ((*d).to_owned(), DatasetVersion(*v)))
+                .collect()
         };
         let current = inputs(&[("police", 2), ("probation", 5)]);
         let same = Some(current.clone());

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::auth::{IssuedToken, PresentedToken, Principal, Role};
+use crate::auth::{IssuedToken, PresentedToken, Principal, Role, TokenId};
+use crate::ids::DatasetVersion;
 use crate::project::{ProjectConfig, ProjectConfigError};
 use crate::settings::Settings;
 use crate::store::blobs::FsBlobStore;
@@ -49,7 +50,10 @@ impl Actor<'_> {
                 Some("cli".to_owned()),
                 Some(Role::Administrator.as_str().to_owned()),
             ),
-            Actor::Caller(p) => (Some(p.token_id.clone()), Some(p.role.as_str().to_owned())),
+            Actor::Caller(p) => (
+                Some(p.token_id.as_str().to_owned()),
+                Some(p.role.as_str().to_owned()),
+            ),
             Actor::Anonymous => (None, None),
             Actor::System => (Some("system".to_owned()), None),
         }
@@ -306,7 +310,7 @@ impl Linker {
     }
 
     /// Revokes a token by id.
-    pub fn revoke_token(&self, id: &str, actor: &Actor<'_>) -> Result<(), OpError> {
+    pub fn revoke_token(&self, id: &TokenId, actor: &Actor<'_>) -> Result<(), OpError> {
         let revoked = self.meta.revoke_token(id, &now())?;
         self.audit(
             actor,
@@ -395,7 +399,7 @@ impl Linker {
         let record = VersionRecord {
             project: config.name.clone(),
             dataset: dataset.to_owned(),
-            version: 0,
+            version: DatasetVersion(0),
             checksum: checksum.to_owned(),
             bytes,
             rows: checked.rows,

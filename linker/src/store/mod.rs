@@ -12,6 +12,7 @@ pub use blob::{Blob, BlobSource};
 use serde::Serialize;
 
 use crate::auth::Role;
+use crate::ids::{DatasetVersion, RunId, RunStatus, StartedBy, TokenId};
 
 /// A stored project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,7 +28,7 @@ pub struct ProjectRecord {
 /// A stored API token (its secret only as a hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenRecord {
-    pub id: String,
+    pub id: TokenId,
     #[serde(skip)]
     pub secret_hash: Vec<u8>,
     pub role: Role,
@@ -43,7 +44,7 @@ pub struct TokenRecord {
 pub struct VersionRecord {
     pub project: String,
     pub dataset: String,
-    pub version: u64,
+    pub version: DatasetVersion,
     /// BLAKE3 of the token file, hex; also its name in the blob store.
     pub checksum: String,
     pub bytes: u64,
@@ -52,7 +53,7 @@ pub struct VersionRecord {
     pub manifest_json: String,
     pub uploaded_at: String,
     /// Token id of the uploader.
-    pub uploaded_by: String,
+    pub uploaded_by: TokenId,
 }
 
 /// What adding a version did.
@@ -84,21 +85,20 @@ pub struct AuditEvent {
 /// A linkage run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RunRecord {
-    pub id: u64,
+    pub id: RunId,
     pub project: String,
-    /// `running`, `succeeded` or `failed`.
-    pub status: String,
+    pub status: RunStatus,
     pub started_at: String,
     pub finished_at: Option<String>,
     pub error: Option<String>,
     /// JSON summary of a finished run.
     pub summary: Option<String>,
     /// What started it: `manual` (API or CLI) or `schedule`.
-    pub started_by: String,
+    pub started_by: StartedBy,
     /// Which attempt of a scheduled run this is (1 for the first).
     pub attempt: u32,
     /// The version of each dataset the run used, once loaded.
-    pub inputs: Option<std::collections::BTreeMap<String, u64>>,
+    pub inputs: Option<std::collections::BTreeMap<String, DatasetVersion>>,
     /// The process running it (`pid:start-time`), to tell a run in progress
     /// in another process from one a crash interrupted.
     #[serde(skip)]
@@ -108,8 +108,7 @@ pub struct RunRecord {
 /// How a run is started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunStart {
-    /// `manual` or `schedule`.
-    pub started_by: String,
+    pub started_by: StartedBy,
     pub attempt: u32,
     pub runner: Option<String>,
 }
@@ -118,7 +117,7 @@ pub struct RunStart {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PublicationRecord {
     pub project: String,
-    pub run_id: u64,
+    pub run_id: RunId,
     pub published_at: String,
     /// JSON list of `{name, bytes, blake3}`.
     pub files: String,
@@ -153,7 +152,7 @@ pub enum StoreError {
     )]
     RunInProgress {
         project: String,
-        run: u64,
+        run: RunId,
         started_at: String,
         started_by: String,
     },
@@ -167,10 +166,10 @@ pub trait MetaStore: Send + Sync + 'static {
     fn projects(&self) -> Result<Vec<ProjectRecord>, StoreError>;
 
     fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
-    fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError>;
+    fn token(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError>;
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
     /// Marks a token revoked; `false` if there is no such live token.
-    fn revoke_token(&self, id: &str, at: &str) -> Result<bool, StoreError>;
+    fn revoke_token(&self, id: &TokenId, at: &str) -> Result<bool, StoreError>;
 
     /// Publishes a version atomically, or finds the same file already published.
     fn add_version(&self, version: &VersionRecord) -> Result<AddVersion, StoreError>;
@@ -192,22 +191,22 @@ pub trait MetaStore: Send + Sync + 'static {
 
     /// Starts a run; refused (`RunInProgress`, naming it) while
     /// another run of the project is running, in this process or another.
-    fn start_run(&self, project: &str, at: &str, start: &RunStart) -> Result<u64, StoreError>;
+    fn start_run(&self, project: &str, at: &str, start: &RunStart) -> Result<RunId, StoreError>;
     /// Records which dataset versions a run loaded.
-    fn record_run_inputs(&self, id: u64, inputs: &str) -> Result<(), StoreError>;
+    fn record_run_inputs(&self, id: RunId, inputs: &str) -> Result<(), StoreError>;
     /// Runs of every project still marked running.
     fn running_runs(&self) -> Result<Vec<RunRecord>, StoreError>;
     /// Marks one run interrupted, if it is still marked running.
-    fn fail_interrupted_run(&self, id: u64, at: &str, error: &str) -> Result<bool, StoreError>;
+    fn fail_interrupted_run(&self, id: RunId, at: &str, error: &str) -> Result<bool, StoreError>;
     fn finish_run(
         &self,
-        id: u64,
-        status: &str,
+        id: RunId,
+        status: RunStatus,
         at: &str,
         error: Option<&str>,
         summary: Option<&str>,
     ) -> Result<(), StoreError>;
-    fn run(&self, id: u64) -> Result<Option<RunRecord>, StoreError>;
+    fn run(&self, id: RunId) -> Result<Option<RunRecord>, StoreError>;
     fn runs(&self, project: &str) -> Result<Vec<RunRecord>, StoreError>;
     /// Publishes a run's outputs and its person identifiers in one transaction,
     /// and marks the run succeeded.
