@@ -17,7 +17,7 @@ use crate::auth::{PresentedToken, Principal, Role};
 use crate::ids::{DatasetVersion, RunId};
 use crate::schedule::Decision;
 use crate::service::{Actor, Linker, OpError};
-use crate::store::{AuditEvent, StagedBlob, VersionRecord};
+use crate::store::{AuditEvent, Blob, PublishedFile, StagedBlob, VersionRecord};
 
 /// Header carrying the client's BLAKE3 checksum of an upload (64 hex digits).
 pub const CHECKSUM_HEADER: &str = "x-pprl-blake3";
@@ -488,7 +488,7 @@ struct OutputsView {
     project: String,
     run_id: RunId,
     published_at: String,
-    files: Vec<crate::runs::PublishedFile>,
+    files: Vec<PublishedFile>,
 }
 
 /// `GET /v1/projects/{project}/outputs`: the files of the latest publication.
@@ -516,13 +516,10 @@ async fn download_output(
     Caller(caller): Caller,
 ) -> Result<Response, ApiError> {
     may_read_outputs(&caller, &project)?;
-    let (path, published) = {
+    let (blob, published) = {
         let (linker, project, file) = (linker.clone(), project.clone(), file.clone());
-        blocking(move || linker.output_path(&project, &file)).await?
+        blocking(move || linker.open_output(&project, &file)).await?
     };
-    let handle = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| OpError::Store(e.into()))?;
     {
         let detail = format!("{} ({} bytes)", published.name, published.bytes);
         tokio::task::spawn_blocking(move || {
@@ -543,7 +540,7 @@ async fn download_output(
     } else {
         "application/vnd.apache.parquet"
     };
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(handle));
+    let body = Body::from_stream(blob_stream(blob));
     Ok((
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
@@ -556,6 +553,33 @@ async fn download_output(
         body,
     )
         .into_response())
+}
+
+/// Bytes read from a stored file per blocking read while streaming it.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+
+/// A stored file as a body stream, each chunk read on a blocking thread.
+fn blob_stream(
+    blob: Blob,
+) -> impl futures_util::Stream<Item = std::io::Result<axum::body::Bytes>> + Send + 'static {
+    futures_util::stream::try_unfold((blob, 0u64), |(blob, offset)| async move {
+        if offset >= blob.len() {
+            return Ok(None);
+        }
+        let (blob, chunk) = tokio::task::spawn_blocking(move || {
+            let mut chunk = vec![0u8; READ_CHUNK_BYTES];
+            let n = blob.read_at(offset, &mut chunk)?;
+            chunk.truncate(n);
+            Ok::<_, std::io::Error>((blob, chunk))
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        if chunk.is_empty() {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let next = offset + chunk.len() as u64;
+        Ok(Some((axum::body::Bytes::from(chunk), (blob, next))))
+    })
 }
 
 #[derive(Serialize)]

@@ -1,11 +1,13 @@
 //! Linkage runs: take the current version of every dataset, link, and
 //! publish the outputs atomically — everything or nothing.
 //!
-//! Publication order: outputs are written into a hidden folder, synced,
-//! renamed to `publications/<project>/<run>/`, and only then recorded (with
-//! the person identifiers) in one database transaction. A run that fails or
-//! is killed at any point leaves the previous publication as the latest; the
-//! next start marks it failed and deletes its unrecorded folder.
+//! Publication order: outputs are written through the publication store
+//! ([`crate::store::PublicationStore`]: by default a hidden folder, synced and
+//! renamed to `publications/<project>/<run>/`), and only once it has
+//! committed them are they recorded (with the person identifiers) in one
+//! database transaction. A run that fails or is killed at any point leaves
+//! the previous publication as the latest; the next start marks it failed
+//! and deletes its unrecorded outputs.
 //!
 //! Two runs of a project never overlap: a run is a `running` row, inserted
 //! only when the project has none (in one SQLite transaction), whichever
@@ -15,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::io::{Read, Write};
 
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
@@ -26,7 +28,10 @@ use crate::linkage::outputs::{self, LINKS_FILE, MODEL_FILE, REPORT_FILE};
 use crate::linkage::{self, DatasetInput, Records};
 use crate::schedule::{self, Decision, Inputs};
 use crate::service::{Actor, Linker, OpError};
-use crate::store::{PersonIdRecord, PublicationRecord, RunStart, StoreError, now};
+pub use crate::store::PublishedFile;
+use crate::store::{
+    Blob, PersonIdRecord, PublicationRecord, RunStart, StagedPublication, StoreError, now,
+};
 
 /// How a run started by the scheduler ended.
 #[derive(Debug)]
@@ -41,14 +46,6 @@ pub enum ScheduledOutcome {
         run_id: Option<RunId>,
         error: String,
     },
-}
-
-/// One published file.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct PublishedFile {
-    pub name: String,
-    pub bytes: u64,
-    pub blake3: String,
 }
 
 /// What a finished run reports.
@@ -109,11 +106,6 @@ impl std::fmt::Display for RunSeconds {
 }
 
 impl Linker {
-    /// Where a project's publications live.
-    pub fn publications_dir(&self, project: &str) -> PathBuf {
-        self.settings.data_dir.join("publications").join(project)
-    }
-
     /// Starts a run record (a manual run); refused while another run of the
     /// project runs.
     pub fn begin_run(&self, project: &str, actor: &Actor<'_>) -> Result<RunId, OpError> {
@@ -215,7 +207,6 @@ impl Linker {
             {
                 tracing::error!(error = %store, "could not record the failed run");
             }
-            let _ = fs::remove_dir_all(self.staging_dir(project, run_id));
         }
         let (outcome, detail) = match &result {
             Ok(s) => (
@@ -242,11 +233,6 @@ impl Linker {
     pub fn run_once(&self, project: &str, actor: &Actor<'_>) -> Result<RunSummary, OpError> {
         let run_id = self.begin_run(project, actor)?;
         self.execute_run(project, run_id)
-    }
-
-    fn staging_dir(&self, project: &str, run_id: RunId) -> PathBuf {
-        self.publications_dir(project)
-            .join(format!(".run-{run_id}.partial"))
     }
 
     fn link_and_publish(&self, project: &str, run_id: RunId) -> Result<RunSummary, OpError> {
@@ -313,23 +299,23 @@ impl Linker {
         since = std::time::Instant::now();
         let published_at = now();
 
-        let staging = self.staging_dir(project, run_id);
-        let _ = fs::remove_dir_all(&staging);
-        fs::create_dir_all(&staging).map_err(StoreError::from)?;
+        // Discarded unless committed: on every early return below.
+        let mut staged = self.publications.begin(project, run_id)?;
         let write_err = |e: String| OpError::Invalid(format!("cannot write the outputs: {e}"));
-        outputs::write_links(&staging.join(LINKS_FILE), &records, &linkage)
+        outputs::write_links(staged.create(LINKS_FILE)?, &records, &linkage)
             .map_err(|e| write_err(e.to_string()))?;
         let report = outputs::report(project, run_id.0, &published_at, &records, &linkage);
-        write_json(&staging.join(REPORT_FILE), &report)?;
+        write_json(staged.as_mut(), REPORT_FILE, &report)?;
         let model = outputs::ModelFile {
             fields: outputs::model_fields(),
             model: &linkage.model,
         };
-        write_json(&staging.join(MODEL_FILE), &model)?;
+        write_json(staged.as_mut(), MODEL_FILE, &model)?;
         lap(&mut seconds.outputs, &mut since);
         let history = self.outcomes_history(project, 11);
+        let mut create = |name: &str| staged.create(name).map_err(std::io::Error::other);
         let cohort = cohort::publish(
-            &staging,
+            &mut create,
             &config,
             run_id.0,
             &published_at,
@@ -340,29 +326,8 @@ impl Linker {
         )
         .map_err(OpError::Invalid)?;
         lap(&mut seconds.cohort, &mut since);
-        let mut names = vec![LINKS_FILE, REPORT_FILE, MODEL_FILE];
-        if cohort.is_some() {
-            names.extend(cohort::FILES);
-        }
-        let mut files = Vec::new();
-        for name in names {
-            let path = staging.join(name);
-            let file = fs::File::open(&path).map_err(StoreError::from)?;
-            file.sync_all().map_err(StoreError::from)?;
-            let mut hasher = blake3::Hasher::new();
-            hasher.update_reader(&file).map_err(StoreError::from)?;
-            files.push(PublishedFile {
-                name: name.to_owned(),
-                bytes: file.metadata().map_err(StoreError::from)?.len(),
-                blake3: hasher.finalize().to_hex().to_string(),
-            });
-        }
-        let target = self.publications_dir(project).join(run_id.to_string());
-        let _ = fs::remove_dir_all(&target);
-        fs::rename(&staging, &target).map_err(StoreError::from)?;
-        fs::File::open(self.publications_dir(project))
-            .and_then(|d| d.sync_all())
-            .map_err(StoreError::from)?;
+        // Synced, checksummed and moved into place; recorded only below.
+        let files = staged.commit()?;
 
         let ids: Vec<PersonIdRecord> = (0..records.len())
             .map(|i| PersonIdRecord {
@@ -422,12 +387,14 @@ impl Linker {
         let skip = runs.len().saturating_sub(limit);
         runs[skip..]
             .iter()
-            .filter_map(|run| {
-                let path = self
-                    .publications_dir(project)
-                    .join(run.to_string())
-                    .join(cohort::OUTCOMES_FILE);
-                serde_json::from_slice(&fs::read(path).ok()?).ok()
+            .filter_map(|&run| {
+                let mut text = Vec::new();
+                self.publications
+                    .open(project, run, cohort::OUTCOMES_FILE)
+                    .ok()?
+                    .read_to_end(&mut text)
+                    .ok()?;
+                serde_json::from_slice(&text).ok()
             })
             .collect()
     }
@@ -461,33 +428,23 @@ impl Linker {
             .into_iter()
             .map(|r| (r.project, r.id))
             .collect();
-        let published: HashSet<(String, String)> = self
+        let published: HashSet<(String, RunId)> = self
             .meta
             .publications()?
             .into_iter()
-            .map(|p| (p.project, p.run_id.to_string()))
+            .map(|p| (p.project, p.run_id))
             .collect();
         let mut removed = 0;
-        let root = self.settings.data_dir.join("publications");
-        if let Ok(projects) = fs::read_dir(&root) {
-            for project in projects.flatten() {
-                let name = project.file_name().to_string_lossy().into_owned();
-                for run in fs::read_dir(project.path())?.flatten() {
-                    let run_name = run.file_name().to_string_lossy().into_owned();
-                    let run_id = run_name
-                        .trim_start_matches(".run-")
-                        .trim_end_matches(".partial")
-                        .parse::<u64>()
-                        .ok()
-                        .map(RunId);
-                    if run_id.is_some_and(|id| live.contains(&(name.clone(), id))) {
-                        continue;
-                    }
-                    if !published.contains(&(name.clone(), run_name)) {
-                        fs::remove_dir_all(run.path())?;
-                        removed += 1;
-                    }
-                }
+        for outputs in self.publications.list()? {
+            let key = |run| (outputs.project.clone(), run);
+            if outputs.run.is_some_and(|run| live.contains(&key(run))) {
+                continue;
+            }
+            let recorded =
+                outputs.committed && outputs.run.is_some_and(|run| published.contains(&key(run)));
+            if !recorded {
+                self.publications.remove(&outputs)?;
+                removed += 1;
             }
         }
         Ok((failed, removed))
@@ -552,29 +509,28 @@ impl Linker {
         Ok((p.run_id, p.published_at, files))
     }
 
-    /// Path of one file of the latest publication.
-    pub fn output_path(
-        &self,
-        project: &str,
-        name: &str,
-    ) -> Result<(PathBuf, PublishedFile), OpError> {
+    /// One file of the latest publication, opened for reading.
+    pub fn open_output(&self, project: &str, name: &str) -> Result<(Blob, PublishedFile), OpError> {
         let (run_id, _, files) = self.latest_outputs(project)?;
         let file = files
             .into_iter()
             .find(|f| f.name == name)
             .ok_or(OpError::NotFound)?;
-        Ok((
-            self.publications_dir(project)
-                .join(run_id.to_string())
-                .join(name),
-            file,
-        ))
+        Ok((self.publications.open(project, run_id, name)?, file))
     }
 }
 
-fn write_json(path: &Path, value: &impl Serialize) -> Result<(), OpError> {
+/// Writes `value` as the publication's file `name`, in pretty JSON.
+fn write_json(
+    staged: &mut dyn StagedPublication,
+    name: &str,
+    value: &impl Serialize,
+) -> Result<(), OpError> {
     let text = serde_json::to_string_pretty(value).expect("reports serialise");
-    fs::write(path, text).map_err(|e| OpError::Store(e.into()))
+    let mut out = staged.create(name)?;
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| OpError::Store(e.into()))
 }
 
 /// This process, as `pid:start-time` (Linux); `None` where it cannot be told.

@@ -8,10 +8,11 @@ use crate::ids::DatasetVersion;
 use crate::project::{ProjectConfig, ProjectConfigError};
 use crate::settings::Settings;
 use crate::store::blobs::FsBlobStore;
+use crate::store::publications::FsPublicationStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{
-    AddVersion, AuditEvent, BlobStore, MetaStore, ProjectRecord, StagedBlob, StoreError,
-    TokenRecord, VersionRecord, now,
+    AddVersion, AuditEvent, BlobStore, MetaStore, ProjectRecord, PublicationStore, StagedBlob,
+    StoreError, TokenRecord, VersionRecord, now,
 };
 use crate::validate::{self, Refusal};
 
@@ -20,6 +21,7 @@ use crate::validate::{self, Refusal};
 pub struct Linker {
     pub meta: Arc<dyn MetaStore>,
     pub blobs: Arc<dyn BlobStore>,
+    pub publications: Arc<dyn PublicationStore>,
     pub settings: Arc<Settings>,
 }
 
@@ -102,6 +104,7 @@ impl Linker {
         Ok(Linker {
             meta: Arc::new(meta),
             blobs: Arc::new(blobs),
+            publications: Arc::new(FsPublicationStore::open(&settings.data_dir)),
             settings: Arc::new(settings),
         })
     }

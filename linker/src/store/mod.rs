@@ -1,10 +1,14 @@
-//! Storage behind two small interfaces, so that a server database and object
-//! storage can replace the embedded defaults without touching the handlers:
-//! [`MetaStore`] for metadata (SQLite by default) and [`BlobStore`] for files
-//! (a local folder by default, content-addressed by BLAKE3).
+//! Storage behind three small interfaces, so that a server database and
+//! object storage can replace the embedded defaults without touching the
+//! handlers or the runs: [`MetaStore`] for metadata (SQLite by default),
+//! [`BlobStore`] for uploaded token files (a local folder by default,
+//! content-addressed by BLAKE3) and [`PublicationStore`] for each run's
+//! published outputs (a folder per run by default). Files go in and out as
+//! streams ([`StagedBlob`], [`StagedPublication`], [`Blob`]), never as paths.
 
 pub mod blob;
 pub mod blobs;
+pub mod publications;
 pub mod sqlite;
 
 pub use blob::{Blob, BlobSource};
@@ -252,6 +256,51 @@ pub trait StagedBlob: std::io::Write + Send {
     /// it appears; a no-op if that blob already exists). The staged copy is
     /// gone either way.
     fn commit(self: Box<Self>, checksum: &str) -> Result<(), StoreError>;
+}
+
+/// Published outputs: each run's files, visible all together or not at all.
+pub trait PublicationStore: Send + Sync + 'static {
+    /// Starts writing run `run`'s outputs (discarding what an interrupted
+    /// earlier attempt at the same run left).
+    fn begin(&self, project: &str, run: RunId) -> Result<Box<dyn StagedPublication>, StoreError>;
+    /// Opens file `name` of run `run`'s committed outputs.
+    fn open(&self, project: &str, run: RunId, name: &str) -> Result<Blob, StoreError>;
+    /// Every set of outputs held, committed or not, to find those that no
+    /// publication records (after a crash).
+    fn list(&self) -> Result<Vec<StoredOutputs>, StoreError>;
+    /// Deletes one set of outputs.
+    fn remove(&self, outputs: &StoredOutputs) -> Result<(), StoreError>;
+}
+
+/// A run's outputs being written (see [`PublicationStore::begin`]). Dropped
+/// without [`commit`](StagedPublication::commit), they are discarded.
+pub trait StagedPublication: Send {
+    /// A new file of the publication, to write `name` through.
+    fn create(&mut self, name: &str) -> Result<Box<dyn std::io::Write + Send>, StoreError>;
+    /// Syncs every file and makes them the run's outputs at once, durably;
+    /// returns each file's name, size and BLAKE3, in the order created.
+    /// Record the publication in the [`MetaStore`] only after this.
+    fn commit(self: Box<Self>) -> Result<Vec<PublishedFile>, StoreError>;
+}
+
+/// One set of outputs a [`PublicationStore`] holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredOutputs {
+    pub project: String,
+    /// Its name in the store (the folder's name by default).
+    pub entry: String,
+    /// The run it belongs to, if the entry names one.
+    pub run: Option<RunId>,
+    /// Committed (or an unfinished or unrecognised entry).
+    pub committed: bool,
+}
+
+/// One published file.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct PublishedFile {
+    pub name: String,
+    pub bytes: u64,
+    pub blake3: String,
 }
 
 /// The current time in RFC 3339, UTC, to the second.
