@@ -140,16 +140,16 @@ impl Linker {
                 Ok(id)
             }
             Err(e @ StoreError::RunInProgress { .. }) => {
-                let m = e.to_string();
+                let refused = OpError::from(e);
                 self.audit(
                     actor,
                     "start_run",
                     Some(project),
                     None,
                     "refused",
-                    Some(m.clone()),
+                    Some(refused.to_string()),
                 );
-                Err(OpError::Conflict(m))
+                Err(refused)
             }
             Err(e) => Err(e.into()),
         }
@@ -182,7 +182,9 @@ impl Linker {
         let run_id = match self.begin_run_as(project, &Actor::System, StartedBy::Schedule, attempt)
         {
             Ok(id) => id,
-            Err(OpError::Conflict(m)) => return Ok(ScheduledOutcome::Busy(m)),
+            Err(e @ OpError::RunInProgress { .. }) => {
+                return Ok(ScheduledOutcome::Busy(e.to_string()));
+            }
             Err(e) => return Err(e),
         };
         Ok(match self.execute_run(project, run_id) {
@@ -260,8 +262,9 @@ impl Linker {
                 attribute_schema: Vec::new(),
                 attributes: Vec::new(),
             };
-            let cannot_load = |e: &dyn std::fmt::Display| {
-                OpError::Invalid(format!("cannot load dataset `{}`: {e}", dataset.name))
+            let cannot_load = |e: &dyn std::fmt::Display| OpError::DatasetUnreadable {
+                dataset: dataset.name.clone(),
+                reason: e.to_string(),
             };
             let blob = self
                 .blobs
@@ -272,9 +275,9 @@ impl Linker {
                 .map_err(|e| cannot_load(&e))?;
         }
         if records.datasets.is_empty() {
-            return Err(OpError::Invalid(format!(
-                "project `{project}` has no uploaded dataset yet"
-            )));
+            return Err(OpError::NoUploads {
+                project: project.to_owned(),
+            });
         }
         let inputs: Inputs = records
             .datasets
@@ -301,7 +304,7 @@ impl Linker {
 
         // Discarded unless committed: on every early return below.
         let mut staged = self.publications.begin(project, run_id)?;
-        let write_err = |e: String| OpError::Invalid(format!("cannot write the outputs: {e}"));
+        let write_err = |reason: String| OpError::OutputsUnwritable { reason };
         outputs::write_links(staged.create(LINKS_FILE)?, &records, &linkage)
             .map_err(|e| write_err(e.to_string()))?;
         let report = outputs::report(project, run_id.0, &published_at, &records, &linkage);
@@ -324,7 +327,7 @@ impl Linker {
             &as_of,
             &history,
         )
-        .map_err(OpError::Invalid)?;
+        .map_err(|reason| OpError::Cohort { reason })?;
         lap(&mut seconds.cohort, &mut since);
         // Synced, checksummed and moved into place; recorded only below.
         let files = staged.commit()?;
@@ -496,9 +499,9 @@ impl Linker {
         project: &str,
     ) -> Result<(RunId, String, Vec<PublishedFile>), OpError> {
         let Some(p) = self.meta.latest_publication(project)? else {
-            return Err(OpError::Invalid(format!(
-                "project `{project}` has no published outputs yet"
-            )));
+            return Err(OpError::NothingPublished {
+                project: project.to_owned(),
+            });
         };
         let files: Vec<PublishedFile> = serde_json::from_str(&p.files).map_err(|e| {
             OpError::Store(StoreError::Corrupt {

@@ -70,15 +70,90 @@ impl From<OpError> for ApiError {
             OpError::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a valid API token is required")
                 .hint("send `Authorization: Bearer <token>`; ask your project administrator for a token if yours was revoked"),
             OpError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
-            OpError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
-            OpError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", m),
-            OpError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            OpError::NotTheDatasetsPartner { .. } | OpError::RoleCannot { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
+            OpError::TokenScope { .. }
+            | OpError::TokenForUnknownProject { .. }
+            | OpError::PartnerNotInProject { .. }
+            | OpError::NoLiveToken { .. }
+            | OpError::UpdateOfUnknownProject { .. }
+            | OpError::CohortColumns { .. }
+            | OpError::NoUploads { .. }
+            | OpError::DatasetUnreadable { .. }
+            | OpError::OutputsUnwritable { .. }
+            | OpError::Cohort { .. }
+            | OpError::NothingPublished { .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.to_string())
+            }
+            OpError::ProjectExists { .. } | OpError::RunInProgress { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
             OpError::Config(c) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_config", c.to_string()),
             OpError::Refused(r) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code, r.message).hint(r.hint),
             OpError::Store(s) => {
                 tracing::error!(error = %s, "storage failure");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server could not complete the request")
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+    use crate::service::Action;
+
+    #[test]
+    fn typed_refusals_keep_their_status_codes_and_messages() {
+        let cases = [
+            (
+                OpError::RoleCannot {
+                    role: Role::Evaluator,
+                    action: Action::Upload,
+                },
+                403,
+                "evaluator tokens may only read published outputs",
+            ),
+            (
+                OpError::NotTheDatasetsPartner {
+                    dataset: "d".into(),
+                    partner: "x".into(),
+                },
+                403,
+                "dataset `d` is supplied by partner `x`, not by this token's partner",
+            ),
+            (
+                OpError::TokenScope {
+                    role: Role::Partner,
+                },
+                400,
+                "a partner token needs --project and --partner",
+            ),
+            (
+                OpError::PartnerNotInProject {
+                    project: "p".into(),
+                    partner: "z".into(),
+                    partners: vec!["x".into(), "y".into()],
+                },
+                400,
+                "project `p` assigns no dataset to partner `z`; its partners are: x, y",
+            ),
+            (
+                OpError::ProjectExists {
+                    project: "p".into(),
+                },
+                409,
+                "project `p` already exists; change it with update-project",
+            ),
+        ];
+        for (e, status, message) in cases {
+            let api = ApiError::from(e);
+            assert_eq!(
+                (api.status.as_u16(), api.message.as_str()),
+                (status, message)
+            );
         }
     }
 }
