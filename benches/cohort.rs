@@ -152,15 +152,14 @@ fn main() -> anyhow::Result<()> {
             partner: Some(partner),
         };
         let file = root.join(format!("{}.parquet", spec.name));
-        let staged = root.join("data/staging").join(&spec.name);
-        std::fs::copy(&file, &staged)?;
-        let bytes = std::fs::metadata(&staged)?.len();
+        let mut staged = linker.blobs.stage()?;
+        let bytes = std::io::copy(&mut std::fs::File::open(&file)?, &mut staged)?;
         let checksum = blake3::Hasher::new()
-            .update_reader(std::fs::File::open(&staged)?)?
+            .update_reader(std::fs::File::open(&file)?)?
             .finalize()
             .to_hex()
             .to_string();
-        linker.accept_upload(&principal, &config, &spec.name, &staged, &checksum, bytes)?;
+        linker.accept_upload(&principal, &config, &spec.name, staged, &checksum, bytes)?;
     }
     println!(
         "uploads checked and stored in {:.1} s",

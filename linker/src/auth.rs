@@ -12,6 +12,8 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+pub use crate::ids::TokenId;
+
 /// Prefix of every API token.
 pub const TOKEN_PREFIX: &str = "pprl_";
 const ID_BYTES: usize = 8;
@@ -55,7 +57,7 @@ impl Role {
 pub struct IssuedToken {
     /// The public id.
     #[zeroize(skip)]
-    pub id: String,
+    pub id: TokenId,
     secret: String,
 }
 
@@ -70,7 +72,7 @@ impl IssuedToken {
         rng.fill(&mut secret[..])
             .expect("the operating system's random generator works");
         IssuedToken {
-            id: hex::encode(id),
+            id: TokenId::new(hex::encode(id)),
             secret: hex::encode(*secret),
         }
     }
@@ -96,7 +98,7 @@ impl fmt::Debug for IssuedToken {
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct PresentedToken {
     #[zeroize(skip)]
-    pub id: String,
+    pub id: TokenId,
     secret: String,
 }
 
@@ -111,7 +113,7 @@ impl PresentedToken {
             return None;
         }
         Some(PresentedToken {
-            id: id.to_ascii_lowercase(),
+            id: TokenId::new(id.to_ascii_lowercase()),
             secret: secret.to_ascii_lowercase(),
         })
     }
@@ -142,7 +144,7 @@ fn hash_secret(secret: &str) -> [u8; 32] {
 /// Who is calling, once their token has been verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    pub token_id: String,
+    pub token_id: TokenId,
     pub role: Role,
     /// The project of a partner or evaluator token.
     pub project: Option<String>,

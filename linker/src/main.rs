@@ -29,15 +29,15 @@ fn main() -> ExitCode {
 
 fn settings(common: &Common, flags: Overrides) -> Result<Settings> {
     let file = match &common.settings {
-        Some(path) => Settings::load_file(path).map_err(|e| anyhow!(e))?,
+        Some(path) => Settings::load_file(path)?,
         None => SettingsFile::default(),
     };
-    let env = Overrides::from_env().map_err(|e| anyhow!(e))?;
+    let env = Overrides::from_env()?;
     let flags = Overrides {
         data_dir: common.data_dir.clone(),
         ..flags
     };
-    Settings::resolve(file, env.then(flags)).map_err(|e| anyhow!(e))
+    Ok(Settings::resolve(file, env.then(flags))?)
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -241,7 +241,7 @@ fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
             }
         }
         Admin::RevokeToken { id } => {
-            linker.revoke_token(&id, &cli)?;
+            linker.revoke_token(&pprl_linker::ids::TokenId::new(id.clone()), &cli)?;
             println!("revoked token {id}");
         }
         Admin::ListTokens => {

@@ -5,7 +5,7 @@
 use pprl_specs::key::Fingerprint;
 use serde::{Deserialize, Serialize};
 
-use crate::schedule::ScheduleConfig;
+use crate::schedule::{ScheduleConfig, ScheduleError};
 use pprl_engine::cohort::config::{CohortConfig, CohortSettings, DisclosureConfig, OutcomeConfig};
 
 /// A project configuration as written by an administrator.
@@ -54,17 +54,52 @@ pub struct DatasetConfig {
     pub description: Option<String>,
 }
 
-/// Why a project configuration was refused.
+/// Why a project configuration was refused; each message names the setting.
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectConfigError {
+    /// Not TOML, or not the shape of a project config.
+    #[error("project config: {}", .0.to_string().trim_end())]
+    Parse(toml::de::Error),
     #[error("project config: {0}")]
-    Parse(String),
+    Name(InvalidName),
+    #[error(
+        "project config: key_fingerprint `{0}` is not 16 hexadecimal digits (print it with `pprl-client fingerprint --key-file KEY`)"
+    )]
+    Fingerprint(String),
+    #[error(
+        "project config: linkage.threshold ({threshold}) must be between 0.5 and 1, and linkage.strong_threshold ({strong_threshold}) between it and 1"
+    )]
+    Thresholds {
+        threshold: f64,
+        strong_threshold: f64,
+    },
+    #[error("project config: linkage.max_block_size must be at least 2")]
+    MaxBlockSize,
     #[error("project config: {0}")]
-    Invalid(String),
+    Schedule(ScheduleError),
+    #[error("project config: a project needs at least one [[datasets]] entry")]
+    NoDatasets,
+    #[error("project config: dataset `{0}` is declared twice")]
+    DuplicateDataset(String),
+    #[error("project config: [[outcomes]] need a [cohort] to measure them for")]
+    OutcomesWithoutCohort,
+    /// The `[cohort]`, `[[outcomes]]` or `[disclosure]` definitions (their
+    /// checks, in `cohort::config`, say what is wrong).
+    #[error("project config: {0}")]
+    Cohort(String),
+}
+
+/// A name that cannot be used in URLs and paths.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} `{name}` must be 1 to 64 letters, digits, `_` or `-`")]
+pub struct InvalidName {
+    /// What the name names (`project name`, `dataset name`, ...).
+    pub what: &'static str,
+    pub name: String,
 }
 
 /// Checks a name used in URLs and paths: 1–64 of `A-Za-z0-9_-`.
-pub fn check_name(what: &str, name: &str) -> Result<(), String> {
+pub fn check_name(what: &'static str, name: &str) -> Result<(), InvalidName> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -73,63 +108,58 @@ pub fn check_name(what: &str, name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "{what} `{name}` must be 1 to 64 letters, digits, `_` or `-`"
-        ))
+        Err(InvalidName {
+            what,
+            name: name.to_owned(),
+        })
     }
 }
 
 impl ProjectConfig {
     /// Parses and checks TOML text.
     pub fn parse(text: &str) -> Result<Self, ProjectConfigError> {
-        let config: ProjectConfig = toml::from_str(text)
-            .map_err(|e| ProjectConfigError::Parse(e.to_string().trim_end().to_owned()))?;
+        let config: ProjectConfig = toml::from_str(text).map_err(ProjectConfigError::Parse)?;
         config.check()?;
         Ok(config)
     }
 
     /// Checks names, the fingerprint and dataset uniqueness.
     pub fn check(&self) -> Result<(), ProjectConfigError> {
-        let invalid = |m: String| Err(ProjectConfigError::Invalid(m));
-        check_name("project name", &self.name).map_err(ProjectConfigError::Invalid)?;
+        use ProjectConfigError as E;
+        check_name("project name", &self.name).map_err(E::Name)?;
         if Fingerprint::parse(&self.key_fingerprint).is_err() {
-            return invalid(format!(
-                "key_fingerprint `{}` is not 16 hexadecimal digits (print it with `pprl-client fingerprint --key-file KEY`)",
-                self.key_fingerprint
-            ));
+            return Err(E::Fingerprint(self.key_fingerprint.clone()));
         }
         let l = &self.linkage;
         if !(0.5..=1.0).contains(&l.threshold) || !(l.threshold..=1.0).contains(&l.strong_threshold)
         {
-            return invalid(format!(
-                "linkage.threshold ({}) must be between 0.5 and 1, and linkage.strong_threshold ({}) between it and 1",
-                l.threshold, l.strong_threshold
-            ));
+            return Err(E::Thresholds {
+                threshold: l.threshold,
+                strong_threshold: l.strong_threshold,
+            });
         }
         if l.max_block_size < 2 {
-            return invalid("linkage.max_block_size must be at least 2".to_owned());
+            return Err(E::MaxBlockSize);
         }
         if let Some(schedule) = &self.schedule {
-            schedule.check().map_err(ProjectConfigError::Invalid)?;
+            schedule.check().map_err(E::Schedule)?;
         }
         if self.datasets.is_empty() {
-            return invalid("a project needs at least one [[datasets]] entry".to_owned());
+            return Err(E::NoDatasets);
         }
         for (i, d) in self.datasets.iter().enumerate() {
-            check_name("dataset name", &d.name).map_err(ProjectConfigError::Invalid)?;
-            check_name("partner name", &d.partner).map_err(ProjectConfigError::Invalid)?;
+            check_name("dataset name", &d.name).map_err(E::Name)?;
+            check_name("partner name", &d.partner).map_err(E::Name)?;
             if self.datasets[..i].iter().any(|e| e.name == d.name) {
-                return invalid(format!("dataset `{}` is declared twice", d.name));
+                return Err(E::DuplicateDataset(d.name.clone()));
             }
         }
         if self.cohort.is_none() && !self.outcomes.is_empty() {
-            return invalid("[[outcomes]] need a [cohort] to measure them for".to_owned());
+            return Err(E::OutcomesWithoutCohort);
         }
         if let Some(settings) = self.cohort_settings() {
             let names: Vec<&str> = self.datasets.iter().map(|d| d.name.as_str()).collect();
-            settings
-                .check(&names)
-                .map_err(ProjectConfigError::Invalid)?;
+            settings.check(&names).map_err(E::Cohort)?;
         }
         Ok(())
     }

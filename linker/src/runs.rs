@@ -1,11 +1,13 @@
 //! Linkage runs: take the current version of every dataset, link, and
 //! publish the outputs atomically — everything or nothing.
 //!
-//! Publication order: outputs are written into a hidden folder, synced,
-//! renamed to `publications/<project>/<run>/`, and only then recorded (with
-//! the person identifiers) in one database transaction. A run that fails or
-//! is killed at any point leaves the previous publication as the latest; the
-//! next start marks it failed and deletes its unrecorded folder.
+//! Publication order: outputs are written through the publication store
+//! ([`crate::store::PublicationStore`]: by default a hidden folder, synced and
+//! renamed to `publications/<project>/<run>/`), and only once it has
+//! committed them are they recorded (with the person identifiers) in one
+//! database transaction. A run that fails or is killed at any point leaves
+//! the previous publication as the latest; the next start marks it failed
+//! and deletes its unrecorded outputs.
 //!
 //! Two runs of a project never overlap: a run is a `running` row, inserted
 //! only when the project has none (in one SQLite transaction), whichever
@@ -15,17 +17,21 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::io::{Read, Write};
 
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 
 use crate::cohort;
+use crate::ids::{DatasetVersion, RunId, RunStatus, StartedBy};
 use crate::linkage::outputs::{self, LINKS_FILE, MODEL_FILE, REPORT_FILE};
 use crate::linkage::{self, DatasetInput, Records};
 use crate::schedule::{self, Decision, Inputs};
 use crate::service::{Actor, Linker, OpError};
-use crate::store::{PersonIdRecord, PublicationRecord, RunStart, StoreError, now};
+pub use crate::store::PublishedFile;
+use crate::store::{
+    Blob, PersonIdRecord, PublicationRecord, RunStart, StagedPublication, StoreError, now,
+};
 
 /// How a run started by the scheduler ended.
 #[derive(Debug)]
@@ -36,23 +42,16 @@ pub enum ScheduledOutcome {
     Busy(String),
     Published(RunSummary),
     Failed {
-        run_id: u64,
+        /// `None` when it failed before a run was started.
+        run_id: Option<RunId>,
         error: String,
     },
-}
-
-/// One published file.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct PublishedFile {
-    pub name: String,
-    pub bytes: u64,
-    pub blake3: String,
 }
 
 /// What a finished run reports.
 #[derive(Debug, Serialize)]
 pub struct RunSummary {
-    pub run_id: u64,
+    pub run_id: RunId,
     pub project: String,
     pub records: usize,
     pub persons: usize,
@@ -107,29 +106,24 @@ impl std::fmt::Display for RunSeconds {
 }
 
 impl Linker {
-    /// Where a project's publications live.
-    pub fn publications_dir(&self, project: &str) -> PathBuf {
-        self.settings.data_dir.join("publications").join(project)
-    }
-
     /// Starts a run record (a manual run); refused while another run of the
     /// project runs.
-    pub fn begin_run(&self, project: &str, actor: &Actor<'_>) -> Result<u64, OpError> {
-        self.begin_run_as(project, actor, "manual", 1)
+    pub fn begin_run(&self, project: &str, actor: &Actor<'_>) -> Result<RunId, OpError> {
+        self.begin_run_as(project, actor, StartedBy::Manual, 1)
     }
 
-    /// Starts a run record, started by `started_by` (`manual` or `schedule`).
+    /// Starts a run record, started by `started_by`.
     pub fn begin_run_as(
         &self,
         project: &str,
         actor: &Actor<'_>,
-        started_by: &str,
+        started_by: StartedBy,
         attempt: u32,
-    ) -> Result<u64, OpError> {
+    ) -> Result<RunId, OpError> {
         self.project_config(project)?;
         self.fail_dead_runs(Some(project), false)?;
         let start = RunStart {
-            started_by: started_by.to_owned(),
+            started_by,
             attempt,
             runner: process_identity(),
         };
@@ -145,16 +139,17 @@ impl Linker {
                 );
                 Ok(id)
             }
-            Err(StoreError::Exists(m)) => {
+            Err(e @ StoreError::RunInProgress { .. }) => {
+                let refused = OpError::from(e);
                 self.audit(
                     actor,
                     "start_run",
                     Some(project),
                     None,
                     "refused",
-                    Some(m.clone()),
+                    Some(refused.to_string()),
                 );
-                Err(OpError::Conflict(m))
+                Err(refused)
             }
             Err(e) => Err(e.into()),
         }
@@ -184,15 +179,18 @@ impl Linker {
         if let Decision::Skip(reason) = self.run_decision(project, false)? {
             return Ok(ScheduledOutcome::Skipped(reason));
         }
-        let run_id = match self.begin_run_as(project, &Actor::System, "schedule", attempt) {
+        let run_id = match self.begin_run_as(project, &Actor::System, StartedBy::Schedule, attempt)
+        {
             Ok(id) => id,
-            Err(OpError::Conflict(m)) => return Ok(ScheduledOutcome::Busy(m)),
+            Err(e @ OpError::RunInProgress { .. }) => {
+                return Ok(ScheduledOutcome::Busy(e.to_string()));
+            }
             Err(e) => return Err(e),
         };
         Ok(match self.execute_run(project, run_id) {
             Ok(summary) => ScheduledOutcome::Published(summary),
             Err(e) => ScheduledOutcome::Failed {
-                run_id,
+                run_id: Some(run_id),
                 error: e.to_string(),
             },
         })
@@ -200,18 +198,17 @@ impl Linker {
 
     /// Runs linkage for a started run and publishes it; on failure the run is
     /// marked failed with its reason and the previous publication stays.
-    pub fn execute_run(&self, project: &str, run_id: u64) -> Result<RunSummary, OpError> {
+    pub fn execute_run(&self, project: &str, run_id: RunId) -> Result<RunSummary, OpError> {
         let result = self.link_and_publish(project, run_id);
         if let Err(e) = &result {
             let message = e.to_string();
-            tracing::error!(project, run_id, error = %message, "linkage run failed");
-            if let Err(store) = self
-                .meta
-                .finish_run(run_id, "failed", &now(), Some(&message), None)
+            tracing::error!(project, run_id = run_id.0, error = %message, "linkage run failed");
+            if let Err(store) =
+                self.meta
+                    .finish_run(run_id, RunStatus::Failed, &now(), Some(&message), None)
             {
                 tracing::error!(error = %store, "could not record the failed run");
             }
-            let _ = fs::remove_dir_all(self.staging_dir(project, run_id));
         }
         let (outcome, detail) = match &result {
             Ok(s) => (
@@ -240,12 +237,7 @@ impl Linker {
         self.execute_run(project, run_id)
     }
 
-    fn staging_dir(&self, project: &str, run_id: u64) -> PathBuf {
-        self.publications_dir(project)
-            .join(format!(".run-{run_id}.partial"))
-    }
-
-    fn link_and_publish(&self, project: &str, run_id: u64) -> Result<RunSummary, OpError> {
+    fn link_and_publish(&self, project: &str, run_id: RunId) -> Result<RunSummary, OpError> {
         let config = self.project_config(project)?;
         let mut seconds = RunSeconds::default();
         // Sets a stage's time to the time since the last lap.
@@ -265,25 +257,30 @@ impl Linker {
             }
             let input = DatasetInput {
                 name: dataset.name.clone(),
-                version: version.version,
+                version: version.version.0,
                 one_record_per_person: dataset.one_record_per_person,
                 attribute_schema: Vec::new(),
                 attributes: Vec::new(),
             };
-            linkage::records::load(&mut records, &self.blobs.path(&version.checksum), input)
-                .map_err(|e| {
-                    OpError::Invalid(format!("cannot load dataset `{}`: {e}", dataset.name))
-                })?;
+            let cannot_load = |e: &dyn std::fmt::Display| OpError::DatasetUnreadable {
+                dataset: dataset.name.clone(),
+                reason: e.to_string(),
+            };
+            let blob = self
+                .blobs
+                .open(&version.checksum)
+                .map_err(|e| cannot_load(&e))?;
+            linkage::records::load_from(&mut records, blob, input).map_err(|e| cannot_load(&e))?;
         }
         if records.datasets.is_empty() {
-            return Err(OpError::Invalid(format!(
-                "project `{project}` has no uploaded dataset yet"
-            )));
+            return Err(OpError::NoUploads {
+                project: project.to_owned(),
+            });
         }
         let inputs: Inputs = records
             .datasets
             .iter()
-            .map(|d| (d.name.clone(), d.version))
+            .map(|d| (d.name.clone(), DatasetVersion(d.version)))
             .collect();
         self.meta.record_run_inputs(
             run_id,
@@ -303,56 +300,35 @@ impl Linker {
         since = std::time::Instant::now();
         let published_at = now();
 
-        let staging = self.staging_dir(project, run_id);
-        let _ = fs::remove_dir_all(&staging);
-        fs::create_dir_all(&staging).map_err(StoreError::from)?;
-        let write_err = |e: String| OpError::Invalid(format!("cannot write the outputs: {e}"));
-        outputs::write_links(&staging.join(LINKS_FILE), &records, &linkage)
+        // Discarded unless committed: on every early return below.
+        let mut staged = self.publications.begin(project, run_id)?;
+        let write_err = |reason: String| OpError::OutputsUnwritable { reason };
+        outputs::write_links(staged.create(LINKS_FILE)?, &records, &linkage)
             .map_err(|e| write_err(e.to_string()))?;
-        let report = outputs::report(project, run_id, &published_at, &records, &linkage);
-        write_json(&staging.join(REPORT_FILE), &report)?;
+        let report = outputs::report(project, run_id.0, &published_at, &records, &linkage);
+        write_json(staged.as_mut(), REPORT_FILE, &report)?;
         let model = outputs::ModelFile {
             fields: outputs::model_fields(),
             model: &linkage.model,
         };
-        write_json(&staging.join(MODEL_FILE), &model)?;
+        write_json(staged.as_mut(), MODEL_FILE, &model)?;
         lap(&mut seconds.outputs, &mut since);
         let history = self.outcomes_history(project, 11);
+        let mut create = |name: &str| staged.create(name).map_err(std::io::Error::other);
         let cohort = cohort::publish(
-            &staging,
+            &mut create,
             &config,
-            run_id,
+            run_id.0,
             &published_at,
             &records,
             &linkage,
             &as_of,
             &history,
         )
-        .map_err(OpError::Invalid)?;
+        .map_err(|reason| OpError::Cohort { reason })?;
         lap(&mut seconds.cohort, &mut since);
-        let mut names = vec![LINKS_FILE, REPORT_FILE, MODEL_FILE];
-        if cohort.is_some() {
-            names.extend(cohort::FILES);
-        }
-        let mut files = Vec::new();
-        for name in names {
-            let path = staging.join(name);
-            let file = fs::File::open(&path).map_err(StoreError::from)?;
-            file.sync_all().map_err(StoreError::from)?;
-            let mut hasher = blake3::Hasher::new();
-            hasher.update_reader(&file).map_err(StoreError::from)?;
-            files.push(PublishedFile {
-                name: name.to_owned(),
-                bytes: file.metadata().map_err(StoreError::from)?.len(),
-                blake3: hasher.finalize().to_hex().to_string(),
-            });
-        }
-        let target = self.publications_dir(project).join(run_id.to_string());
-        let _ = fs::remove_dir_all(&target);
-        fs::rename(&staging, &target).map_err(StoreError::from)?;
-        fs::File::open(self.publications_dir(project))
-            .and_then(|d| d.sync_all())
-            .map_err(StoreError::from)?;
+        // Synced, checksummed and moved into place; recorded only below.
+        let files = staged.commit()?;
 
         let ids: Vec<PersonIdRecord> = (0..records.len())
             .map(|i| PersonIdRecord {
@@ -388,7 +364,7 @@ impl Linker {
         lap(&mut summary.seconds.publish, &mut since);
         tracing::info!(
             project,
-            run_id,
+            run_id = run_id.0,
             records = summary.records,
             persons = summary.persons,
             "published"
@@ -403,7 +379,7 @@ impl Linker {
         let Ok(all) = self.meta.publications() else {
             return Vec::new();
         };
-        let mut runs: Vec<u64> = all
+        let mut runs: Vec<RunId> = all
             .into_iter()
             .filter(|p| p.project == project)
             .map(|p| p.run_id)
@@ -412,12 +388,14 @@ impl Linker {
         let skip = runs.len().saturating_sub(limit);
         runs[skip..]
             .iter()
-            .filter_map(|run| {
-                let path = self
-                    .publications_dir(project)
-                    .join(run.to_string())
-                    .join(cohort::OUTCOMES_FILE);
-                serde_json::from_slice(&fs::read(path).ok()?).ok()
+            .filter_map(|&run| {
+                let mut text = Vec::new();
+                self.publications
+                    .open(project, run, cohort::OUTCOMES_FILE)
+                    .ok()?
+                    .read_to_end(&mut text)
+                    .ok()?;
+                serde_json::from_slice(&text).ok()
             })
             .collect()
     }
@@ -445,38 +423,29 @@ impl Linker {
     /// writing) are deleted. Returns both counts.
     pub fn recover_runs(&self) -> Result<(usize, usize), StoreError> {
         let failed = self.fail_dead_runs(None, true)?;
-        let live: HashSet<(String, u64)> = self
+        let live: HashSet<(String, RunId)> = self
             .meta
             .running_runs()?
             .into_iter()
             .map(|r| (r.project, r.id))
             .collect();
-        let published: HashSet<(String, String)> = self
+        let published: HashSet<(String, RunId)> = self
             .meta
             .publications()?
             .into_iter()
-            .map(|p| (p.project, p.run_id.to_string()))
+            .map(|p| (p.project, p.run_id))
             .collect();
         let mut removed = 0;
-        let root = self.settings.data_dir.join("publications");
-        if let Ok(projects) = fs::read_dir(&root) {
-            for project in projects.flatten() {
-                let name = project.file_name().to_string_lossy().into_owned();
-                for run in fs::read_dir(project.path())?.flatten() {
-                    let run_name = run.file_name().to_string_lossy().into_owned();
-                    let run_id = run_name
-                        .trim_start_matches(".run-")
-                        .trim_end_matches(".partial")
-                        .parse::<u64>()
-                        .ok();
-                    if run_id.is_some_and(|id| live.contains(&(name.clone(), id))) {
-                        continue;
-                    }
-                    if !published.contains(&(name.clone(), run_name)) {
-                        fs::remove_dir_all(run.path())?;
-                        removed += 1;
-                    }
-                }
+        for outputs in self.publications.list()? {
+            let key = |run| (outputs.project.clone(), run);
+            if outputs.run.is_some_and(|run| live.contains(&key(run))) {
+                continue;
+            }
+            let recorded =
+                outputs.committed && outputs.run.is_some_and(|run| published.contains(&key(run)));
+            if !recorded {
+                self.publications.remove(&outputs)?;
+                removed += 1;
             }
         }
         Ok((failed, removed))
@@ -507,7 +476,7 @@ impl Linker {
                     "interrupted: the process running it stopped before it finished",
                 )?
             {
-                tracing::warn!(project = %run.project, run_id = run.id, "marked an interrupted run failed");
+                tracing::warn!(project = %run.project, run_id = run.id.0, "marked an interrupted run failed");
                 self.audit(
                     &Actor::System,
                     "run",
@@ -526,40 +495,43 @@ impl Linker {
     pub fn latest_outputs(
         &self,
         project: &str,
-    ) -> Result<(u64, String, Vec<PublishedFile>), OpError> {
+    ) -> Result<(RunId, String, Vec<PublishedFile>), OpError> {
         let Some(p) = self.meta.latest_publication(project)? else {
-            return Err(OpError::Invalid(format!(
-                "project `{project}` has no published outputs yet"
-            )));
+            return Err(OpError::NothingPublished {
+                project: project.to_owned(),
+            });
         };
-        let files: Vec<PublishedFile> = serde_json::from_str(&p.files)
-            .map_err(|e| OpError::Store(StoreError::Io(std::io::Error::other(e))))?;
+        let files: Vec<PublishedFile> = serde_json::from_str(&p.files).map_err(|e| {
+            OpError::Store(StoreError::Corrupt {
+                what: "publication file list",
+                value: e.to_string(),
+            })
+        })?;
         Ok((p.run_id, p.published_at, files))
     }
 
-    /// Path of one file of the latest publication.
-    pub fn output_path(
-        &self,
-        project: &str,
-        name: &str,
-    ) -> Result<(PathBuf, PublishedFile), OpError> {
+    /// One file of the latest publication, opened for reading.
+    pub fn open_output(&self, project: &str, name: &str) -> Result<(Blob, PublishedFile), OpError> {
         let (run_id, _, files) = self.latest_outputs(project)?;
         let file = files
             .into_iter()
             .find(|f| f.name == name)
             .ok_or(OpError::NotFound)?;
-        Ok((
-            self.publications_dir(project)
-                .join(run_id.to_string())
-                .join(name),
-            file,
-        ))
+        Ok((self.publications.open(project, run_id, name)?, file))
     }
 }
 
-fn write_json(path: &Path, value: &impl Serialize) -> Result<(), OpError> {
+/// Writes `value` as the publication's file `name`, in pretty JSON.
+fn write_json(
+    staged: &mut dyn StagedPublication,
+    name: &str,
+    value: &impl Serialize,
+) -> Result<(), OpError> {
     let text = serde_json::to_string_pretty(value).expect("reports serialise");
-    fs::write(path, text).map_err(|e| OpError::Store(e.into()))
+    let mut out = staged.create(name)?;
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| OpError::Store(e.into()))
 }
 
 /// This process, as `pid:start-time` (Linux); `None` where it cannot be told.

@@ -23,6 +23,8 @@ use croner::parser::CronParser;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use crate::ids::DatasetVersion;
+
 /// Each retry waits this many times longer than the one before
 /// (1 min, 5 min, 25 min with the defaults).
 pub const BACKOFF_FACTOR: u32 = 5;
@@ -30,6 +32,21 @@ pub const BACKOFF_FACTOR: u32 = 5;
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 4;
 /// Wait before the first retry, unless configured.
 pub const DEFAULT_RETRY_AFTER_SECONDS: u64 = 60;
+
+/// Why a schedule was refused; each message names the setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error(
+        "schedule.cron `{cron}` is not a cron expression ({reason}): write five fields, minute hour day-of-month month day-of-week, in UTC, e.g. \"0 2 * * *\" for 02:00 every day"
+    )]
+    NotCron { cron: String, reason: String },
+    #[error("schedule.cron `{cron}` never fires")]
+    NeverFires { cron: String },
+    #[error("schedule.max_attempts ({0}) must be between 1 and 10")]
+    MaxAttempts(u32),
+    #[error("schedule.retry_after_seconds ({0}) must be between 1 and 86400")]
+    RetryAfter(u64),
+}
 
 /// When a project runs by itself, as configured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -101,37 +118,32 @@ impl ScheduleConfig {
     /// field. An expression that can never fire (30 February) is refused;
     /// one whose year field has passed is not, so that a stored project
     /// never turns invalid as time goes by (the scheduler logs it instead).
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), ScheduleError> {
         let cron = self.parse()?;
         let reference = DateTime::<Utc>::from_timestamp(946_684_800, 0) // 2000-01-01
             .expect("a valid fixed time");
         if next_due(&cron, reference).is_none() {
-            return Err(format!("schedule.cron `{}` never fires", self.cron));
+            return Err(ScheduleError::NeverFires {
+                cron: self.cron.clone(),
+            });
         }
         if !(1..=10).contains(&self.max_attempts) {
-            return Err(format!(
-                "schedule.max_attempts ({}) must be between 1 and 10",
-                self.max_attempts
-            ));
+            return Err(ScheduleError::MaxAttempts(self.max_attempts));
         }
         if !(1..=86_400).contains(&self.retry_after_seconds) {
-            return Err(format!(
-                "schedule.retry_after_seconds ({}) must be between 1 and 86400",
-                self.retry_after_seconds
-            ));
+            return Err(ScheduleError::RetryAfter(self.retry_after_seconds));
         }
         Ok(())
     }
 
     /// The parsed expression.
-    pub fn parse(&self) -> Result<Cron, String> {
-        CronParser::new().parse(&self.cron).map_err(|e| {
-            format!(
-                "schedule.cron `{}` is not a cron expression ({}): write five fields, minute hour day-of-month month day-of-week, in UTC, e.g. \"0 2 * * *\" for 02:00 every day",
-                self.cron,
-                e.to_string().trim_end_matches('.')
-            )
-        })
+    pub fn parse(&self) -> Result<Cron, ScheduleError> {
+        CronParser::new()
+            .parse(&self.cron)
+            .map_err(|e| ScheduleError::NotCron {
+                cron: self.cron.clone(),
+                reason: e.to_string().trim_end_matches('.').to_owned(),
+            })
     }
 
     /// How long to wait after failed attempt `attempt` (1-based) before the
@@ -148,7 +160,7 @@ pub fn next_due(cron: &Cron, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
 }
 
 /// Which version of each dataset a run used (or would use).
-pub type Inputs = BTreeMap<String, u64>;
+pub type Inputs = BTreeMap<String, DatasetVersion>;
 
 /// Whether a run is worth starting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,7 +268,7 @@ mod tests {
                 "schedule.retry_after_seconds",
             ),
         ] {
-            let err = config.check().expect_err("refused");
+            let err = config.check().expect_err("refused").to_string();
             assert!(err.contains(needle), "{err}");
         }
         schedule("@daily").check().expect("nicknames are cron too");
@@ -296,7 +308,10 @@ mod tests {
     #[test]
     fn runs_only_when_a_dataset_has_a_new_version() {
         let inputs = |pairs: &[(&str, u64)]| -> Inputs {
-            pairs.iter().map(|(d, v)| ((*d).to_owned(), *v)).collect()
+            pairs
+                .iter()
+                .map(|(d, v)| ((*d).to_owned(), DatasetVersion(*v)))
+                .collect()
         };
         let current = inputs(&[("police", 2), ("probation", 5)]);
         let same = Some(current.clone());

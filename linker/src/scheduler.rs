@@ -120,11 +120,11 @@ async fn attempts(linker: &Linker, project: &str, schedule: &ScheduleConfig) {
         {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(e)) => ScheduledOutcome::Failed {
-                run_id: 0,
+                run_id: None,
                 error: e.to_string(),
             },
             Err(e) => ScheduledOutcome::Failed {
-                run_id: 0,
+                run_id: None,
                 error: format!("the run's task failed: {e}"),
             },
         };
@@ -140,7 +140,7 @@ async fn attempts(linker: &Linker, project: &str, schedule: &ScheduleConfig) {
             ScheduledOutcome::Published(summary) => {
                 tracing::info!(
                     project,
-                    run_id = summary.run_id,
+                    run_id = summary.run_id.0,
                     attempt,
                     "scheduled run published"
                 );
@@ -150,10 +150,9 @@ async fn attempts(linker: &Linker, project: &str, schedule: &ScheduleConfig) {
                 let (l, p) = (linker.clone(), project.to_owned());
                 let last = attempt == schedule.max_attempts;
                 let delay = schedule.retry_delay(attempt);
-                let run = if run_id == 0 {
-                    "before a run started".to_owned()
-                } else {
-                    format!("run {run_id}")
+                let run = match run_id {
+                    None => "before a run started".to_owned(),
+                    Some(id) => format!("run {id}"),
                 };
                 let detail = if last {
                     format!(
@@ -166,7 +165,7 @@ async fn attempts(linker: &Linker, project: &str, schedule: &ScheduleConfig) {
                         delay.as_secs()
                     )
                 };
-                tracing::error!(project, run_id, attempt, "{detail}");
+                tracing::error!(project, run_id = run_id.map(|r| r.0), attempt, "{detail}");
                 let _ = tokio::task::spawn_blocking(move || {
                     l.audit(
                         &Actor::System,

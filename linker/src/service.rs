@@ -1,17 +1,18 @@
 //! The linker's operations, shared by the HTTP API and the administrator
 //! command line: projects, tokens, uploads, recovery after a crash.
 
-use std::path::Path;
 use std::sync::Arc;
 
-use crate::auth::{IssuedToken, PresentedToken, Principal, Role};
+use crate::auth::{IssuedToken, PresentedToken, Principal, Role, TokenId};
+use crate::ids::{DatasetVersion, RunId};
 use crate::project::{ProjectConfig, ProjectConfigError};
 use crate::settings::Settings;
 use crate::store::blobs::FsBlobStore;
+use crate::store::publications::FsPublicationStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{
-    AddVersion, AuditEvent, BlobStore, MetaStore, ProjectRecord, StoreError, TokenRecord,
-    VersionRecord, now,
+    AddVersion, AuditEvent, BlobStore, MetaStore, ProjectRecord, PublicationStore, StagedBlob,
+    StoreError, TokenRecord, VersionRecord, now,
 };
 use crate::validate::{self, Refusal};
 
@@ -20,6 +21,7 @@ use crate::validate::{self, Refusal};
 pub struct Linker {
     pub meta: Arc<dyn MetaStore>,
     pub blobs: Arc<dyn BlobStore>,
+    pub publications: Arc<dyn PublicationStore>,
     pub settings: Arc<Settings>,
 }
 
@@ -50,14 +52,18 @@ impl Actor<'_> {
                 Some("cli".to_owned()),
                 Some(Role::Administrator.as_str().to_owned()),
             ),
-            Actor::Caller(p) => (Some(p.token_id.clone()), Some(p.role.as_str().to_owned())),
+            Actor::Caller(p) => (
+                Some(p.token_id.as_str().to_owned()),
+                Some(p.role.as_str().to_owned()),
+            ),
             Actor::Anonymous => (None, None),
             Actor::System => (Some("system".to_owned()), None),
         }
     }
 }
 
-/// Why an operation did not happen.
+/// Why an operation did not happen. The API answers each variant with its
+/// status code (`api::error`); messages are what callers read.
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {
     /// No credentials, or credentials that are not valid.
@@ -67,20 +73,119 @@ pub enum OpError {
     /// cannot tell which.
     #[error("no such project or dataset, or this token may not use it")]
     NotFound,
-    /// The caller may see the project but not do this.
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    Invalid(String),
-    /// It already exists.
-    #[error("{0}")]
-    Conflict(String),
+    /// A partner token uploading a dataset another partner supplies.
+    #[error("dataset `{dataset}` is supplied by partner `{partner}`, not by this token's partner")]
+    NotTheDatasetsPartner { dataset: String, partner: String },
+    /// The caller's role may not do this at all.
+    #[error("{}", action.refusal(*role))]
+    RoleCannot { role: Role, action: Action },
+    /// A token's role and scope do not fit together.
+    #[error("{}", token_scope_rule(*role))]
+    TokenScope { role: Role },
+    /// A token for a project that does not exist.
+    #[error("project `{project}` does not exist")]
+    TokenForUnknownProject { project: String },
+    /// A partner token for a partner the project does not name.
+    #[error(
+        "project `{project}` assigns no dataset to partner `{partner}`; its partners are: {}",
+        partners.join(", ")
+    )]
+    PartnerNotInProject {
+        project: String,
+        partner: String,
+        partners: Vec<String>,
+    },
+    #[error("no live token with id `{id}`")]
+    NoLiveToken { id: TokenId },
+    /// Updating a project that was never created.
+    #[error("project `{project}` does not exist; create it first")]
+    UpdateOfUnknownProject { project: String },
+    /// The cohort definitions read attributes the datasets do not declare.
+    #[error("project config: {reason}")]
+    CohortColumns { reason: String },
+    #[error("project `{project}` already exists; change it with update-project")]
+    ProjectExists { project: String },
+    /// Another run of the project is in progress.
+    #[error(
+        "run {run} of project `{project}` is already running (started {started_at} by {started_by}); two runs of a project never overlap: wait for it to finish"
+    )]
+    RunInProgress {
+        project: String,
+        run: RunId,
+        started_at: String,
+        started_by: String,
+    },
+    #[error("project `{project}` has no uploaded dataset yet")]
+    NoUploads { project: String },
+    /// A dataset's current token file could not be read at run time.
+    #[error("cannot load dataset `{dataset}`: {reason}")]
+    DatasetUnreadable { dataset: String, reason: String },
+    /// Linkage outputs could not be written.
+    #[error("cannot write the outputs: {reason}")]
+    OutputsUnwritable { reason: String },
+    /// The cohort could not be built or written (the reason names which).
+    #[error("{reason}")]
+    Cohort { reason: String },
+    #[error("project `{project}` has no published outputs yet")]
+    NothingPublished { project: String },
     #[error(transparent)]
     Config(#[from] ProjectConfigError),
     #[error("{}", .0.message)]
     Refused(Refusal),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+/// What a role may be refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Upload,
+    ListVersions,
+}
+
+impl Action {
+    /// Why `role` may not do this, and what may.
+    fn refusal(self, role: Role) -> &'static str {
+        match (self, role) {
+            (Action::Upload, Role::Evaluator) => "evaluator tokens may only read published outputs",
+            (Action::Upload, _) => {
+                "uploads come from the partner that supplies the dataset; use a partner token"
+            }
+            (Action::ListVersions, _) => {
+                "evaluator tokens read published outputs only, not partners' uploads"
+            }
+        }
+    }
+}
+
+fn token_scope_rule(role: Role) -> &'static str {
+    match role {
+        Role::Administrator => "an administrator token belongs to no project or partner",
+        Role::Evaluator => "an evaluator token needs --project and no --partner",
+        Role::Partner => "a partner token needs --project and --partner",
+    }
+}
+
+impl From<StoreError> for OpError {
+    /// A store's refusals become what they mean to a caller; other
+    /// failures stay storage failures.
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::ProjectExists { project } => OpError::ProjectExists { project },
+            StoreError::RunInProgress {
+                project,
+                run,
+                started_at,
+                started_by,
+            } => OpError::RunInProgress {
+                project,
+                run,
+                started_at,
+                started_by,
+            },
+            other => OpError::Store(other),
+        }
+    }
 }
 
 /// What an accepted upload became.
@@ -99,6 +204,7 @@ impl Linker {
         Ok(Linker {
             meta: Arc::new(meta),
             blobs: Arc::new(blobs),
+            publications: Arc::new(FsPublicationStore::open(&settings.data_dir)),
             settings: Arc::new(settings),
         })
     }
@@ -167,13 +273,8 @@ impl Linker {
             outcome,
             None,
         );
-        match result {
-            Ok(()) => Ok(config),
-            Err(StoreError::Exists(what)) => Err(OpError::Conflict(format!(
-                "{what} already exists; change it with update-project"
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        result?;
+        Ok(config)
     }
 
     /// Replaces a project's config (same name).
@@ -197,10 +298,9 @@ impl Linker {
             None,
         );
         if !changed {
-            return Err(OpError::Invalid(format!(
-                "project `{}` does not exist; create it first",
-                config.name
-            )));
+            return Err(OpError::UpdateOfUnknownProject {
+                project: config.name,
+            });
         }
         Ok(config)
     }
@@ -229,7 +329,7 @@ impl Linker {
         }
         settings
             .check_columns(|dataset| schemas.get(dataset).cloned())
-            .map_err(|e| OpError::Invalid(format!("project config: {e}")))
+            .map_err(|reason| OpError::CohortColumns { reason })
     }
 
     /// The config of a project the caller may see.
@@ -247,41 +347,29 @@ impl Linker {
         label: Option<&str>,
         actor: &Actor<'_>,
     ) -> Result<IssuedToken, OpError> {
-        match (role, project, partner) {
-            (Role::Administrator, None, None) => {}
-            (Role::Administrator, _, _) => {
-                return Err(OpError::Invalid(
-                    "an administrator token belongs to no project or partner".to_owned(),
-                ));
-            }
-            (Role::Evaluator, Some(_), None) => {}
-            (Role::Evaluator, _, _) => {
-                return Err(OpError::Invalid(
-                    "an evaluator token needs --project and no --partner".to_owned(),
-                ));
-            }
-            (Role::Partner, Some(_), Some(_)) => {}
-            (Role::Partner, _, _) => {
-                return Err(OpError::Invalid(
-                    "a partner token needs --project and --partner".to_owned(),
-                ));
-            }
+        let fits = match role {
+            Role::Administrator => project.is_none() && partner.is_none(),
+            Role::Evaluator => project.is_some() && partner.is_none(),
+            Role::Partner => project.is_some() && partner.is_some(),
+        };
+        if !fits {
+            return Err(OpError::TokenScope { role });
         }
         if let Some(project) = project {
             let config = self.project_config(project).map_err(|e| match e {
-                OpError::NotFound => {
-                    OpError::Invalid(format!("project `{project}` does not exist"))
-                }
+                OpError::NotFound => OpError::TokenForUnknownProject {
+                    project: project.to_owned(),
+                },
                 other => other,
             })?;
             if let Some(partner) = partner
                 && !config.datasets.iter().any(|d| d.partner == partner)
             {
-                let known: Vec<&str> = config.datasets.iter().map(|d| d.partner.as_str()).collect();
-                return Err(OpError::Invalid(format!(
-                    "project `{project}` assigns no dataset to partner `{partner}`; its partners are: {}",
-                    known.join(", ")
-                )));
+                return Err(OpError::PartnerNotInProject {
+                    project: project.to_owned(),
+                    partner: partner.to_owned(),
+                    partners: config.datasets.iter().map(|d| d.partner.clone()).collect(),
+                });
             }
         }
         let issued = IssuedToken::generate();
@@ -307,7 +395,7 @@ impl Linker {
     }
 
     /// Revokes a token by id.
-    pub fn revoke_token(&self, id: &str, actor: &Actor<'_>) -> Result<(), OpError> {
+    pub fn revoke_token(&self, id: &TokenId, actor: &Actor<'_>) -> Result<(), OpError> {
         let revoked = self.meta.revoke_token(id, &now())?;
         self.audit(
             actor,
@@ -320,7 +408,7 @@ impl Linker {
         if revoked {
             Ok(())
         } else {
-            Err(OpError::Invalid(format!("no live token with id `{id}`")))
+            Err(OpError::NoLiveToken { id: id.clone() })
         }
     }
 
@@ -362,43 +450,38 @@ impl Linker {
             Role::Partner if principal.partner.as_deref() == Some(ds.partner.as_str()) => {
                 Ok(config)
             }
-            Role::Partner => Err(OpError::Forbidden(format!(
-                "dataset `{dataset}` is supplied by partner `{}`, not by this token's partner",
-                ds.partner
-            ))),
-            Role::Evaluator => Err(OpError::Forbidden(
-                "evaluator tokens may only read published outputs".to_owned(),
-            )),
-            Role::Administrator => Err(OpError::Forbidden(
-                "uploads come from the partner that supplies the dataset; use a partner token"
-                    .to_owned(),
-            )),
+            Role::Partner => Err(OpError::NotTheDatasetsPartner {
+                dataset: dataset.to_owned(),
+                partner: ds.partner.clone(),
+            }),
+            role => Err(OpError::RoleCannot {
+                role,
+                action: Action::Upload,
+            }),
         }
     }
 
     /// Validates a staged upload and publishes it as a new version (or finds
-    /// it already published). The staged file is consumed either way.
+    /// it already published). The staged blob is consumed either way: it is
+    /// committed (synced, moved into place) before the version is recorded,
+    /// and deleted if refused.
     pub fn accept_upload(
         &self,
         principal: &Principal,
         config: &ProjectConfig,
         dataset: &str,
-        staged: &Path,
+        mut staged: Box<dyn StagedBlob>,
         checksum: &str,
         bytes: u64,
     ) -> Result<Accepted, OpError> {
-        let checked = match validate::check_token_file(staged, &config.fingerprint(), dataset) {
-            Ok(checked) => checked,
-            Err(refusal) => {
-                let _ = std::fs::remove_file(staged);
-                return Err(OpError::Refused(refusal));
-            }
-        };
-        self.blobs.publish(staged, checksum)?;
+        let contents = staged.contents()?;
+        let checked = validate::check_token_file(contents, &config.fingerprint(), dataset)
+            .map_err(OpError::Refused)?;
+        staged.commit(checksum)?;
         let record = VersionRecord {
             project: config.name.clone(),
             dataset: dataset.to_owned(),
-            version: 0,
+            version: DatasetVersion(0),
             checksum: checksum.to_owned(),
             bytes,
             rows: checked.rows,
@@ -455,9 +538,10 @@ impl Linker {
             return Err(OpError::NotFound);
         }
         if principal.role == Role::Evaluator {
-            return Err(OpError::Forbidden(
-                "evaluator tokens read published outputs only, not partners' uploads".to_owned(),
-            ));
+            return Err(OpError::RoleCannot {
+                role: principal.role,
+                action: Action::ListVersions,
+            });
         }
         let config = self.project_config(project)?;
         let versions = self.meta.versions(project, None)?;

@@ -36,6 +36,29 @@ pub enum LogFormat {
     Json,
 }
 
+/// Why the settings were refused; each message names the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{name}=`{value}` is not a whole number")]
+    NotANumber { name: &'static str, value: String },
+    #[error("listen address `{0}` is not IP:PORT (set `listen` or PPRL_LISTEN)")]
+    Listen(String),
+    #[error("max_upload_bytes must be above 0")]
+    ZeroUploadLimit,
+    #[error("log_format `{0}` must be `text` or `json`")]
+    LogFormat(String),
+    #[error("cannot read {}: {error}", path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{}: {}", path.display(), error.to_string().trim_end())]
+    Parse {
+        path: PathBuf,
+        error: toml::de::Error,
+    },
+}
+
 /// Defaults.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8480";
 pub const DEFAULT_DATA_DIR: &str = "pprl-data";
@@ -53,13 +76,14 @@ pub struct Overrides {
 
 impl Overrides {
     /// Reads `PPRL_LISTEN`, `PPRL_DATA_DIR`, `PPRL_MAX_UPLOAD_BYTES`, `PPRL_KEEP_VERSIONS`, `PPRL_LOG_FORMAT`.
-    pub fn from_env() -> Result<Self, String> {
+    pub fn from_env() -> Result<Self, SettingsError> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let number = |name: &str| -> Result<Option<u64>, String> {
+        let number = |name: &'static str| -> Result<Option<u64>, SettingsError> {
             var(name)
-                .map(|v| {
-                    v.parse()
-                        .map_err(|_| format!("{name}=`{v}` is not a whole number"))
+                .map(|value| {
+                    value
+                        .parse()
+                        .map_err(|_| SettingsError::NotANumber { name, value })
                 })
                 .transpose()
         };
@@ -86,20 +110,20 @@ impl Overrides {
 
 impl Settings {
     /// Layers the file under the overrides and checks the result.
-    pub fn resolve(file: SettingsFile, overrides: Overrides) -> Result<Self, String> {
+    pub fn resolve(file: SettingsFile, overrides: Overrides) -> Result<Self, SettingsError> {
         let listen_text = overrides
             .listen
             .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-        let listen = listen_text.parse().map_err(|_| {
-            format!("listen address `{listen_text}` is not IP:PORT (set `listen` or PPRL_LISTEN)")
-        })?;
+        let listen = listen_text
+            .parse()
+            .map_err(|_| SettingsError::Listen(listen_text.clone()))?;
         let max_upload_bytes = overrides
             .max_upload_bytes
             .or(file.max_upload_bytes)
             .unwrap_or(DEFAULT_MAX_UPLOAD_BYTES);
         if max_upload_bytes == 0 {
-            return Err("max_upload_bytes must be above 0".to_owned());
+            return Err(SettingsError::ZeroUploadLimit);
         }
         let log_format = match overrides
             .log_format
@@ -109,7 +133,7 @@ impl Settings {
         {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
-            other => return Err(format!("log_format `{other}` must be `text` or `json`")),
+            other => return Err(SettingsError::LogFormat(other.to_owned())),
         };
         Ok(Settings {
             listen,
@@ -124,11 +148,15 @@ impl Settings {
     }
 
     /// Reads a settings file.
-    pub fn load_file(path: &std::path::Path) -> Result<SettingsFile, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        toml::from_str(&text)
-            .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))
+    pub fn load_file(path: &std::path::Path) -> Result<SettingsFile, SettingsError> {
+        let text = std::fs::read_to_string(path).map_err(|error| SettingsError::Read {
+            path: path.to_owned(),
+            error,
+        })?;
+        toml::from_str(&text).map_err(|error| SettingsError::Parse {
+            path: path.to_owned(),
+            error,
+        })
     }
 }
 
@@ -171,6 +199,7 @@ mod tests {
         assert!(
             Settings::resolve(SettingsFile::default(), bad)
                 .unwrap_err()
+                .to_string()
                 .contains("PPRL_LISTEN")
         );
         let bad = SettingsFile {
@@ -180,6 +209,7 @@ mod tests {
         assert!(
             Settings::resolve(bad, Overrides::default())
                 .unwrap_err()
+                .to_string()
                 .contains("log_format")
         );
     }

@@ -8,12 +8,11 @@
 //! be read. The last four are the reader's; the key and the dataset are this
 //! module's policy, checked first because they are the likeliest mistakes.
 
-use std::fs::File;
-use std::path::Path;
-
 use parquet::file::reader::ChunkReader;
 use pprl_specs::tokenfile::Manifest;
 use pprl_tokenfile::{ReadError, TokenFile};
+
+use crate::store::Blob;
 
 /// Why a token file was refused: what is wrong, and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,14 +43,13 @@ pub struct Checked {
 const REMAKE: &str =
     "make the file again with `pprl-client tokenise` and check it with `pprl-client inspect`";
 
-/// Checks a token file against the project's key fingerprint and the dataset it is uploaded as.
+/// Checks a token file (as the blob store reads it back) against the
+/// project's key fingerprint and the dataset it is uploaded as.
 pub fn check_token_file(
-    path: &Path,
+    file: Blob,
     expected_fingerprint: &str,
     dataset: &str,
 ) -> Result<Checked, Refusal> {
-    let file = File::open(path)
-        .map_err(|e| Refusal::new("io", format!("cannot read the upload: {e}"), "try again"))?;
     check_token_reader(file, expected_fingerprint, dataset)
 }
 

@@ -296,7 +296,7 @@ fn runs_never_overlap_across_the_scheduler_the_api_and_the_cli() {
         .meta
         .finish_run(
             held,
-            "failed",
+            pprl_linker::ids::RunStatus::Failed,
             "2026-01-01T00:00:00Z",
             Some("released"),
             None,

@@ -17,7 +17,7 @@ pub mod parquet;
 pub use pprl_engine::cohort::{build, config, disclosure, report, stats};
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::io::Write;
 
 use chrono::NaiveDate;
 
@@ -40,12 +40,13 @@ pub struct Published {
     pub report: OutcomesReport,
 }
 
-/// Builds the cohort of a run and writes its three files into `dir`.
+/// Builds the cohort of a run and writes its three files, each to the writer
+/// `create` opens for its name.
 /// `as_of` gives each dataset's default follow-up date; `history` holds
 /// earlier runs' reports, oldest first, for the page's trends.
 #[allow(clippy::too_many_arguments, reason = "the run's context, passed in")]
 pub fn publish(
-    dir: &Path,
+    create: &mut dyn FnMut(&str) -> std::io::Result<Box<dyn Write + Send>>,
     config: &ProjectConfig,
     run_id: u64,
     created_at: &str,
@@ -74,12 +75,10 @@ pub fn publish(
         .map_err(|e| format!("cohort definition: {e}"))?;
     let cohort = build::build(records, linkage, cohort_config, &config.outcomes, as_of)
         .map_err(|e| e.to_string())?;
-    parquet::write(
-        &dir.join(parquet::COHORT_FILE),
-        &cohort,
-        config.disclosure.date_precision,
-    )
-    .map_err(|e| format!("cannot write {}: {e}", parquet::COHORT_FILE))?;
+    create(parquet::COHORT_FILE)
+        .map_err(::parquet::errors::ParquetError::from)
+        .and_then(|out| parquet::write(out, &cohort, config.disclosure.date_precision))
+        .map_err(|e| format!("cannot write {}: {e}", parquet::COHORT_FILE))?;
     let report = report::report(
         &config.name,
         run_id,
@@ -88,10 +87,13 @@ pub fn publish(
         &config.disclosure,
     );
     let json = serde_json::to_string_pretty(&report).expect("reports serialise");
-    std::fs::write(dir.join(OUTCOMES_FILE), json)
-        .map_err(|e| format!("cannot write {OUTCOMES_FILE}: {e}"))?;
-    std::fs::write(dir.join(html::HTML_FILE), html::render(&report, history))
-        .map_err(|e| format!("cannot write {}: {e}", html::HTML_FILE))?;
+    let mut write = |name: &str, bytes: &[u8]| {
+        create(name)
+            .and_then(|mut out| out.write_all(bytes).and_then(|()| out.flush()))
+            .map_err(|e| format!("cannot write {name}: {e}"))
+    };
+    write(OUTCOMES_FILE, json.as_bytes())?;
+    write(html::HTML_FILE, html::render(&report, history).as_bytes())?;
     Ok(Some(Published {
         persons: cohort.members.len(),
         report,

@@ -14,8 +14,6 @@
 //! Architecture invariant: no token, record reference or exact date (unless
 //! the project asks for day precision) is written.
 
-use std::fs::File;
-use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::builder::{
@@ -105,18 +103,14 @@ pub fn coarsen(days: i32, precision: DatePrecision) -> i32 {
     }
 }
 
-/// Writes `cohort.parquet` (the caller renames the folder into place).
+/// Writes `cohort.parquet` to `out` (the caller publishes it with the run).
 pub fn write(
-    path: &Path,
+    out: impl std::io::Write + Send,
     cohort: &Cohort,
     precision: DatePrecision,
 ) -> Result<(), parquet::errors::ParquetError> {
     let schema = Arc::new(schema(cohort, precision));
-    let mut writer = ArrowWriter::try_new(
-        File::create(path)?,
-        schema.clone(),
-        Some(writer_properties()),
-    )?;
+    let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(writer_properties()))?;
     let n = cohort.members.len();
     let mut start = 0;
     while start < n || (n == 0 && start == 0) {

@@ -6,8 +6,6 @@
 //! reference; persons appear under their run-stable random identifiers.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, new_null_array};
@@ -68,9 +66,9 @@ pub fn links_schema(records: &Records) -> Schema {
     Schema::new(fields)
 }
 
-/// Writes `links.parquet`.
+/// Writes `links.parquet` to `out`.
 pub fn write_links(
-    path: &Path,
+    out: impl std::io::Write + Send,
     records: &Records,
     linkage: &Linkage,
 ) -> Result<(), parquet::errors::ParquetError> {
@@ -80,7 +78,7 @@ pub fn write_links(
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_created_by(format!("pprl-linker {}", env!("CARGO_PKG_VERSION")))
         .build();
-    let mut writer = ArrowWriter::try_new(File::create(path)?, schema.clone(), Some(props))?;
+    let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(props))?;
     let mut record = 0usize;
     for (d, input) in records.datasets.iter().enumerate() {
         for batch in &input.attributes {

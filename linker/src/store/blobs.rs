@@ -6,9 +6,11 @@
 //! so a reader never sees a partial one.
 
 use std::fs::{self, File};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::{BlobStore, StoreError};
+use super::blob::Blob;
+use super::{BlobStore, StagedBlob, StoreError};
 
 /// Blobs in a local folder.
 #[derive(Debug)]
@@ -35,51 +37,56 @@ fn valid_checksum(checksum: &str) -> bool {
             .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+/// Where blob `checksum` lives under `blobs`.
+fn blob_path(blobs: &Path, checksum: &str) -> PathBuf {
+    blobs
+        .join(&checksum[..2.min(checksum.len())])
+        .join(format!("{checksum}.parquet"))
+}
+
+pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// A random name, so concurrent uploads never share a staged file.
+pub(super) fn random_hex(bytes: usize) -> Result<String, StoreError> {
+    let mut name = vec![0u8; bytes];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut name)
+        .map_err(|_| io::Error::other("the random generator failed"))?;
+    Ok(hex::encode(name))
+}
+
 impl BlobStore for FsBlobStore {
-    fn staging_path(&self) -> Result<PathBuf, StoreError> {
-        let mut name = [0u8; 12];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut name)
-            .map_err(|_| std::io::Error::other("the random generator failed"))?;
-        Ok(self
+    fn stage(&self) -> Result<Box<dyn StagedBlob>, StoreError> {
+        let path = self
             .staging
-            .join(format!("upload-{}.part", hex::encode(name))))
+            .join(format!("upload-{}.part", random_hex(12)?));
+        let file = File::create_new(&path)?;
+        Ok(Box::new(FsStagedBlob {
+            file,
+            path,
+            blobs: self.blobs.clone(),
+            committed: false,
+        }))
     }
 
-    fn publish(&self, staged: &Path, checksum: &str) -> Result<(), StoreError> {
-        assert!(
-            valid_checksum(checksum),
-            "checksums are computed by the server as 64 hex digits"
-        );
-        let target = self.path(checksum);
-        if target.exists() {
-            fs::remove_file(staged)?;
-            return Ok(());
+    fn open(&self, checksum: &str) -> Result<Blob, StoreError> {
+        if !valid_checksum(checksum) {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "no such blob").into());
         }
-        let dir = target.parent().expect("blob paths have a parent");
-        fs::create_dir_all(dir)?;
-        File::open(staged)?.sync_all()?;
-        fs::rename(staged, &target)?;
-        sync_dir(dir)?;
-        Ok(())
-    }
-
-    fn path(&self, checksum: &str) -> PathBuf {
-        self.blobs
-            .join(&checksum[..2.min(checksum.len())])
-            .join(format!("{checksum}.parquet"))
+        Ok(Blob::from_file(File::open(blob_path(
+            &self.blobs,
+            checksum,
+        ))?)?)
     }
 
     fn exists(&self, checksum: &str) -> bool {
-        valid_checksum(checksum) && self.path(checksum).is_file()
+        valid_checksum(checksum) && blob_path(&self.blobs, checksum).is_file()
     }
 
     fn remove(&self, checksum: &str) -> Result<(), StoreError> {
-        match fs::remove_file(self.path(checksum)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        match fs::remove_file(blob_path(&self.blobs, checksum)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
         }
     }
@@ -110,5 +117,104 @@ impl BlobStore for FsBlobStore {
             removed += 1;
         }
         Ok(removed)
+    }
+}
+
+/// An upload streaming into `staging/`; removed on drop unless committed.
+#[derive(Debug)]
+struct FsStagedBlob {
+    file: File,
+    path: PathBuf,
+    blobs: PathBuf,
+    committed: bool,
+}
+
+impl Write for FsStagedBlob {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl StagedBlob for FsStagedBlob {
+    fn contents(&mut self) -> Result<Blob, StoreError> {
+        self.file.flush()?;
+        Ok(Blob::from_file(File::open(&self.path)?)?)
+    }
+
+    fn commit(mut self: Box<Self>, checksum: &str) -> Result<(), StoreError> {
+        assert!(
+            valid_checksum(checksum),
+            "checksums are computed by the server as 64 hex digits"
+        );
+        let target = blob_path(&self.blobs, checksum);
+        if target.exists() {
+            // The same bytes are already stored; dropping removes the copy.
+            return Ok(());
+        }
+        let dir = target.parent().expect("blob paths have a parent");
+        fs::create_dir_all(dir)?;
+        self.file.sync_all()?;
+        fs::rename(&self.path, &target)?;
+        self.committed = true;
+        sync_dir(dir)?;
+        Ok(())
+    }
+}
+
+impl Drop for FsStagedBlob {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    #[test]
+    fn a_staged_blob_is_invisible_until_committed_and_gone_if_dropped() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = FsBlobStore::open(dir.path()).expect("opens");
+        let checksum = blake3::hash(b"token file").to_hex().to_string();
+
+        let mut dropped = store.stage().expect("stages");
+        dropped.write_all(b"token").expect("writes");
+        drop(dropped);
+        assert_eq!(
+            fs::read_dir(dir.path().join("staging"))
+                .expect("lists")
+                .count(),
+            0
+        );
+
+        let mut staged = store.stage().expect("stages");
+        staged.write_all(b"token file").expect("writes");
+        let mut seen = String::new();
+        staged
+            .contents()
+            .expect("reads back")
+            .read_to_string(&mut seen)
+            .expect("reads");
+        assert_eq!(seen, "token file");
+        assert!(!store.exists(&checksum));
+        staged.commit(&checksum).expect("commits");
+        assert!(store.exists(&checksum));
+        assert_eq!(store.list().expect("lists"), vec![checksum.clone()]);
+        assert_eq!(store.open(&checksum).expect("opens").len(), 10);
+
+        let mut again = store.stage().expect("stages");
+        again.write_all(b"token file").expect("writes");
+        again.commit(&checksum).expect("a repeat is a no-op");
+        assert_eq!(store.clear_staging().expect("clears"), 0);
+        store.remove(&checksum).expect("removes");
+        assert!(!store.exists(&checksum));
     }
 }

@@ -1,16 +1,22 @@
-//! Storage behind two small interfaces, so that a server database and object
-//! storage can replace the embedded defaults without touching the handlers:
-//! [`MetaStore`] for metadata (SQLite by default) and [`BlobStore`] for files
-//! (a local folder by default, content-addressed by BLAKE3).
+//! Storage behind three small interfaces, so that a server database and
+//! object storage can replace the embedded defaults without touching the
+//! handlers or the runs: [`MetaStore`] for metadata (SQLite by default),
+//! [`BlobStore`] for uploaded token files (a local folder by default,
+//! content-addressed by BLAKE3) and [`PublicationStore`] for each run's
+//! published outputs (a folder per run by default). Files go in and out as
+//! streams ([`StagedBlob`], [`StagedPublication`], [`Blob`]), never as paths.
 
+pub mod blob;
 pub mod blobs;
+pub mod publications;
 pub mod sqlite;
 
-use std::path::{Path, PathBuf};
+pub use blob::{Blob, BlobSource};
 
 use serde::Serialize;
 
 use crate::auth::Role;
+use crate::ids::{DatasetVersion, RunId, RunStatus, StartedBy, TokenId};
 
 /// A stored project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,7 +32,7 @@ pub struct ProjectRecord {
 /// A stored API token (its secret only as a hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenRecord {
-    pub id: String,
+    pub id: TokenId,
     #[serde(skip)]
     pub secret_hash: Vec<u8>,
     pub role: Role,
@@ -42,7 +48,7 @@ pub struct TokenRecord {
 pub struct VersionRecord {
     pub project: String,
     pub dataset: String,
-    pub version: u64,
+    pub version: DatasetVersion,
     /// BLAKE3 of the token file, hex; also its name in the blob store.
     pub checksum: String,
     pub bytes: u64,
@@ -51,7 +57,7 @@ pub struct VersionRecord {
     pub manifest_json: String,
     pub uploaded_at: String,
     /// Token id of the uploader.
-    pub uploaded_by: String,
+    pub uploaded_by: TokenId,
 }
 
 /// What adding a version did.
@@ -83,21 +89,20 @@ pub struct AuditEvent {
 /// A linkage run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RunRecord {
-    pub id: u64,
+    pub id: RunId,
     pub project: String,
-    /// `running`, `succeeded` or `failed`.
-    pub status: String,
+    pub status: RunStatus,
     pub started_at: String,
     pub finished_at: Option<String>,
     pub error: Option<String>,
     /// JSON summary of a finished run.
     pub summary: Option<String>,
     /// What started it: `manual` (API or CLI) or `schedule`.
-    pub started_by: String,
+    pub started_by: StartedBy,
     /// Which attempt of a scheduled run this is (1 for the first).
     pub attempt: u32,
     /// The version of each dataset the run used, once loaded.
-    pub inputs: Option<std::collections::BTreeMap<String, u64>>,
+    pub inputs: Option<std::collections::BTreeMap<String, DatasetVersion>>,
     /// The process running it (`pid:start-time`), to tell a run in progress
     /// in another process from one a crash interrupted.
     #[serde(skip)]
@@ -107,8 +112,7 @@ pub struct RunRecord {
 /// How a run is started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunStart {
-    /// `manual` or `schedule`.
-    pub started_by: String,
+    pub started_by: StartedBy,
     pub attempt: u32,
     pub runner: Option<String>,
 }
@@ -117,7 +121,7 @@ pub struct RunStart {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PublicationRecord {
     pub project: String,
-    pub run_id: u64,
+    pub run_id: RunId,
     pub published_at: String,
     /// JSON list of `{name, bytes, blake3}`.
     pub files: String,
@@ -131,15 +135,31 @@ pub struct PersonIdRecord {
     pub person_id: String,
 }
 
-/// A storage failure.
+/// A storage failure. Backend errors are kept as their source, so no
+/// backend's types appear here.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The metadata database failed.
     #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("storage I/O error: {0}")]
     Io(#[from] std::io::Error),
-    #[error("{0}")]
-    Exists(String),
+    /// A value read back from storage is not one this linker writes.
+    #[error("stored {what} `{value}` is not valid")]
+    Corrupt { what: &'static str, value: String },
+    /// A project of this name already exists.
+    #[error("project `{project}` already exists")]
+    ProjectExists { project: String },
+    /// Another run of the project is in progress (in this process or another).
+    #[error(
+        "run {run} of project `{project}` is already running (started {started_at} by {started_by}); two runs of a project never overlap: wait for it to finish"
+    )]
+    RunInProgress {
+        project: String,
+        run: RunId,
+        started_at: String,
+        started_by: String,
+    },
 }
 
 /// Metadata: projects, tokens, dataset versions and the audit log.
@@ -150,10 +170,10 @@ pub trait MetaStore: Send + Sync + 'static {
     fn projects(&self) -> Result<Vec<ProjectRecord>, StoreError>;
 
     fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
-    fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError>;
+    fn token(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError>;
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
     /// Marks a token revoked; `false` if there is no such live token.
-    fn revoke_token(&self, id: &str, at: &str) -> Result<bool, StoreError>;
+    fn revoke_token(&self, id: &TokenId, at: &str) -> Result<bool, StoreError>;
 
     /// Publishes a version atomically, or finds the same file already published.
     fn add_version(&self, version: &VersionRecord) -> Result<AddVersion, StoreError>;
@@ -173,24 +193,24 @@ pub trait MetaStore: Send + Sync + 'static {
     /// Every checksum some version refers to.
     fn referenced_checksums(&self) -> Result<Vec<String>, StoreError>;
 
-    /// Starts a run; refused (`Exists`, naming the run in progress) while
+    /// Starts a run; refused (`RunInProgress`, naming it) while
     /// another run of the project is running, in this process or another.
-    fn start_run(&self, project: &str, at: &str, start: &RunStart) -> Result<u64, StoreError>;
+    fn start_run(&self, project: &str, at: &str, start: &RunStart) -> Result<RunId, StoreError>;
     /// Records which dataset versions a run loaded.
-    fn record_run_inputs(&self, id: u64, inputs: &str) -> Result<(), StoreError>;
+    fn record_run_inputs(&self, id: RunId, inputs: &str) -> Result<(), StoreError>;
     /// Runs of every project still marked running.
     fn running_runs(&self) -> Result<Vec<RunRecord>, StoreError>;
     /// Marks one run interrupted, if it is still marked running.
-    fn fail_interrupted_run(&self, id: u64, at: &str, error: &str) -> Result<bool, StoreError>;
+    fn fail_interrupted_run(&self, id: RunId, at: &str, error: &str) -> Result<bool, StoreError>;
     fn finish_run(
         &self,
-        id: u64,
-        status: &str,
+        id: RunId,
+        status: RunStatus,
         at: &str,
         error: Option<&str>,
         summary: Option<&str>,
     ) -> Result<(), StoreError>;
-    fn run(&self, id: u64) -> Result<Option<RunRecord>, StoreError>;
+    fn run(&self, id: RunId) -> Result<Option<RunRecord>, StoreError>;
     fn runs(&self, project: &str) -> Result<Vec<RunRecord>, StoreError>;
     /// Publishes a run's outputs and its person identifiers in one transaction,
     /// and marks the run succeeded.
@@ -211,21 +231,76 @@ pub trait MetaStore: Send + Sync + 'static {
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
 }
 
-/// Files: token files (and later, published outputs), named by checksum.
+/// Files: token files, named by checksum. Read and written as streams, so
+/// a backend need not be a local folder.
 pub trait BlobStore: Send + Sync + 'static {
-    /// A new empty file to stream an upload into; not visible as a blob.
-    fn staging_path(&self) -> Result<PathBuf, StoreError>;
-    /// Makes a fully written staged file the blob `checksum` (durably; a no-op
-    /// if it already exists) and removes the staged file.
-    fn publish(&self, staged: &Path, checksum: &str) -> Result<(), StoreError>;
-    /// Where blob `checksum` can be read.
-    fn path(&self, checksum: &str) -> PathBuf;
+    /// A new empty staged blob to stream an upload into; not visible as a
+    /// blob until committed, and deleted if dropped uncommitted.
+    fn stage(&self) -> Result<Box<dyn StagedBlob>, StoreError>;
+    /// Opens blob `checksum` for reading.
+    fn open(&self, checksum: &str) -> Result<Blob, StoreError>;
     fn exists(&self, checksum: &str) -> bool;
     fn remove(&self, checksum: &str) -> Result<(), StoreError>;
     /// Checksums of every stored blob.
     fn list(&self) -> Result<Vec<String>, StoreError>;
     /// Deletes staged files left by a crash; returns how many.
     fn clear_staging(&self) -> Result<usize, StoreError>;
+}
+
+/// An upload being written (see [`BlobStore::stage`]). Dropped without
+/// [`commit`](StagedBlob::commit), its bytes are deleted.
+pub trait StagedBlob: std::io::Write + Send {
+    /// The bytes written so far, to check them before they are committed.
+    fn contents(&mut self) -> Result<Blob, StoreError>;
+    /// Makes the staged bytes the blob `checksum`, durably (synced before
+    /// it appears; a no-op if that blob already exists). The staged copy is
+    /// gone either way.
+    fn commit(self: Box<Self>, checksum: &str) -> Result<(), StoreError>;
+}
+
+/// Published outputs: each run's files, visible all together or not at all.
+pub trait PublicationStore: Send + Sync + 'static {
+    /// Starts writing run `run`'s outputs (discarding what an interrupted
+    /// earlier attempt at the same run left).
+    fn begin(&self, project: &str, run: RunId) -> Result<Box<dyn StagedPublication>, StoreError>;
+    /// Opens file `name` of run `run`'s committed outputs.
+    fn open(&self, project: &str, run: RunId, name: &str) -> Result<Blob, StoreError>;
+    /// Every set of outputs held, committed or not, to find those that no
+    /// publication records (after a crash).
+    fn list(&self) -> Result<Vec<StoredOutputs>, StoreError>;
+    /// Deletes one set of outputs.
+    fn remove(&self, outputs: &StoredOutputs) -> Result<(), StoreError>;
+}
+
+/// A run's outputs being written (see [`PublicationStore::begin`]). Dropped
+/// without [`commit`](StagedPublication::commit), they are discarded.
+pub trait StagedPublication: Send {
+    /// A new file of the publication, to write `name` through.
+    fn create(&mut self, name: &str) -> Result<Box<dyn std::io::Write + Send>, StoreError>;
+    /// Syncs every file and makes them the run's outputs at once, durably;
+    /// returns each file's name, size and BLAKE3, in the order created.
+    /// Record the publication in the [`MetaStore`] only after this.
+    fn commit(self: Box<Self>) -> Result<Vec<PublishedFile>, StoreError>;
+}
+
+/// One set of outputs a [`PublicationStore`] holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredOutputs {
+    pub project: String,
+    /// Its name in the store (the folder's name by default).
+    pub entry: String,
+    /// The run it belongs to, if the entry names one.
+    pub run: Option<RunId>,
+    /// Committed (or an unfinished or unrecognised entry).
+    pub committed: bool,
+}
+
+/// One published file.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct PublishedFile {
+    pub name: String,
+    pub bytes: u64,
+    pub blake3: String,
 }
 
 /// The current time in RFC 3339, UTC, to the second.

@@ -4,13 +4,15 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
 use super::{
     AddVersion, AuditEvent, MetaStore, PersonIdRecord, ProjectRecord, PublicationRecord, RunRecord,
     RunStart, StoreError, TokenRecord, VersionRecord,
 };
 use crate::auth::Role;
+use crate::ids::{DatasetVersion, RunId, RunStatus, StartedBy, TokenId};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS projects (
@@ -81,6 +83,13 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 ";
 
+/// SQLite's errors stay inside this module: callers see [`StoreError`].
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
 /// Metadata in `<data>/pprl.sqlite3`.
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -109,6 +118,75 @@ impl SqliteStore {
         self.conn
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+// The typed ids and statuses at the SQLite boundary: numbers as INTEGER,
+// names as TEXT (a stored name this linker does not know is an error).
+
+impl ToSql for RunId {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.0 as i64))
+    }
+}
+
+impl FromSql for RunId {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        i64::column_result(value).map(|n| RunId(n as u64))
+    }
+}
+
+impl ToSql for DatasetVersion {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.0 as i64))
+    }
+}
+
+impl FromSql for DatasetVersion {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        i64::column_result(value).map(|n| DatasetVersion(n as u64))
+    }
+}
+
+impl ToSql for TokenId {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for TokenId {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        String::column_result(value).map(TokenId::new)
+    }
+}
+
+impl ToSql for RunStatus {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for RunStatus {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value
+            .as_str()?
+            .parse()
+            .map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
+impl ToSql for StartedBy {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for StartedBy {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value
+            .as_str()?
+            .parse()
+            .map_err(|e| FromSqlError::Other(Box::new(e)))
     }
 }
 
@@ -170,7 +248,7 @@ fn version_row(row: &Row<'_>) -> rusqlite::Result<VersionRecord> {
     Ok(VersionRecord {
         project: row.get(0)?,
         dataset: row.get(1)?,
-        version: row.get::<_, i64>(2)? as u64,
+        version: row.get(2)?,
         checksum: row.get(3)?,
         bytes: row.get::<_, i64>(4)? as u64,
         rows: row.get::<_, i64>(5)? as u64,
@@ -185,7 +263,7 @@ const RUN_COLUMNS: &str = "id, project, status, started_at, finished_at, error, 
 
 fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
-        id: row.get::<_, i64>(0)? as u64,
+        id: row.get(0)?,
         project: row.get(1)?,
         status: row.get(2)?,
         started_at: row.get(3)?,
@@ -204,14 +282,14 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
 fn publication_row(row: &Row<'_>) -> rusqlite::Result<PublicationRecord> {
     Ok(PublicationRecord {
         project: row.get(0)?,
-        run_id: row.get::<_, i64>(1)? as u64,
+        run_id: row.get(1)?,
         published_at: row.get(2)?,
         files: row.get(3)?,
     })
 }
 
 impl MetaStore for SqliteStore {
-    fn start_run(&self, project: &str, at: &str, start: &RunStart) -> Result<u64, StoreError> {
+    fn start_run(&self, project: &str, at: &str, start: &RunStart) -> Result<RunId, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let running = tx
@@ -220,7 +298,7 @@ impl MetaStore for SqliteStore {
                 [project],
                 |row| {
                     Ok((
-                        row.get::<_, i64>(0)?,
+                        row.get::<_, RunId>(0)?,
                         row.get::<_, String>(1)?,
                         row.get::<_, String>(2)?,
                     ))
@@ -228,23 +306,26 @@ impl MetaStore for SqliteStore {
             )
             .optional()?;
         if let Some((id, started_at, started_by)) = running {
-            return Err(StoreError::Exists(format!(
-                "run {id} of project `{project}` is already running (started {started_at} by {started_by}); two runs of a project never overlap: wait for it to finish"
-            )));
+            return Err(StoreError::RunInProgress {
+                project: project.to_owned(),
+                run: id,
+                started_at,
+                started_by,
+            });
         }
         tx.execute(
             "INSERT INTO runs (project, status, started_at, started_by, attempt, runner) VALUES (?1, 'running', ?2, ?3, ?4, ?5)",
             params![project, at, start.started_by, start.attempt, start.runner],
         )?;
-        let id = tx.last_insert_rowid() as u64;
+        let id = RunId(tx.last_insert_rowid() as u64);
         tx.commit()?;
         Ok(id)
     }
 
-    fn record_run_inputs(&self, id: u64, inputs: &str) -> Result<(), StoreError> {
+    fn record_run_inputs(&self, id: RunId, inputs: &str) -> Result<(), StoreError> {
         self.conn().execute(
             "UPDATE runs SET inputs = ?2 WHERE id = ?1",
-            params![id as i64, inputs],
+            params![id, inputs],
         )?;
         Ok(())
     }
@@ -260,35 +341,35 @@ impl MetaStore for SqliteStore {
         Ok(rows)
     }
 
-    fn fail_interrupted_run(&self, id: u64, at: &str, error: &str) -> Result<bool, StoreError> {
+    fn fail_interrupted_run(&self, id: RunId, at: &str, error: &str) -> Result<bool, StoreError> {
         let changed = self.conn().execute(
             "UPDATE runs SET status = 'failed', finished_at = ?2, error = ?3 WHERE id = ?1 AND status = 'running'",
-            params![id as i64, at, error],
+            params![id, at, error],
         )?;
         Ok(changed == 1)
     }
 
     fn finish_run(
         &self,
-        id: u64,
-        status: &str,
+        id: RunId,
+        status: RunStatus,
         at: &str,
         error: Option<&str>,
         summary: Option<&str>,
     ) -> Result<(), StoreError> {
         self.conn().execute(
             "UPDATE runs SET status = ?2, finished_at = ?3, error = ?4, summary = ?5 WHERE id = ?1",
-            params![id as i64, status, at, error, summary],
+            params![id, status, at, error, summary],
         )?;
         Ok(())
     }
 
-    fn run(&self, id: u64) -> Result<Option<RunRecord>, StoreError> {
+    fn run(&self, id: RunId) -> Result<Option<RunRecord>, StoreError> {
         Ok(self
             .conn()
             .query_row(
                 &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
-                [id as i64],
+                [id],
                 run_row,
             )
             .optional()?)
@@ -338,11 +419,11 @@ impl MetaStore for SqliteStore {
         }
         tx.execute(
             "INSERT INTO publications (project, run_id, published_at, files) VALUES (?1, ?2, ?3, ?4)",
-            params![p.project, p.run_id as i64, p.published_at, p.files],
+            params![p.project, p.run_id, p.published_at, p.files],
         )?;
         tx.execute(
             "UPDATE runs SET status = 'succeeded', finished_at = ?2, summary = ?3 WHERE id = ?1",
-            params![p.run_id as i64, p.published_at, summary],
+            params![p.run_id, p.published_at, summary],
         )?;
         tx.commit()?;
         Ok(())
@@ -396,7 +477,9 @@ impl MetaStore for SqliteStore {
             params![p.name, p.key_fingerprint, p.config_toml, p.created_at, p.updated_at],
         )?;
         if inserted == 0 {
-            return Err(StoreError::Exists(format!("project `{}`", p.name)));
+            return Err(StoreError::ProjectExists {
+                project: p.name.clone(),
+            });
         }
         Ok(())
     }
@@ -439,7 +522,7 @@ impl MetaStore for SqliteStore {
         Ok(())
     }
 
-    fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
+    fn token(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
         Ok(self
             .conn()
             .query_row(
@@ -461,7 +544,7 @@ impl MetaStore for SqliteStore {
         Ok(rows)
     }
 
-    fn revoke_token(&self, id: &str, at: &str) -> Result<bool, StoreError> {
+    fn revoke_token(&self, id: &TokenId, at: &str) -> Result<bool, StoreError> {
         let changed = self.conn().execute(
             "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             params![id, at],
@@ -504,7 +587,7 @@ impl MetaStore for SqliteStore {
         )?;
         tx.commit()?;
         Ok(AddVersion::Added(VersionRecord {
-            version: next as u64,
+            version: DatasetVersion(next as u64),
             ..v.clone()
         }))
     }
@@ -542,7 +625,7 @@ impl MetaStore for SqliteStore {
         for v in &dropped {
             tx.execute(
                 "DELETE FROM versions WHERE project = ?1 AND dataset = ?2 AND version = ?3",
-                params![project, dataset, v.version as i64],
+                params![project, dataset, v.version],
             )?;
         }
         tx.commit()?;
@@ -597,14 +680,14 @@ mod tests {
         VersionRecord {
             project: "p".into(),
             dataset: "d".into(),
-            version: 0,
+            version: DatasetVersion(0),
             checksum: checksum.into(),
             bytes: 10,
             rows: 2,
             key_fingerprint: "00".into(),
             manifest_json: "{}".into(),
             uploaded_at: "t".into(),
-            uploaded_by: "x".into(),
+            uploaded_by: TokenId::new("x"),
         }
     }
 
@@ -618,7 +701,10 @@ mod tests {
         let AddVersion::Added(v2) = store.add_version(&version("b")).expect("adds") else {
             panic!("new")
         };
-        assert_eq!((v1.version, v2.version), (1, 2));
+        assert_eq!(
+            (v1.version, v2.version),
+            (DatasetVersion(1), DatasetVersion(2))
+        );
         assert_eq!(
             store.add_version(&version("a")).expect("finds"),
             AddVersion::Existing(v1)
@@ -644,7 +730,7 @@ mod tests {
         store.create_project(&p).expect("creates");
         assert!(matches!(
             store.create_project(&p),
-            Err(StoreError::Exists(_))
+            Err(StoreError::ProjectExists { .. })
         ));
         assert_eq!(store.project("p").expect("reads"), Some(p));
     }
@@ -661,20 +747,21 @@ mod tests {
             .expect("the old schema");
         }
         let store = SqliteStore::open(dir.path()).expect("opens and migrates");
-        let old = store.run(1).expect("reads").expect("the old run");
+        let old = store.run(RunId(1)).expect("reads").expect("the old run");
         assert_eq!(
             (old.started_by.as_str(), old.attempt, old.inputs),
             ("manual", 1, None)
         );
         let start = RunStart {
-            started_by: "schedule".into(),
+            started_by: StartedBy::Schedule,
             attempt: 2,
             runner: Some("1:2".into()),
         };
         let id = store.start_run("p", "t2", &start).expect("starts");
-        let Err(StoreError::Exists(message)) = store.start_run("p", "t3", &start) else {
+        let Err(e @ StoreError::RunInProgress { .. }) = store.start_run("p", "t3", &start) else {
             panic!("a second run of the project is refused")
         };
+        let message = e.to_string();
         assert!(
             message.contains(&format!(
                 "run {id} of project `p` is already running (started t2 by schedule)"
@@ -698,7 +785,7 @@ mod tests {
         );
         let run = store.run(id).expect("reads").expect("the run");
         assert_eq!((run.status.as_str(), run.attempt), ("failed", 2));
-        assert_eq!(run.inputs.expect("inputs")["d"], 3);
+        assert_eq!(run.inputs.expect("inputs")["d"], DatasetVersion(3));
         SqliteStore::open(dir.path()).expect("migrating twice changes nothing");
     }
 }

@@ -1,0 +1,129 @@
+//! Published outputs: the latest publication's file list, and each file
+//! streamed out of the publication store.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::{ApiError, CHECKSUM_HEADER, Caller, blocking};
+use crate::auth::{Principal, Role};
+use crate::ids::RunId;
+use crate::service::{Actor, Linker, OpError};
+use crate::store::{Blob, PublishedFile};
+
+/// Checks that the caller may read a project's published outputs.
+pub(super) fn may_read_outputs(caller: &Principal, project: &str) -> Result<(), ApiError> {
+    if !caller.may_see(project) {
+        return Err(OpError::NotFound.into());
+    }
+    match caller.role {
+        Role::Administrator | Role::Evaluator => Ok(()),
+        Role::Partner => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "published outputs are for evaluators; partner tokens upload only",
+        )),
+    }
+}
+
+#[derive(Serialize)]
+pub(super) struct OutputsView {
+    project: String,
+    run_id: RunId,
+    published_at: String,
+    files: Vec<PublishedFile>,
+}
+
+/// `GET /v1/projects/{project}/outputs`: the files of the latest publication.
+pub(super) async fn list_outputs(
+    State(linker): State<Linker>,
+    Path(project): Path<String>,
+    Caller(caller): Caller,
+) -> Result<Json<OutputsView>, ApiError> {
+    may_read_outputs(&caller, &project)?;
+    let p = project.clone();
+    let (run_id, published_at, files) = blocking(move || linker.latest_outputs(&p)).await?;
+    Ok(Json(OutputsView {
+        project,
+        run_id,
+        published_at,
+        files,
+    }))
+}
+
+/// `GET /v1/projects/{project}/outputs/{file}`: one file, streamed.
+#[tracing::instrument(skip_all, fields(project = %project, file = %file))]
+pub(super) async fn download_output(
+    State(linker): State<Linker>,
+    Path((project, file)): Path<(String, String)>,
+    Caller(caller): Caller,
+) -> Result<Response, ApiError> {
+    may_read_outputs(&caller, &project)?;
+    let (blob, published) = {
+        let (linker, project, file) = (linker.clone(), project.clone(), file.clone());
+        blocking(move || linker.open_output(&project, &file)).await?
+    };
+    {
+        let detail = format!("{} ({} bytes)", published.name, published.bytes);
+        tokio::task::spawn_blocking(move || {
+            linker.audit(
+                &Actor::Caller(&caller),
+                "download",
+                Some(&project),
+                None,
+                "ok",
+                Some(detail),
+            );
+        });
+    }
+    let content_type = if file.ends_with(".json") {
+        "application/json"
+    } else if file.ends_with(".html") {
+        "text/html; charset=utf-8"
+    } else {
+        "application/vnd.apache.parquet"
+    };
+    let body = Body::from_stream(blob_stream(blob));
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_LENGTH, published.bytes.to_string()),
+            (
+                header::HeaderName::from_static(CHECKSUM_HEADER),
+                published.blake3,
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Bytes read from a stored file per blocking read while streaming it.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+
+/// A stored file as a body stream, each chunk read on a blocking thread.
+fn blob_stream(
+    blob: Blob,
+) -> impl futures_util::Stream<Item = std::io::Result<axum::body::Bytes>> + Send + 'static {
+    futures_util::stream::try_unfold((blob, 0u64), |(blob, offset)| async move {
+        if offset >= blob.len() {
+            return Ok(None);
+        }
+        let (blob, chunk) = tokio::task::spawn_blocking(move || {
+            let mut chunk = vec![0u8; READ_CHUNK_BYTES];
+            let n = blob.read_at(offset, &mut chunk)?;
+            chunk.truncate(n);
+            Ok::<_, std::io::Error>((blob, chunk))
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        if chunk.is_empty() {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let next = offset + chunk.len() as u64;
+        Ok(Some((axum::body::Bytes::from(chunk), (blob, next))))
+    })
+}
