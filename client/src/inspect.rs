@@ -28,6 +28,14 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
     let file_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
         .with_context(|| format!("{} is not a readable Parquet file", path.display()))?;
+    let mut magic = [0u8; 4];
+    let starts = File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic));
+    if starts.is_err() || &magic != b"PAR1" {
+        bail!(
+            "{} is not a readable Parquet file: it does not start with `PAR1`",
+            path.display()
+        );
+    }
     let meta = builder.metadata().clone();
     let manifest_json = meta
         .file_metadata()

@@ -182,7 +182,9 @@ fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
     let cli = Actor::Cli;
     match admin {
         Admin::CreateProject { config } => {
-            let config = linker.create_project(&read_config(&config)?, &cli)?;
+            let config = linker
+                .create_project(&read_config(&config)?, &cli)
+                .with_context(|| format!("{} was refused", config.display()))?;
             println!(
                 "created project {} ({} datasets, key fingerprint {})",
                 config.name,
@@ -191,7 +193,9 @@ fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
             );
         }
         Admin::UpdateProject { config } => {
-            let config = linker.update_project(&read_config(&config)?, &cli)?;
+            let config = linker
+                .update_project(&read_config(&config)?, &cli)
+                .with_context(|| format!("{} was refused", config.display()))?;
             println!("updated project {}", config.name);
         }
         Admin::ListProjects => {

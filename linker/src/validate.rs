@@ -56,6 +56,14 @@ pub fn check_token_file(
             format!("upload the token file written by `pprl-client tokenise`, not the extract; if it is one, it was damaged in transit: {REMAKE}"),
         )
     })?;
+    // The reader only checks the closing magic; the data pages follow the opening one.
+    if !starts_with_parquet_magic(path) {
+        return Err(Refusal::new(
+            "not_parquet",
+            "the upload is not a readable Parquet file (it does not start with `PAR1`)",
+            format!("it was damaged: {REMAKE}"),
+        ));
+    }
     let metadata = builder.metadata().clone();
     let manifest_json = metadata
         .file_metadata()
@@ -144,6 +152,14 @@ pub fn check_token_file(
         ));
     }
     Ok(Checked { manifest, rows })
+}
+
+/// Whether a file starts with the four magic bytes of Parquet.
+fn starts_with_parquet_magic(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok_and(|()| &magic == b"PAR1")
 }
 
 /// Decodes every page of the record-reference column, so a damaged data page
