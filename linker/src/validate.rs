@@ -140,7 +140,16 @@ pub fn check_token_file(
             REMAKE,
         ));
     }
-    let rows = read_every_row(builder)?;
+    // The parquet reader panics on some damaged pages (a dictionary key out
+    // of range): that is a damaged file, not a failure of the server.
+    let rows = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_every_row(builder)))
+        .unwrap_or_else(|_| {
+        Err(Refusal::new(
+            "damaged",
+            "the file is damaged: a data page of `record_ref` cannot be decoded",
+            REMAKE,
+        ))
+    })?;
     if rows != manifest.row_count {
         return Err(Refusal::new(
             "row_count",

