@@ -213,7 +213,7 @@ fn the_valid_inputs_are_accepted() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     /// Arbitrary text as a partner config.
     #[test]
@@ -264,6 +264,11 @@ proptest! {
         csv.extend_from_slice(&body);
         tokenise_rows(&csv);
     }
+
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
 
     /// Mutations of a valid token file through `inspect`.
     #[test]
