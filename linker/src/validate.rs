@@ -146,7 +146,7 @@ pub fn check_token_file(
         .unwrap_or_else(|_| {
         Err(Refusal::new(
             "damaged",
-            "the file is damaged: a data page of `record_ref` cannot be decoded",
+            "the file is damaged: a data page cannot be decoded",
             REMAKE,
         ))
     })?;
@@ -171,24 +171,22 @@ fn starts_with_parquet_magic(path: &Path) -> bool {
         .is_ok_and(|()| &magic == b"PAR1")
 }
 
-/// Decodes every page of the record-reference column, so a damaged data page
-/// is found now rather than at linkage; returns the rows read.
+/// Decodes every page of every column, so a damaged data page is found now
+/// rather than at linkage (a file with a damaged match-key page used to be
+/// stored); returns the rows read. Batches are small: uploads run at once.
 fn read_every_row(builder: ParquetRecordBatchReaderBuilder<File>) -> Result<u64, Refusal> {
     let damaged = |e: String| Refusal::new("damaged", format!("the file is damaged: {e}"), REMAKE);
-    let schema = builder.parquet_schema();
-    let index = (0..schema.num_columns())
-        .find(|&i| schema.column(i).name() == RECORD_REF_COLUMN)
-        .ok_or_else(|| damaged("no record_ref column".to_owned()))?;
-    let mask = parquet::arrow::ProjectionMask::leaves(schema, [index]);
     let reader = builder
-        .with_projection(mask)
-        .with_batch_size(65_536)
+        .with_batch_size(8_192)
         .build()
         .map_err(|e| damaged(e.to_string()))?;
     let mut rows = 0u64;
     for batch in reader {
         let batch = batch.map_err(|e| damaged(e.to_string()))?;
-        if batch.column(0).null_count() > 0 {
+        let refs = batch
+            .column_by_name(RECORD_REF_COLUMN)
+            .ok_or_else(|| damaged("no record_ref column".to_owned()))?;
+        if refs.null_count() > 0 {
             return Err(Refusal::new(
                 "schema",
                 "some rows have no record reference",

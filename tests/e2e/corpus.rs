@@ -1212,7 +1212,8 @@ fn token_file_cases(base: &[u8]) -> Vec<(String, Vec<u8>)> {
                 replace_column(batch, 0, "record_ref", Arc::new(with_null))
             }),
         ),
-        ("record_ref_page_damaged", damage_first_page(base)),
+        ("record_ref_page_damaged", damage_first_page(base, 0)),
+        ("match_key_page_damaged", damage_first_page(base, 1)),
         (
             "record_ref_dictionary_key_out_of_range",
             dictionary_key_out_of_range(base),
@@ -1243,10 +1244,10 @@ fn footer_garbage(base: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The base file with the page header of `record_ref`'s first data page overwritten.
-fn damage_first_page(base: &[u8]) -> Vec<u8> {
+/// The base file with the header of a column's first data page overwritten.
+fn damage_first_page(base: &[u8], column: usize) -> Vec<u8> {
     let metadata = footer(base);
-    let offset = metadata.row_group(0).column(0).data_page_offset() as usize;
+    let offset = metadata.row_group(0).column(column).data_page_offset() as usize;
     let mut out = base.to_vec();
     for b in &mut out[offset..offset + 24] {
         *b = 0xFF;
