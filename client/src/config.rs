@@ -130,14 +130,28 @@ pub enum ConfigError {
 impl PartnerConfig {
     /// Reads and parses a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
             path: path.display().to_string(),
             source,
         })?;
-        Self::parse(&text).map_err(|message| ConfigError::Parse {
+        let parse_error = |message| ConfigError::Parse {
             path: path.display().to_string(),
             message,
-        })
+        };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column = valid.rsplit(|&b| b == b'\n').next().map_or(0, <[u8]>::len) + 1;
+            parse_error(format!(
+                "line {line}, byte {column}: not valid UTF-8 text (save the config as UTF-8)"
+            ))
+        })?;
+        let config = Self::parse(&text).map_err(parse_error)?;
+        // Name the file in what can be checked without the extract, too.
+        if let Err(ConfigError::Invalid(message)) = BaseSettings::check(&config) {
+            return Err(parse_error(message));
+        }
+        Ok(config)
     }
 
     /// Parses config text; the error gives line and column.
@@ -181,11 +195,29 @@ impl Settings {
     /// Checks the config and resolves its column names against `header`.
     pub fn resolve(config: &PartnerConfig, header: &[String]) -> Result<Self, ConfigError> {
         let base = BaseSettings::check(config)?;
-        let find = |what: String, column: &str| -> Result<usize, ConfigError> {
-            header
+        // When no configured column is in the header, the first line is
+        // probably data (no header line, or the wrong delimiter): never list it.
+        let named = config.identifiers.values().map(String::as_str).chain(
+            config
+                .attributes
                 .iter()
-                .position(|h| h == column)
-                .ok_or_else(|| ConfigError::UnknownColumn {
+                .map(|a| a.column.as_deref().unwrap_or(&a.name)),
+        );
+        let header_listed = named.into_iter().any(|c| header.iter().any(|h| h == c));
+        let find = |what: String, column: &str| -> Result<usize, ConfigError> {
+            let mut at = header.iter().enumerate().filter(|(_, h)| *h == column);
+            match (at.next(), at.next()) {
+                (Some((index, _)), None) => Ok(index),
+                (Some((first, _)), Some((second, _))) => Err(ConfigError::Invalid(format!(
+                    "{what} names column `{column}`, which the extract's header has more than once (columns {} and {}); rename one of them",
+                    first + 1,
+                    second + 1
+                ))),
+                (None, _) if !header_listed => Err(ConfigError::Invalid(format!(
+                    "{what} names column `{column}`, but none of the columns the config names is in the extract's first line ({} fields): is the header line missing, or input.delimiter or input.encoding wrong?",
+                    header.len()
+                ))),
+                (None, _) => Err(ConfigError::UnknownColumn {
                     what,
                     column: column.to_owned(),
                     available: header
@@ -193,7 +225,8 @@ impl Settings {
                         .map(|h| format!("`{h}`"))
                         .collect::<Vec<_>>()
                         .join(", "),
-                })
+                }),
+            }
         };
         let mut columns = Vec::new();
         for (kind, column) in &config.identifiers {

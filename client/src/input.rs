@@ -175,8 +175,11 @@ impl CsvSource {
         let file =
             File::open(path).with_context(|| format!("cannot open extract {}", path.display()))?;
         let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+        // UTF-8 passes through untranscoded, so that the row check below
+        // sees malformed bytes: a UTF-8 decoder would replace them, unseen.
         let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new()
-            .encoding(Some(encoding))
+            .encoding((encoding != encoding_rs::UTF_8).then_some(encoding))
+            .bom_sniffing(false)
             .utf8_passthru(true)
             .strip_bom(true)
             .build(BufReader::with_capacity(1 << 20, file));

@@ -3,6 +3,8 @@
 
 pub mod cli;
 pub mod config;
+#[cfg(test)]
+mod fuzz;
 pub mod input;
 pub mod inspect;
 pub mod keyfile;

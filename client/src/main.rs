@@ -18,6 +18,9 @@ use pprl_client::{inspect, keyfile, remote, tokenise};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // A damaged page that panics the Parquet decoder is caught and refused
+    // as a damaged file; its panic message is not printed.
+    pprl_tokenfile::quiet_decoder_panics();
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,

@@ -101,6 +101,8 @@ fn thread_cpu_time() -> Option<Duration> {
 /// Why a run wrote no token file, with the counts so far.
 #[derive(Debug, thiserror::Error)]
 pub enum TokeniseFailure {
+    #[error("{input} has a header line but no rows; no token file was written")]
+    NoRows { input: String },
     #[error(
         "no usable rows: all {read} rows were rejected; see {rejects} for each row's line and reason"
     )]
@@ -243,6 +245,12 @@ pub fn run(job: &Job<'_>) -> Result<Summary> {
     })?;
 
     let rejects_display = rejects_path.display().to_string();
+    if quality.rows_read == 0 {
+        return Err(TokeniseFailure::NoRows {
+            input: job.input.display().to_string(),
+        }
+        .into());
+    }
     if quality.rows_written == 0 {
         return Err(TokeniseFailure::NothingUsable {
             read: quality.rows_read,

@@ -26,6 +26,9 @@ pub mod settings;
 pub mod store;
 pub mod validate;
 
+#[cfg(test)]
+mod fuzz;
+
 use std::future::Future;
 
 /// The spec version this linker accepts.

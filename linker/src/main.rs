@@ -14,6 +14,9 @@ use pprl_linker::settings::{self, LogFormat, Overrides, Settings, SettingsFile};
 use pprl_linker::{project, scheduler, serve};
 
 fn main() -> ExitCode {
+    // A damaged page that panics the Parquet decoder is caught and refused
+    // as a damaged file; its panic message is not printed.
+    pprl_tokenfile::quiet_decoder_panics();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -182,7 +185,9 @@ fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
     let cli = Actor::Cli;
     match admin {
         Admin::CreateProject { config } => {
-            let config = linker.create_project(&read_config(&config)?, &cli)?;
+            let config = linker
+                .create_project(&read_config(&config)?, &cli)
+                .with_context(|| format!("{} was refused", config.display()))?;
             println!(
                 "created project {} ({} datasets, key fingerprint {})",
                 config.name,
@@ -191,7 +196,9 @@ fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
             );
         }
         Admin::UpdateProject { config } => {
-            let config = linker.update_project(&read_config(&config)?, &cli)?;
+            let config = linker
+                .update_project(&read_config(&config)?, &cli)
+                .with_context(|| format!("{} was refused", config.display()))?;
             println!("updated project {}", config.name);
         }
         Admin::ListProjects => {

@@ -3,6 +3,7 @@
 
 mod client;
 mod cohort;
+mod corpus;
 mod crash;
 mod examples;
 mod linkage;

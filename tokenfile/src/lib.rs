@@ -24,10 +24,9 @@ use std::sync::Arc;
 
 use arrow_array::{Array, FixedSizeBinaryArray, RecordBatch, RecordBatchOptions};
 use arrow_schema::{Field, Schema, SchemaRef};
-use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::file::metadata::ParquetMetaData;
-use parquet::file::reader::ChunkReader;
+use parquet::file::reader::{ChunkReader, Length};
 use pprl_specs::SPEC_VERSION;
 use pprl_specs::bloom::BYTES as BLOOM_BYTES;
 use pprl_specs::matchkey::{MATCH_KEY_COUNT, MATCH_KEYS, TOKEN_LEN, column_name};
@@ -35,8 +34,54 @@ use pprl_specs::tokenfile::{
     BLOOM_COLUMN, MANIFEST_METADATA_KEY, Manifest, ManifestError, RECORD_REF_COLUMN,
 };
 
-/// Rows decoded at a time.
+/// Rows decoded at a time when reading.
 pub const BATCH_ROWS: usize = 65_536;
+/// Rows decoded at a time when checking every page ([`TokenFile::count_rows`]).
+pub const CHECK_BATCH_ROWS: usize = 8_192;
+
+/// Batches of a Parquet reader with its panics turned into errors: the
+/// parquet crate (60.1) panics on some damaged pages (a dictionary key out of
+/// range, found by the fuzz harness), and a damaged file is the partner's
+/// problem to fix, not a failure of the server.
+struct Guarded(ParquetRecordBatchReader);
+
+thread_local! {
+    /// Set while this thread decodes pages under [`Guarded`].
+    static DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs a panic hook that stays quiet about a panic raised while
+/// [`TokenFile`] decodes pages on this thread — it is caught and reported as
+/// a damaged file, so the default hook's "thread panicked" line would only
+/// alarm the partner or fill the server's log — and passes every other panic
+/// to the hook that was there before. The binaries call it at start.
+pub fn quiet_decoder_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !DECODING.with(std::cell::Cell::get) {
+            previous(info);
+        }
+    }));
+}
+
+impl Iterator for Guarded {
+    type Item = Result<RecordBatch, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let reader = &mut self.0;
+        DECODING.with(|d| d.set(true));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.next()));
+        DECODING.with(|d| d.set(false));
+        match result {
+            Ok(None) => None,
+            Ok(Some(Ok(batch))) => Some(Ok(batch)),
+            Ok(Some(Err(e))) => Some(Err(ReadError::Damaged(e.to_string()))),
+            Err(_) => Some(Err(ReadError::Damaged(
+                "a data page cannot be decoded".to_owned(),
+            ))),
+        }
+    }
+}
 
 /// Why a token file cannot be read. Messages name the rule broken, never a
 /// value from the file.
@@ -89,6 +134,17 @@ impl<R: ChunkReader + 'static> std::fmt::Debug for TokenFile<R> {
 impl<R: ChunkReader + 'static> TokenFile<R> {
     /// Reads the footer and the manifest, and checks the spec version.
     pub fn open(reader: R) -> Result<Self, ReadError> {
+        // The Parquet reader checks only the closing magic; the data pages
+        // follow the opening one, so a file without it is damaged.
+        if reader.len() == 0 {
+            return Err(ReadError::NotParquet("the file is empty".to_owned()));
+        }
+        let head = reader.get_bytes(0, 4).ok();
+        if head.as_deref() != Some(b"PAR1".as_slice()) {
+            return Err(ReadError::NotParquet(
+                "it does not start with `PAR1`".to_owned(),
+            ));
+        }
         let builder = ParquetRecordBatchReaderBuilder::try_new(reader)
             .map_err(|e| ReadError::NotParquet(e.to_string()))?;
         let manifest_json = builder
@@ -158,28 +214,25 @@ impl<R: ChunkReader + 'static> TokenFile<R> {
             .collect()
     }
 
-    /// Decodes every page of the record-reference column, so that a damaged
-    /// data page is found now rather than at linkage; checks that no row
-    /// lacks a reference and that the rows read are the manifest's count.
+    /// Decodes every page of every column, so that a damaged data page is
+    /// found now rather than at linkage (a file with a damaged match-key page
+    /// would otherwise be stored); checks that no row lacks a reference and
+    /// that the rows read are the manifest's count. Batches are small
+    /// ([`CHECK_BATCH_ROWS`]): uploads are checked several at once.
     pub fn count_rows(self) -> Result<u64, ReadError> {
         let expected = self.manifest.row_count;
-        let schema = self.builder.parquet_schema();
-        let index = (0..schema.num_columns())
-            .find(|&i| schema.column(i).name() == RECORD_REF_COLUMN)
-            .ok_or_else(|| {
-                ReadError::Structure(ManifestError::MissingColumn(RECORD_REF_COLUMN.to_owned()))
-            })?;
-        let mask = ProjectionMask::leaves(schema, [index]);
         let reader = self
             .builder
-            .with_projection(mask)
-            .with_batch_size(BATCH_ROWS)
+            .with_batch_size(CHECK_BATCH_ROWS)
             .build()
             .map_err(|e| ReadError::Damaged(e.to_string()))?;
         let mut rows = 0u64;
-        for batch in reader {
-            let batch = batch.map_err(|e| ReadError::Damaged(e.to_string()))?;
-            if batch.column(0).null_count() > 0 {
+        for batch in Guarded(reader) {
+            let batch = batch?;
+            let refs = batch.column_by_name(RECORD_REF_COLUMN).ok_or_else(|| {
+                ReadError::Structure(ManifestError::MissingColumn(RECORD_REF_COLUMN.to_owned()))
+            })?;
+            if refs.null_count() > 0 {
                 return Err(ReadError::NullRecordRef);
             }
             rows += batch.num_rows() as u64;
@@ -202,7 +255,10 @@ impl<R: ChunkReader + 'static> TokenFile<R> {
             .with_batch_size(BATCH_ROWS)
             .build()
             .map_err(|e| ReadError::Damaged(e.to_string()))?;
-        Ok(Batches { reader, attributes })
+        Ok(Batches {
+            reader: Guarded(reader),
+            attributes,
+        })
     }
 }
 
@@ -217,7 +273,7 @@ pub fn token_column_names() -> Vec<String> {
 
 /// The rows of a token file, batch by batch.
 pub struct Batches {
-    reader: ParquetRecordBatchReader,
+    reader: Guarded,
     attributes: SchemaRef,
 }
 
@@ -265,7 +321,7 @@ impl Iterator for Batches {
     fn next(&mut self) -> Option<Self::Item> {
         let batch = match self.reader.next()? {
             Ok(batch) => batch,
-            Err(e) => return Some(Err(ReadError::Damaged(e.to_string()))),
+            Err(e) => return Some(Err(e)),
         };
         Some(split(&batch, &self.attributes))
     }

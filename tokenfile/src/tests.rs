@@ -242,3 +242,22 @@ fn errors_name_the_rule_not_a_value() {
         format!("the file does not follow {SPEC_VERSION}: column `mk_x` is missing")
     );
 }
+
+#[test]
+fn a_file_without_the_opening_magic_is_refused() {
+    // The reader checks only the closing magic: the opening one is checked here.
+    let mut bytes = valid(2).to_vec();
+    bytes[..4].copy_from_slice(b"PAR0");
+    assert_eq!(
+        TokenFile::open(Bytes::from(bytes)).unwrap_err(),
+        ReadError::NotParquet("it does not start with `PAR1`".to_owned())
+    );
+}
+
+#[test]
+fn the_quiet_hook_passes_on_panics_outside_the_decoder() {
+    quiet_decoder_panics();
+    let caught = std::panic::catch_unwind(|| panic!("an ordinary panic"));
+    assert!(caught.is_err());
+    assert!(!DECODING.with(std::cell::Cell::get), "not decoding here");
+}
