@@ -26,7 +26,7 @@ use arrow_array::{Array, FixedSizeBinaryArray, RecordBatch, RecordBatchOptions};
 use arrow_schema::{Field, Schema, SchemaRef};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::file::metadata::ParquetMetaData;
-use parquet::file::reader::{ChunkReader, Length};
+use parquet::file::reader::ChunkReader;
 use pprl_specs::SPEC_VERSION;
 use pprl_specs::bloom::BYTES as BLOOM_BYTES;
 use pprl_specs::matchkey::{MATCH_KEY_COUNT, MATCH_KEYS, TOKEN_LEN, column_name};
