@@ -27,10 +27,11 @@ use crate::ids::{DatasetVersion, RunId, RunStatus, StartedBy};
 use crate::linkage::outputs::{self, LINKS_FILE, MODEL_FILE, REPORT_FILE};
 use crate::linkage::{self, DatasetInput, Records};
 use crate::schedule::{self, Decision, Inputs};
-use crate::service::{Actor, Linker, OpError};
+use crate::service::{Actor, Linker, OpError, StaleDataset};
 pub use crate::store::PublishedFile;
 use crate::store::{
-    Blob, PersonIdRecord, PublicationRecord, RunStart, StagedPublication, StoreError, now,
+    Blob, PersonIdRecord, PublicationRecord, RunStart, StagedPublication, StoreError,
+    VersionRecord, now,
 };
 
 /// How a run started by the scheduler ended.
@@ -248,10 +249,14 @@ impl Linker {
         let mut since = std::time::Instant::now();
         let mut records = Records::new();
         let mut as_of = HashMap::new();
+        let mut current = Vec::new();
         for dataset in &config.datasets {
-            let Some(version) = self.meta.versions(project, Some(&dataset.name))?.pop() else {
-                continue;
-            };
+            if let Some(version) = self.meta.versions(project, Some(&dataset.name))?.pop() {
+                current.push((dataset, version));
+            }
+        }
+        refuse_mixed_keys(&config.fingerprint(), &current)?;
+        for (dataset, version) in current {
             if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&version.uploaded_at) {
                 as_of.insert(dataset.name.clone(), at.date_naive());
             }
@@ -555,6 +560,32 @@ fn process_alive(runner: Option<&str>) -> Option<bool> {
     process_identity()?;
     let pid = runner.split(':').next()?;
     Some(identity_of(pid).as_deref() == Some(runner))
+}
+
+/// Refuses a run whose datasets' current versions were not all made with
+/// the project's key (issue 16): after a key rotation, the datasets not yet
+/// re-tokenised are named, and nothing is linked until they are.
+fn refuse_mixed_keys(
+    expected: &str,
+    current: &[(&crate::project::DatasetConfig, VersionRecord)],
+) -> Result<(), OpError> {
+    let stale: Vec<StaleDataset> = current
+        .iter()
+        .filter(|(_, version)| !version.key_fingerprint.eq_ignore_ascii_case(expected))
+        .map(|(dataset, version)| StaleDataset {
+            dataset: dataset.name.clone(),
+            version: version.version.0,
+            fingerprint: version.key_fingerprint.clone(),
+        })
+        .collect();
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(OpError::MixedKeys {
+            expected: expected.to_owned(),
+            stale,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -117,6 +117,18 @@ pub enum OpError {
     },
     #[error("project `{project}` has no uploaded dataset yet")]
     NoUploads { project: String },
+    /// Some datasets' current versions were made with another key than the
+    /// project's: a run never links across key spaces.
+    #[error(
+        "{} still on another key than the project's ({expected}): {}; a run never links records tokenised with different keys, so the partners of {} must tokenise with the current key file and upload again before the project can run",
+        if stale.len() == 1 { "dataset is" } else { "datasets are" },
+        stale.iter().map(|s| format!("`{}` (version {}, key {})", s.dataset, s.version, s.fingerprint)).collect::<Vec<_>>().join(", "),
+        if stale.len() == 1 { "that dataset" } else { "those datasets" }
+    )]
+    MixedKeys {
+        expected: String,
+        stale: Vec<StaleDataset>,
+    },
     /// A dataset's current token file could not be read at run time.
     #[error("cannot load dataset `{dataset}`: {reason}")]
     DatasetUnreadable { dataset: String, reason: String },
@@ -186,6 +198,15 @@ impl From<StoreError> for OpError {
             other => OpError::Store(other),
         }
     }
+}
+
+/// A dataset whose current version was tokenised with another key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleDataset {
+    pub dataset: String,
+    pub version: u64,
+    /// The fingerprint the version's manifest names.
+    pub fingerprint: String,
 }
 
 /// What an accepted upload became.

@@ -80,6 +80,7 @@ impl From<OpError> for ApiError {
             | OpError::UpdateOfUnknownProject { .. }
             | OpError::CohortColumns { .. }
             | OpError::NoUploads { .. }
+            | OpError::MixedKeys { .. }
             | OpError::DatasetUnreadable { .. }
             | OpError::OutputsUnwritable { .. }
             | OpError::Cohort { .. }

@@ -1,0 +1,164 @@
+//! Key rotation, end to end (issue 16): after the project's key changes, a
+//! run whose datasets are not all on the new key is refused and names the
+//! datasets still on the old one; it never links across key spaces. Once
+//! every partner has re-tokenised with the new key and uploaded, runs go
+//! through again.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{Project, client, keygen, linker_cli, serve, write};
+
+const POLICE_CONFIG: &str = "dataset = \"police_offences\"\n\n[identifiers]\nrecord_id = \"id\"\ngiven_names = \"forename\"\nfamily_name = \"surname\"\ndate_of_birth = \"dob\"\nsex = \"sex\"\npostcode = \"postcode\"\n";
+
+/// Tokenises the extract `csv` (already under the project's root) with the
+/// key file and partner config given, to `output`.
+fn tokenise(root: &Path, key: &str, config: &str, csv: &str, output: &str) -> PathBuf {
+    client(
+        root,
+        &[
+            "tokenise",
+            "--key-file",
+            key,
+            "--config",
+            config,
+            "--input",
+            csv,
+            "--output",
+            output,
+            "--quiet",
+        ],
+        None,
+    )
+    .ok();
+    root.join(output)
+}
+
+#[test]
+fn a_run_refuses_datasets_left_on_the_old_key_and_names_them() {
+    let project = Project::new();
+    let root = project.root().to_path_buf();
+    let server = serve(&project.data, &[]);
+    let old_fingerprint = project.fingerprint.clone();
+
+    // Both datasets on the project's first key; a run goes through.
+    let probation = project.tokenise("probation-1.parquet", 40, 7);
+    project
+        .upload(
+            &server.url,
+            "probation_caseload",
+            &project.partner_token,
+            &probation,
+        )
+        .ok();
+    write(&root, "police.toml", POLICE_CONFIG);
+    // The police extract: the same people's rows, as `tokenise` wrote them.
+    std::fs::copy(
+        root.join("probation-1.parquet.csv"),
+        root.join("police.csv"),
+    )
+    .expect("the extract copies");
+    let police = tokenise(
+        &root,
+        "key.txt",
+        "police.toml",
+        "police.csv",
+        "police-1.parquet",
+    );
+    project
+        .upload(
+            &server.url,
+            "police_offences",
+            &project.other_partner_token,
+            &police,
+        )
+        .ok();
+    let first = linker_cli(&project.data, &["run", "--project", "pl"]).ok();
+    assert!(first.stdout.contains("run 1 published"), "{}", first.all());
+
+    // The administrator rotates the key; probation re-tokenises and uploads.
+    std::fs::create_dir_all(root.join("new")).expect("a folder for the new key");
+    let new_fingerprint = keygen(&root.join("new"));
+    assert_ne!(new_fingerprint, old_fingerprint);
+    let config = std::fs::read_to_string(root.join("project.toml"))
+        .expect("the project config reads")
+        .replace(&old_fingerprint, &new_fingerprint);
+    write(&root, "project.toml", &config);
+    linker_cli(
+        &project.data,
+        &[
+            "admin",
+            "update-project",
+            "--config",
+            root.join("project.toml").to_str().expect("utf-8 path"),
+        ],
+    )
+    .ok();
+    // A file made with the old key is refused at upload now.
+    let stale_upload = project
+        .upload(
+            &server.url,
+            "police_offences",
+            &project.other_partner_token,
+            &police,
+        )
+        .fails();
+    assert!(
+        stale_upload.all().contains(&old_fingerprint),
+        "{}",
+        stale_upload.all()
+    );
+    let probation = tokenise(
+        &root,
+        "new/key.txt",
+        "partner.toml",
+        "probation-1.parquet.csv",
+        "probation-2.parquet",
+    );
+    project
+        .upload(
+            &server.url,
+            "probation_caseload",
+            &project.partner_token,
+            &probation,
+        )
+        .ok();
+
+    // police_offences is still on the old key: the run is refused, naming it.
+    let mixed = linker_cli(&project.data, &["run", "--project", "pl"]).fails();
+    let said = mixed.all();
+    assert!(
+        said.contains("`police_offences` (version 1, key "),
+        "{said}"
+    );
+    assert!(said.contains(&old_fingerprint), "{said}");
+    assert!(said.contains(&new_fingerprint), "{said}");
+    assert!(
+        !said.contains("`probation_caseload`"),
+        "only the stale dataset is named: {said}"
+    );
+    assert!(
+        said.contains("never links records tokenised with different keys"),
+        "{said}"
+    );
+    let runs = linker_cli(&project.data, &["admin", "list-runs", "--project", "pl"]).ok();
+    assert!(runs.stdout.contains("failed"), "{}", runs.stdout);
+
+    // Once police has re-tokenised too, the project runs again.
+    let police = tokenise(
+        &root,
+        "new/key.txt",
+        "police.toml",
+        "police.csv",
+        "police-2.parquet",
+    );
+    project
+        .upload(
+            &server.url,
+            "police_offences",
+            &project.other_partner_token,
+            &police,
+        )
+        .ok();
+    let last = linker_cli(&project.data, &["run", "--project", "pl"]).ok();
+    assert!(last.stdout.contains("run 3 published"), "{}", last.all());
+}
