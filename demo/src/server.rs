@@ -149,9 +149,6 @@ mod tests {
             server.url
         );
         assert!(server.id() > 0);
-        // One answered request first: the linker prints its address before
-        // it installs its SIGTERM handler, so a signal sent at once may find
-        // none and end it with the default action.
         let address = server.url.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(address).expect("the linker accepts");
         std::io::Write::write_all(&mut stream, b"GET /healthz HTTP/1.0\r\n\r\n").expect("sent");
@@ -159,5 +156,18 @@ mod tests {
         std::io::Read::read_to_string(&mut stream, &mut answer).expect("answered");
         assert!(answer.starts_with("HTTP/1."), "{answer}");
         server.stop().expect("pprl-linker stops cleanly on SIGTERM");
+    }
+
+    /// SIGTERM at once after the address line is a clean stop: the linker
+    /// installs its signal handlers before it prints the address (it used
+    /// to print first, and a signal in between ended it with status 143).
+    #[test]
+    fn a_sigterm_right_after_the_address_line_is_a_clean_stop() {
+        let linker = crate::bins::locate("pprl-linker", false);
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            let mut server = Server::start(&linker, dir.path()).expect("pprl-linker starts");
+            server.stop().expect("pprl-linker stops cleanly on SIGTERM");
+        }
     }
 }

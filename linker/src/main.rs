@@ -127,11 +127,15 @@ async fn serve_until_signal(settings: Settings) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let local = listener.local_addr()?;
+    // The signal handlers are installed before the address is printed: a
+    // script that reads the line and sends SIGTERM at once gets a graceful
+    // stop, not the default action (it used to kill the process, status 143).
+    let shutdown = shutdown_signal()?;
     tracing::info!(address = %local, data_dir = %data_dir.display(), "pprl-linker listening");
     // Tests and scripts read this line to find the port.
     println!("listening on http://{local}");
     let schedules = scheduler::spawn(linker.clone());
-    serve(listener, linker, shutdown_signal())
+    serve(listener, linker, shutdown)
         .await
         .context("the server failed")?;
     schedules.abort();
@@ -139,26 +143,29 @@ async fn serve_until_signal(settings: Settings) -> Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Installs the SIGINT and SIGTERM handlers now and returns the future that
+/// completes when either arrives.
+#[cfg(unix)]
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down: finishing requests in flight");
+        tracing::info!("shutting down: finishing requests in flight");
+    })
+}
+
+/// The future that completes on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing requests in flight");
+    })
 }
 
 fn init_logs(format: LogFormat) {
