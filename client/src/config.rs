@@ -146,7 +146,8 @@ impl PartnerConfig {
                 "line {line}, byte {column}: not valid UTF-8 text (save the config as UTF-8)"
             ))
         })?;
-        let config = Self::parse(&text).map_err(parse_error)?;
+        let config =
+            Self::parse(&text).map_err(|e| parse_error(e.to_string().trim_end().to_owned()))?;
         // Name the file in what can be checked without the extract, too.
         if let Err(ConfigError::Invalid(message)) = BaseSettings::check(&config) {
             return Err(parse_error(message));
@@ -155,8 +156,8 @@ impl PartnerConfig {
     }
 
     /// Parses config text; the error gives line and column.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
     }
 }
 
@@ -419,7 +420,8 @@ mod tests {
         let err = PartnerConfig::parse(
             "dataset = \"d\"\n[identifiers]\nrecord_id = \"ID\"\nsurname = \"S\"\n",
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("line 4"), "{err}");
         assert!(err.contains("surname"), "{err}");
     }

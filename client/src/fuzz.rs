@@ -79,7 +79,10 @@ fn mutate(
 fn parse_config(text: &str) {
     let Ok(config) = PartnerConfig::parse(text) else {
         let err = PartnerConfig::parse(text).expect_err("refused");
-        assert!(!err.trim().is_empty(), "a parse error without a message");
+        assert!(
+            !err.to_string().trim().is_empty(),
+            "a parse error without a message"
+        );
         return;
     };
     if let Err(e) = BaseSettings::check(&config) {

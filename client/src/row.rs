@@ -154,7 +154,7 @@ impl RowTokeniser {
         for (spec, (position, column)) in self.attributes.iter().zip(&self.attribute_columns) {
             match parse_attribute(batch.field(row, *position), spec, self.options.date_order) {
                 Ok(value) => attributes.push(value),
-                Err(reason) => return reject(Some(column), &spec.name, reason),
+                Err(reason) => return reject(Some(column), &spec.name, reason.to_string()),
             }
         }
         let tokens = self.hasher.tokens(&record);
@@ -180,12 +180,26 @@ impl RowTokeniser {
     }
 }
 
+/// Why an attribute value was refused. Names the rule, never the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AttributeError {
+    #[error("not a whole number")]
+    NotInteger,
+    #[error("not a number")]
+    NotNumber,
+    #[error("not a boolean (true/false, yes/no, 1/0)")]
+    NotBoolean,
+    /// The date normaliser's reason.
+    #[error("not a date: {0}")]
+    NotDate(&'static str),
+}
+
 /// Parses an attribute value; blank is null.
 pub fn parse_attribute(
     text: &str,
     spec: &AttributeSpec,
     order: normalise::DateOrder,
-) -> Result<AttrValue, String> {
+) -> Result<AttrValue, AttributeError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(AttrValue::Null);
@@ -195,21 +209,21 @@ pub fn parse_attribute(
         AttributeType::Integer => text
             .parse()
             .map(AttrValue::Int)
-            .map_err(|_| "not a whole number".to_owned()),
+            .map_err(|_| AttributeError::NotInteger),
         AttributeType::Number => text
             .parse::<f64>()
             .ok()
             .filter(|v| v.is_finite())
             .map(AttrValue::Num)
-            .ok_or_else(|| "not a number".to_owned()),
+            .ok_or(AttributeError::NotNumber),
         AttributeType::Boolean => match text.to_ascii_lowercase().as_str() {
             "true" | "t" | "yes" | "y" | "1" => Ok(AttrValue::Bool(true)),
             "false" | "f" | "no" | "n" | "0" => Ok(AttrValue::Bool(false)),
-            _ => Err("not a boolean (true/false, yes/no, 1/0)".to_owned()),
+            _ => Err(AttributeError::NotBoolean),
         },
         AttributeType::Date => {
             let date = normalise::date::parse_date(text, order)
-                .map_err(|e| format!("not a date: {}", e.0))?;
+                .map_err(|e| AttributeError::NotDate(e.0))?;
             let date = match spec.precision.unwrap_or_default() {
                 DatePrecision::Day => date,
                 DatePrecision::Month => date.with_day(1).expect("day 1 exists in every month"),

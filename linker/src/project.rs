@@ -86,7 +86,7 @@ pub enum ProjectConfigError {
     /// The `[cohort]`, `[[outcomes]]` or `[disclosure]` definitions (their
     /// checks, in `cohort::config`, say what is wrong).
     #[error("project config: {0}")]
-    Cohort(String),
+    Cohort(#[from] pprl_engine::cohort::config::DefinitionError),
 }
 
 /// A name that cannot be used in URLs and paths.

@@ -330,7 +330,7 @@ impl Linker {
             &as_of,
             &history,
         )
-        .map_err(|reason| OpError::Cohort { reason })?;
+        .map_err(OpError::Cohort)?;
         lap(&mut seconds.cohort, &mut since);
         // Synced, checksummed and moved into place; recorded only below.
         let files = staged.commit()?;

@@ -101,8 +101,8 @@ pub enum OpError {
     #[error("project `{project}` does not exist; create it first")]
     UpdateOfUnknownProject { project: String },
     /// The cohort definitions read attributes the datasets do not declare.
-    #[error("project config: {reason}")]
-    CohortColumns { reason: String },
+    #[error("project config: {0}")]
+    CohortColumns(#[from] pprl_engine::cohort::config::ColumnError),
     #[error("project `{project}` already exists; change it with update-project")]
     ProjectExists { project: String },
     /// Another run of the project is in progress.
@@ -135,9 +135,9 @@ pub enum OpError {
     /// Linkage outputs could not be written.
     #[error("cannot write the outputs: {reason}")]
     OutputsUnwritable { reason: String },
-    /// The cohort could not be built or written (the reason names which).
-    #[error("{reason}")]
-    Cohort { reason: String },
+    /// The cohort could not be built or written (the error names which).
+    #[error(transparent)]
+    Cohort(#[from] crate::cohort::PublishError),
     #[error("project `{project}` has no published outputs yet")]
     NothingPublished { project: String },
     #[error(transparent)]
@@ -350,7 +350,7 @@ impl Linker {
         }
         settings
             .check_columns(|dataset| schemas.get(dataset).cloned())
-            .map_err(|reason| OpError::CohortColumns { reason })
+            .map_err(OpError::CohortColumns)
     }
 
     /// The config of a project the caller may see.

@@ -18,8 +18,15 @@ use crate::linkage::{Linkage, Records};
 pub enum CohortError {
     #[error("cohort: dataset `{0}` has no uploaded version, so the cohort cannot be built")]
     NoData(String),
+    #[error("cohort: dataset `{dataset}` has no attribute `{column}`")]
+    NoAttribute { dataset: String, column: String },
+    #[error("cohort: dataset `{dataset}`: {source}")]
+    Filter {
+        dataset: String,
+        source: super::config::FilterError,
+    },
     #[error("cohort: {0}")]
-    Columns(String),
+    Date(#[from] super::config::DateError),
 }
 
 /// One attribute column of one dataset, in dataset row order.
@@ -125,11 +132,9 @@ impl<'r> DatasetView<'r> {
             .attribute_schema
             .iter()
             .position(|f| f.name() == name)
-            .ok_or_else(|| {
-                CohortError::Columns(format!(
-                    "dataset `{}` has no attribute `{name}`",
-                    input.name
-                ))
+            .ok_or_else(|| CohortError::NoAttribute {
+                dataset: input.name.clone(),
+                column: name.to_owned(),
             })?;
         let mut starts = Vec::with_capacity(input.attributes.len());
         let mut at = 0;
@@ -156,9 +161,10 @@ impl<'r> DatasetView<'r> {
         filters
             .iter()
             .map(|f| {
-                let rule = f
-                    .rule()
-                    .map_err(|e| CohortError::Columns(format!("dataset `{}`: {e}", self.name())))?;
+                let rule = f.rule().map_err(|source| CohortError::Filter {
+                    dataset: self.name().to_owned(),
+                    source,
+                })?;
                 Ok((self.column(&f.attribute)?, rule))
             })
             .collect()
@@ -287,9 +293,7 @@ pub fn build(
     for outcome in outcomes {
         let view = DatasetView::find(records, &outcome.dataset)?;
         let follow_up = match &cohort.as_of {
-            Some(text) => {
-                super::config::parse_date(text, "cohort.as_of").map_err(CohortError::Columns)?
-            }
+            Some(text) => super::config::parse_date(text, "cohort.as_of")?,
             None => *as_of
                 .get(&outcome.dataset)
                 .ok_or_else(|| CohortError::NoData(outcome.dataset.clone()))?,

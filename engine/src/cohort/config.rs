@@ -83,9 +83,113 @@ pub enum Rule {
     },
 }
 
+/// A date in the definitions that is not `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` in {what} is not a date written YYYY-MM-DD")]
+pub struct DateError {
+    pub text: String,
+    /// Where it was written (the setting or filter).
+    pub what: String,
+}
+
+/// Why a filter is malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    #[error(
+        "the filter on `{attribute}` must state exactly one condition: from/to, min/max, equals, in, is or age_at_index"
+    )]
+    NotOneCondition { attribute: String },
+    #[error(transparent)]
+    Date(#[from] DateError),
+    #[error("the filter on `{attribute}` has `from` after `to`")]
+    FromAfterTo { attribute: String },
+    #[error("the filter on `{attribute}` has `min` above `max`")]
+    MinAboveMax { attribute: String },
+    #[error("the filter on `{attribute}` has an empty `in` list")]
+    EmptyIn { attribute: String },
+    #[error("the filter on `{attribute}` has an age_at_index range upside down")]
+    AgeUpsideDown { attribute: String },
+}
+
+/// Why the cohort, outcome or disclosure definitions are refused (what can
+/// be checked without the data).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DefinitionError {
+    #[error("{field} `{name}` is not a dataset of this project (datasets: {datasets})")]
+    UnknownDataset {
+        field: String,
+        name: String,
+        /// The project's datasets, comma-separated.
+        datasets: String,
+    },
+    #[error(transparent)]
+    Date(#[from] DateError),
+    #[error("cohort: {0}")]
+    CohortFilter(FilterError),
+    #[error(
+        "column `{name}` of cohort.parquet would be written twice; rename the attribute or indicator"
+    )]
+    ColumnTwice { name: String },
+    #[error("outcome name: {0}")]
+    OutcomeName(#[from] pprl_specs::tokenfile::AttributeNameError),
+    #[error("outcome `{outcome}` ({kind}) needs `{field}`")]
+    Needs {
+        outcome: String,
+        kind: &'static str,
+        field: &'static str,
+    },
+    #[error("outcome `{outcome}` ({kind}) does not take `{field}`")]
+    DoesNotTake {
+        outcome: String,
+        kind: &'static str,
+        field: &'static str,
+    },
+    #[error(
+        "outcome `{outcome}`: the window [{from}, {to}] must run forwards and within 100 years"
+    )]
+    Window { outcome: String, from: i64, to: i64 },
+    #[error("outcome `{outcome}`: {source}")]
+    OutcomeFilter {
+        outcome: String,
+        source: FilterError,
+    },
+    #[error(
+        "disclosure: min_cell ({min_cell}) and rounding ({rounding}) must be at least 1 and min_cohort ({min_cohort}) at least min_cell"
+    )]
+    Disclosure {
+        min_cell: u64,
+        rounding: u64,
+        min_cohort: u64,
+    },
+}
+
+/// An attribute the definitions read that a dataset does not declare, or
+/// declares with another type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ColumnError {
+    #[error(
+        "dataset `{dataset}` has no attribute `{column}` (its attributes: {attributes}); declare it in the partner's config or change the project"
+    )]
+    Missing {
+        dataset: String,
+        column: String,
+        /// The dataset's attributes, comma-separated, or `none`.
+        attributes: String,
+    },
+    #[error("attribute `{column}` of dataset `{dataset}` is {found}, but a {wants} is needed")]
+    WrongType {
+        dataset: String,
+        column: String,
+        found: &'static str,
+        wants: String,
+    },
+    #[error(transparent)]
+    Filter(#[from] FilterError),
+}
+
 impl Filter {
     /// The rule this filter states, or why it is malformed.
-    pub fn rule(&self) -> Result<Rule, String> {
+    pub fn rule(&self) -> Result<Rule, FilterError> {
         let a = &self.attribute;
         let dates = self.from.is_some() || self.to.is_some();
         let numbers = self.min.is_some() || self.max.is_some();
@@ -100,9 +204,9 @@ impl Filter {
         if kinds.iter().filter(|k| **k).count() != 1
             || (self.equals.is_some() && self.one_of.is_some())
         {
-            return Err(format!(
-                "the filter on `{a}` must state exactly one condition: from/to, min/max, equals, in, is or age_at_index"
-            ));
+            return Err(FilterError::NotOneCondition {
+                attribute: a.clone(),
+            });
         }
         if dates {
             let parse = |s: &Option<String>| s.as_deref().map(|s| parse_date(s, a)).transpose();
@@ -110,7 +214,9 @@ impl Filter {
             if let (Some(f), Some(t)) = (from, to)
                 && f > t
             {
-                return Err(format!("the filter on `{a}` has `from` after `to`"));
+                return Err(FilterError::FromAfterTo {
+                    attribute: a.clone(),
+                });
             }
             return Ok(Rule::DateRange { from, to });
         }
@@ -118,7 +224,9 @@ impl Filter {
             if let (Some(lo), Some(hi)) = (self.min, self.max)
                 && lo > hi
             {
-                return Err(format!("the filter on `{a}` has `min` above `max`"));
+                return Err(FilterError::MinAboveMax {
+                    attribute: a.clone(),
+                });
             }
             return Ok(Rule::NumberRange {
                 min: self.min,
@@ -130,7 +238,9 @@ impl Filter {
         }
         if let Some(values) = &self.one_of {
             if values.is_empty() {
-                return Err(format!("the filter on `{a}` has an empty `in` list"));
+                return Err(FilterError::EmptyIn {
+                    attribute: a.clone(),
+                });
             }
             return Ok(Rule::OneOf(values.clone()));
         }
@@ -139,9 +249,9 @@ impl Filter {
         }
         let [min, max] = self.age_at_index.expect("one kind is set");
         if min > max {
-            return Err(format!(
-                "the filter on `{a}` has an age_at_index range upside down"
-            ));
+            return Err(FilterError::AgeUpsideDown {
+                attribute: a.clone(),
+            });
         }
         Ok(Rule::Age { min, max })
     }
@@ -305,16 +415,17 @@ pub const FIXED_COLUMNS: [&str; 3] = ["person_id", "group", "index_date"];
 impl CohortSettings<'_> {
     /// Checks what can be checked without the data: datasets exist, filters
     /// and windows are well formed, column names are unique.
-    pub fn check(&self, datasets: &[&str]) -> Result<(), String> {
+    pub fn check(&self, datasets: &[&str]) -> Result<(), DefinitionError> {
         let c = self.cohort;
         let known = |what: &str, name: &str| {
             if datasets.contains(&name) {
                 Ok(())
             } else {
-                Err(format!(
-                    "{what} `{name}` is not a dataset of this project (datasets: {})",
-                    datasets.join(", ")
-                ))
+                Err(DefinitionError::UnknownDataset {
+                    field: what.to_owned(),
+                    name: name.to_owned(),
+                    datasets: datasets.join(", "),
+                })
             }
         };
         known("cohort.index_dataset", &c.index_dataset)?;
@@ -323,14 +434,12 @@ impl CohortSettings<'_> {
             parse_date(a, "cohort.as_of")?;
         }
         for f in &c.filters {
-            f.rule().map_err(|e| format!("cohort: {e}"))?;
+            f.rule().map_err(DefinitionError::CohortFilter)?;
         }
         let mut columns: Vec<String> = FIXED_COLUMNS.iter().map(|s| (*s).to_owned()).collect();
         let mut add = |name: String| {
             if columns.contains(&name) {
-                Err(format!(
-                    "column `{name}` of cohort.parquet would be written twice; rename the attribute or indicator"
-                ))
+                Err(DefinitionError::ColumnTwice { name })
             } else {
                 columns.push(name);
                 Ok(())
@@ -340,32 +449,31 @@ impl CohortSettings<'_> {
             add(a.clone())?;
         }
         for o in self.outcomes {
-            pprl_specs::tokenfile::check_attribute_name(&o.name)
-                .map_err(|e| format!("outcome name: {e}"))?;
+            pprl_specs::tokenfile::check_attribute_name(&o.name)?;
             known(&format!("outcome `{}`: dataset", o.name), &o.dataset)?;
             add(o.name.clone())?;
             add(format!("{}_window_closed", o.name))?;
             if o.kind == OutcomeKind::TimeToFirst {
                 add(format!("{}_event", o.name))?;
             }
-            let need = |field: &str, v: bool| {
+            let need = |field: &'static str, v: bool| {
                 if v {
                     Ok(())
                 } else {
-                    Err(format!(
-                        "outcome `{}` ({}) needs `{field}`",
-                        o.name,
-                        o.kind.name()
-                    ))
+                    Err(DefinitionError::Needs {
+                        outcome: o.name.clone(),
+                        kind: o.kind.name(),
+                        field,
+                    })
                 }
             };
-            let refuse = |field: &str, v: bool| {
+            let refuse = |field: &'static str, v: bool| {
                 if v {
-                    Err(format!(
-                        "outcome `{}` ({}) does not take `{field}`",
-                        o.name,
-                        o.kind.name()
-                    ))
+                    Err(DefinitionError::DoesNotTake {
+                        outcome: o.name.clone(),
+                        kind: o.kind.name(),
+                        field,
+                    })
                 } else {
                     Ok(())
                 }
@@ -384,21 +492,26 @@ impl CohortSettings<'_> {
             }
             let (a, b) = o.days();
             if a > b || b > 36_600 || a < -36_600 {
-                return Err(format!(
-                    "outcome `{}`: the window [{a}, {b}] must run forwards and within 100 years",
-                    o.name
-                ));
+                return Err(DefinitionError::Window {
+                    outcome: o.name.clone(),
+                    from: a,
+                    to: b,
+                });
             }
             for f in &o.filters {
-                f.rule().map_err(|e| format!("outcome `{}`: {e}", o.name))?;
+                f.rule().map_err(|source| DefinitionError::OutcomeFilter {
+                    outcome: o.name.clone(),
+                    source,
+                })?;
             }
         }
         let d = self.disclosure;
         if d.min_cell < 1 || d.rounding < 1 || d.min_cohort < d.min_cell {
-            return Err(format!(
-                "disclosure: min_cell ({}) and rounding ({}) must be at least 1 and min_cohort ({}) at least min_cell",
-                d.min_cell, d.rounding, d.min_cohort
-            ));
+            return Err(DefinitionError::Disclosure {
+                min_cell: d.min_cell,
+                rounding: d.rounding,
+                min_cohort: d.min_cohort,
+            });
         }
         Ok(())
     }
@@ -410,15 +523,16 @@ impl CohortSettings<'_> {
     pub fn check_columns(
         &self,
         schema: impl Fn(&str) -> Option<Vec<(String, DataType)>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ColumnError> {
         let check = |dataset: &str, column: &str, want: &dyn Fn(&DataType) -> bool, wants: &str| {
             let Some(columns) = schema(dataset) else {
                 return Ok(());
             };
             match columns.iter().find(|(n, _)| n == column) {
-                None => Err(format!(
-                    "dataset `{dataset}` has no attribute `{column}` (its attributes: {}); declare it in the partner's config or change the project",
-                    if columns.is_empty() {
+                None => Err(ColumnError::Missing {
+                    dataset: dataset.to_owned(),
+                    column: column.to_owned(),
+                    attributes: if columns.is_empty() {
                         "none".to_owned()
                     } else {
                         columns
@@ -426,12 +540,14 @@ impl CohortSettings<'_> {
                             .map(|(n, _)| n.as_str())
                             .collect::<Vec<_>>()
                             .join(", ")
-                    }
-                )),
-                Some((_, t)) if !want(t) => Err(format!(
-                    "attribute `{column}` of dataset `{dataset}` is {}, but a {wants} is needed",
-                    type_name(t)
-                )),
+                    },
+                }),
+                Some((_, t)) if !want(t) => Err(ColumnError::WrongType {
+                    dataset: dataset.to_owned(),
+                    column: column.to_owned(),
+                    found: type_name(t),
+                    wants: wants.to_owned(),
+                }),
                 Some(_) => Ok(()),
             }
         };
@@ -482,9 +598,11 @@ pub fn type_name(t: &DataType) -> &'static str {
 }
 
 /// Parses `YYYY-MM-DD`.
-pub fn parse_date(text: &str, what: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("`{text}` in {what} is not a date written YYYY-MM-DD"))
+pub fn parse_date(text: &str, what: &str) -> Result<NaiveDate, DateError> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| DateError {
+        text: text.to_owned(),
+        what: what.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -518,7 +636,7 @@ mod tests {
             ("attribute = \"d\"\nmin = 3.0\nmax = 1.0", "above"),
             ("attribute = \"d\"\nin = []", "empty"),
         ] {
-            let err = filter(text).rule().expect_err(text);
+            let err = filter(text).rule().expect_err(text).to_string();
             assert!(err.contains(needle), "{err}");
         }
     }
@@ -549,7 +667,8 @@ mod tests {
         }
         let err = settings
             .check_columns(schema(vec![("release_type", DataType::Utf8)]))
-            .expect_err("no release_date");
+            .expect_err("no release_date")
+            .to_string();
         assert!(
             err.contains("`release_date`") && err.contains("`prison`"),
             "{err}"
@@ -559,7 +678,8 @@ mod tests {
                 ("release_date", DataType::Date32),
                 ("release_type", DataType::Int64),
             ]))
-            .expect_err("wrong type");
+            .expect_err("wrong type")
+            .to_string();
         assert!(
             err.contains("an integer") && err.contains("string"),
             "{err}"
@@ -570,7 +690,10 @@ mod tests {
                 ("release_type", DataType::Utf8),
             ]))
             .expect("probation not uploaded yet: checked at run time");
-        let err = settings.check(&["prison"]).expect_err("unknown dataset");
+        let err = settings
+            .check(&["prison"])
+            .expect_err("unknown dataset")
+            .to_string();
         assert!(err.contains("`probation`"), "{err}");
     }
 }

@@ -78,12 +78,12 @@ impl From<OpError> for ApiError {
             | OpError::PartnerNotInProject { .. }
             | OpError::NoLiveToken { .. }
             | OpError::UpdateOfUnknownProject { .. }
-            | OpError::CohortColumns { .. }
+            | OpError::CohortColumns(_)
             | OpError::NoUploads { .. }
             | OpError::MixedKeys { .. }
             | OpError::DatasetUnreadable { .. }
             | OpError::OutputsUnwritable { .. }
-            | OpError::Cohort { .. }
+            | OpError::Cohort(_)
             | OpError::NothingPublished { .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.to_string())
             }

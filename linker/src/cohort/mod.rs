@@ -33,6 +33,18 @@ pub const OUTCOMES_FILE: &str = "outcomes.json";
 /// The file names a run with a cohort definition publishes.
 pub const FILES: [&str; 3] = [parquet::COHORT_FILE, OUTCOMES_FILE, html::HTML_FILE];
 
+/// Why the cohort outputs of a run could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The definitions read attributes the current versions do not declare.
+    #[error("cohort definition: {0}")]
+    Definition(config::ColumnError),
+    #[error(transparent)]
+    Build(#[from] build::CohortError),
+    #[error("cannot write {file}: {reason}")]
+    Write { file: &'static str, reason: String },
+}
+
 /// What [`publish`] wrote.
 #[derive(Debug)]
 pub struct Published {
@@ -54,7 +66,7 @@ pub fn publish(
     linkage: &Linkage,
     as_of: &HashMap<String, NaiveDate>,
     history: &[OutcomesReport],
-) -> Result<Option<Published>, String> {
+) -> Result<Option<Published>, PublishError> {
     let Some(cohort_config) = &config.cohort else {
         return Ok(None);
     };
@@ -72,13 +84,15 @@ pub fn publish(
                         .collect()
                 })
         })
-        .map_err(|e| format!("cohort definition: {e}"))?;
-    let cohort = build::build(records, linkage, cohort_config, &config.outcomes, as_of)
-        .map_err(|e| e.to_string())?;
+        .map_err(PublishError::Definition)?;
+    let cohort = build::build(records, linkage, cohort_config, &config.outcomes, as_of)?;
     create(parquet::COHORT_FILE)
         .map_err(::parquet::errors::ParquetError::from)
         .and_then(|out| parquet::write(out, &cohort, config.disclosure.date_precision))
-        .map_err(|e| format!("cannot write {}: {e}", parquet::COHORT_FILE))?;
+        .map_err(|e| PublishError::Write {
+            file: parquet::COHORT_FILE,
+            reason: e.to_string(),
+        })?;
     let report = report::report(
         &config.name,
         run_id,
@@ -87,10 +101,13 @@ pub fn publish(
         &config.disclosure,
     );
     let json = serde_json::to_string_pretty(&report).expect("reports serialise");
-    let mut write = |name: &str, bytes: &[u8]| {
+    let mut write = |name: &'static str, bytes: &[u8]| {
         create(name)
             .and_then(|mut out| out.write_all(bytes).and_then(|()| out.flush()))
-            .map_err(|e| format!("cannot write {name}: {e}"))
+            .map_err(|e| PublishError::Write {
+                file: name,
+                reason: e.to_string(),
+            })
     };
     write(OUTCOMES_FILE, json.as_bytes())?;
     write(html::HTML_FILE, html::render(&report, history).as_bytes())?;
