@@ -30,9 +30,7 @@ use arrow_array::{Array, ArrayRef, FixedSizeBinaryArray, Int64Array, RecordBatch
 use arrow_schema::{Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::file::metadata::{
-    FileMetaData, KeyValue, ParquetMetaData, ParquetMetaDataReader, ParquetMetaDataWriter,
-};
+use parquet::file::metadata::{KeyValue, ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::properties::WriterProperties;
 use serde::Deserialize;
 
@@ -549,32 +547,7 @@ fn report(family: &str, failures: Vec<String>) {
 // ---------------------------------------------------------------------------
 // Running the binaries.
 
-/// Path of a workspace binary, built once per test process when run by cargo
-/// (so that a stale binary is never tested), as `pprl::bins::locate` does.
-fn bin(name: &str) -> PathBuf {
-    static BUILT: std::sync::Once = std::sync::Once::new();
-    let exe = std::env::current_exe().expect("a running binary knows its path");
-    let mut dir = exe
-        .parent()
-        .expect("binaries live in a directory")
-        .to_path_buf();
-    if dir.file_name().is_some_and(|n| n == "deps") {
-        dir = dir.parent().expect("deps has a parent").to_path_buf();
-    }
-    let path = dir.join(name);
-    BUILT.call_once(|| {
-        if path.exists() && std::env::var_os("CARGO").is_none() {
-            return;
-        }
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "--workspace", "--bins"])
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "cargo build --workspace --bins failed");
-    });
-    path
-}
+use crate::support::bin;
 
 /// A finished command: success, exit code, and stdout then stderr.
 #[derive(Debug)]
@@ -1286,32 +1259,7 @@ fn footer(data: &[u8]) -> ParquetMetaData {
 /// The base file with its key-value metadata changed by `change`: only the
 /// footer is rewritten, every data page is kept byte for byte.
 fn restamp(base: &[u8], change: &dyn Fn(&mut Vec<KeyValue>)) -> Vec<u8> {
-    let metadata = footer(base);
-    let (body, tail) = base.split_at(base.len() - 8);
-    let length = u32::from_le_bytes(tail[..4].try_into().expect("four bytes")) as usize;
-    let pages = &body[..body.len() - length];
-    let file_metadata = metadata.file_metadata();
-    let mut kv = file_metadata
-        .key_value_metadata()
-        .cloned()
-        .expect("a token file has key-value metadata");
-    change(&mut kv);
-    let restamped = ParquetMetaData::new(
-        FileMetaData::new(
-            file_metadata.version(),
-            file_metadata.num_rows(),
-            file_metadata.created_by().map(str::to_owned),
-            Some(kv),
-            file_metadata.schema_descr_ptr(),
-            file_metadata.column_orders().cloned(),
-        ),
-        metadata.row_groups().to_vec(),
-    );
-    let mut out = pages.to_vec();
-    ParquetMetaDataWriter::new(&mut out, &restamped)
-        .finish()
-        .expect("the new footer serialises");
-    out
+    crate::support::restamp_metadata(base, change)
 }
 
 /// The base file's rows, changed by `change`, written again with the

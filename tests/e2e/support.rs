@@ -481,13 +481,35 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// another time, or under another dataset name). So a test can make many
 /// distinct, valid token files without tokenising again.
 pub fn restamp_token_file(src: &Path, dst: &Path, change: impl FnOnce(&mut serde_json::Value)) {
+    let bytes = std::fs::read(src).expect("the token file to restamp is readable");
+    let out = restamp_metadata(&bytes, |kv| {
+        let entry = kv
+            .iter_mut()
+            .find(|e| e.key == "pprl.manifest")
+            .expect("a token file has a pprl manifest");
+        let mut manifest: serde_json::Value =
+            serde_json::from_str(entry.value.as_deref().expect("the manifest has a value"))
+                .expect("the manifest is JSON");
+        change(&mut manifest);
+        entry.value = Some(manifest.to_string());
+    });
+    std::fs::write(dst, out).expect("the restamped token file writes");
+}
+
+/// A Parquet file's bytes with its key-value metadata changed by `change`:
+/// only the footer is rewritten, every data page is kept byte for byte.
+pub fn restamp_metadata(
+    bytes: &[u8],
+    change: impl FnOnce(&mut Vec<parquet::file::metadata::KeyValue>),
+) -> Vec<u8> {
     use parquet::file::metadata::{
         FileMetaData, ParquetMetaData, ParquetMetaDataReader, ParquetMetaDataWriter,
     };
-    let bytes = std::fs::read(src).expect("the token file to restamp is readable");
+    let mut file = tempfile::tempfile().expect("a temp file");
+    std::io::Write::write_all(&mut file, bytes).expect("the temp file writes");
     let metadata = ParquetMetaDataReader::new()
-        .parse_and_finish(&File::open(src).expect("the token file to restamp opens"))
-        .expect("a token file has a readable Parquet footer");
+        .parse_and_finish(&file)
+        .expect("the file has a readable Parquet footer");
     let (body, tail) = bytes.split_at(bytes.len() - 8);
     assert_eq!(
         &tail[4..],
@@ -501,15 +523,7 @@ pub fn restamp_token_file(src: &Path, dst: &Path, change: impl FnOnce(&mut serde
         .key_value_metadata()
         .cloned()
         .expect("a token file has key-value metadata");
-    let entry = kv
-        .iter_mut()
-        .find(|e| e.key == "pprl.manifest")
-        .expect("a token file has a pprl manifest");
-    let mut manifest: serde_json::Value =
-        serde_json::from_str(entry.value.as_deref().expect("the manifest has a value"))
-            .expect("the manifest is JSON");
-    change(&mut manifest);
-    entry.value = Some(manifest.to_string());
+    change(&mut kv);
     let restamped = ParquetMetaData::new(
         FileMetaData::new(
             file_metadata.version(),
@@ -525,7 +539,7 @@ pub fn restamp_token_file(src: &Path, dst: &Path, change: impl FnOnce(&mut serde
     ParquetMetaDataWriter::new(&mut out, &restamped)
         .finish()
         .expect("the new footer serialises");
-    std::fs::write(dst, out).expect("the restamped token file writes");
+    out
 }
 
 /// A Python interpreter that imports every one of `modules`, or `None` (a
