@@ -626,6 +626,47 @@ fn default_disclosure_rounds_and_a_bad_definition_is_refused_by_name() {
     assert!(run.all().contains("`housing`"), "{}", run.all());
 }
 
+/// A cohort under `min_cohort` gets neither a report nor its record-level
+/// file (issue 17): `outcomes.json` says why, and no `cohort.parquet` is
+/// published or downloadable.
+#[test]
+fn a_cohort_under_min_cohort_publishes_no_record_level_file() {
+    let s = setup(10, 5);
+    let root = s.dir.path();
+    let text = std::fs::read_to_string(root.join("project.toml"))
+        .expect("config")
+        .replace("min_cohort = 60", "min_cohort = 100000");
+    write(root, "small.toml", &text);
+    linker_cli(
+        &s.data,
+        &[
+            "admin",
+            "update-project",
+            "--config",
+            root.join("small.toml").to_str().expect("utf-8"),
+        ],
+    )
+    .ok();
+    let out = run_and_download(&s, "small");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("outcomes.json")).expect("report"))
+            .expect("json");
+    assert!(
+        report["withheld"]
+            .as_str()
+            .is_some_and(|w| w.contains("smaller than the minimum of 100000")),
+        "{report}"
+    );
+    assert!(
+        !out.join("cohort.parquet").exists(),
+        "no cohort.parquet below min_cohort"
+    );
+    assert!(
+        out.join("links.parquet").exists(),
+        "the linkage outputs are still published"
+    );
+}
+
 /// No token, record reference or Bloom encoding of the uploaded files
 /// appears, as bytes or as hex, in any published file (cohort outputs
 /// included).

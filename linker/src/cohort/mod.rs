@@ -30,7 +30,8 @@ pub use report::OutcomesReport;
 /// File name of the outcomes report.
 pub const OUTCOMES_FILE: &str = "outcomes.json";
 
-/// The file names a run with a cohort definition publishes.
+/// The file names a run with a cohort definition publishes (all but
+/// `cohort.parquet` when the cohort is under `min_cohort`).
 pub const FILES: [&str; 3] = [parquet::COHORT_FILE, OUTCOMES_FILE, html::HTML_FILE];
 
 /// Why the cohort outputs of a run could not be made.
@@ -86,13 +87,6 @@ pub fn publish(
         })
         .map_err(PublishError::Definition)?;
     let cohort = build::build(records, linkage, cohort_config, &config.outcomes, as_of)?;
-    create(parquet::COHORT_FILE)
-        .map_err(::parquet::errors::ParquetError::from)
-        .and_then(|out| parquet::write(out, &cohort, config.disclosure.date_precision))
-        .map_err(|e| PublishError::Write {
-            file: parquet::COHORT_FILE,
-            reason: e.to_string(),
-        })?;
     let report = report::report(
         &config.name,
         run_id,
@@ -100,6 +94,18 @@ pub fn publish(
         &cohort,
         &config.disclosure,
     );
+    // A cohort too small for a report is too small for its record-level
+    // file too (issue 17): `outcomes.json` says why, and no
+    // `cohort.parquet` is published.
+    if report.withheld.is_none() {
+        create(parquet::COHORT_FILE)
+            .map_err(::parquet::errors::ParquetError::from)
+            .and_then(|out| parquet::write(out, &cohort, config.disclosure.date_precision))
+            .map_err(|e| PublishError::Write {
+                file: parquet::COHORT_FILE,
+                reason: e.to_string(),
+            })?;
+    }
     let json = serde_json::to_string_pretty(&report).expect("reports serialise");
     let mut write = |name: &'static str, bytes: &[u8]| {
         create(name)
