@@ -49,6 +49,11 @@ pub enum Command {
         /// publication (as the server's schedule does); otherwise exit 0.
         #[arg(long)]
         if_new: bool,
+        /// Publish even if the guard before publishing would hold the run
+        /// (see `admin list-runs` for why it held the last one); the audit
+        /// log records the override and the reasons.
+        #[arg(long)]
+        accept: bool,
     },
     /// Print a commented example settings file.
     DefaultConfig,

@@ -6,6 +6,7 @@ mod cohort;
 mod corpus;
 mod crash;
 mod examples;
+mod guard;
 mod linkage;
 mod linker;
 mod nightly;
