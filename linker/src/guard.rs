@@ -23,6 +23,9 @@ pub struct Figures {
     pub links_accepted: usize,
     pub estimated_precision: f64,
     pub estimated_recall: f64,
+    /// Matches the model expects among the candidate pairs (λ × pairs).
+    #[serde(default)]
+    pub expected_matches: f64,
     /// Whether the model's EM converged, and in how many iterations; `None`
     /// when the method uses no fitted model (the cascade).
     pub converged: Option<(bool, usize)>,
@@ -51,14 +54,16 @@ impl DatasetFigures {
 }
 
 impl Figures {
-    /// The figures of a run's quality report; `converged` is `None` for a
-    /// method whose links do not come from the fitted model.
-    pub fn of(report: &Report, converged: Option<(bool, usize)>) -> Self {
+    /// The figures of a run's quality report and its model's share of
+    /// matches `lambda`; `converged` is `None` for a method whose links do
+    /// not come from the fitted model.
+    pub fn of(report: &Report, lambda: f64, converged: Option<(bool, usize)>) -> Self {
         Figures {
             persons: report.persons,
             links_accepted: report.stats.links_accepted,
             estimated_precision: report.stats.estimated_precision,
             estimated_recall: report.stats.estimated_recall,
+            expected_matches: lambda * report.stats.candidate_pairs as f64,
             converged,
             datasets: report
                 .datasets
@@ -131,7 +136,8 @@ impl fmt::Display for Reason {
             ),
             Reason::LowRecall { estimated, minimum } => write!(
                 f,
-                "estimated recall {estimated:.4} is below min_estimated_recall {minimum}"
+                "estimated recall {:.4} is below min_estimated_recall {minimum}",
+                estimated + 0.0
             ),
             Reason::DatasetMissing { dataset } => write!(
                 f,
@@ -159,6 +165,11 @@ impl fmt::Display for Reason {
     }
 }
 
+/// Below this many expected matches the estimated recall is not checked:
+/// a dataset of distinct people has no matches to recall, and the ratio of
+/// two near-zero sums means nothing.
+pub const MIN_EXPECTED_MATCHES: f64 = 10.0;
+
 /// Decides whether a run may be published: its plausibility, then its
 /// changes against `last` (the last publication's figures, if known).
 pub fn evaluate(config: &GuardConfig, run: &Figures, last: Option<&Figures>) -> Verdict {
@@ -177,7 +188,9 @@ pub fn evaluate(config: &GuardConfig, run: &Figures, last: Option<&Figures>) -> 
             minimum: config.min_estimated_precision,
         });
     }
-    if run.estimated_recall < config.min_estimated_recall {
+    if run.estimated_recall < config.min_estimated_recall
+        && run.expected_matches >= MIN_EXPECTED_MATCHES
+    {
         reasons.push(Reason::LowRecall {
             estimated: run.estimated_recall,
             minimum: config.min_estimated_recall,
@@ -263,6 +276,7 @@ mod tests {
             links_accepted: links,
             estimated_precision: 0.98,
             estimated_recall: 0.9,
+            expected_matches: 550.0,
             converged: Some((true, 40)),
             datasets: [("a", linked[0]), ("b", linked[1])]
                 .into_iter()
@@ -335,6 +349,12 @@ mod tests {
             reasons(evaluate(&config, &run, None)).len(),
             2,
             "the cascade has no model to converge"
+        );
+        run.expected_matches = 0.3;
+        assert_eq!(
+            reasons(evaluate(&config, &run, None)),
+            ["estimated precision 0.5000 is below min_estimated_precision 0.9"],
+            "no recall to estimate among distinct people"
         );
     }
 

@@ -379,7 +379,7 @@ impl Linker {
         // The guard before publishing.
         let converged = (config.linkage.method == linkage::LinkageMethod::Probabilistic)
             .then_some((linkage.model.converged, linkage.model.iterations));
-        let figures = Figures::of(&report, converged);
+        let figures = Figures::of(&report, linkage.model.lambda, converged);
         let last = self.last_figures(project)?;
         let reasons: Vec<String> =
             match guard::evaluate(&config.linkage.guard, &figures, last.as_ref()) {
