@@ -314,6 +314,9 @@ pub fn run(example: &Example, work: &Path, options: &Options) -> Result<Finished
 
     say("8. Linking: records into persons, then the cohort and its outcome indicators");
     let run_output = tools.linker_output(&["run", "--project", &example.project])?;
+    if run_output.contains("held by the guard") {
+        bail!("the linker held the run instead of publishing it:\n{run_output}");
+    }
     if options.verbose {
         for line in run_output.lines() {
             println!("   {line}");

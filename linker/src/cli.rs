@@ -49,6 +49,12 @@ pub enum Command {
         /// publication (as the server's schedule does); otherwise exit 0.
         #[arg(long)]
         if_new: bool,
+        /// Publish even if the guard before publishing would hold the run
+        /// (see `admin list-runs` for why it held the last one); the audit
+        /// log records the override and the reasons. Always runs (not with
+        /// `--if-new`, which would skip the held run's unchanged inputs).
+        #[arg(long, conflicts_with = "if_new")]
+        accept: bool,
     },
     /// Print a commented example settings file.
     DefaultConfig,

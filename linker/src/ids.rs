@@ -73,6 +73,10 @@ pub enum RunStatus {
     Succeeded,
     /// Ended without publishing (including a run whose process died).
     Failed,
+    /// Linked, but not published: the guard before publishing found it
+    /// implausible or sharply changed (the reasons are kept with the run);
+    /// an administrator may run it again with `--accept`.
+    Held,
 }
 
 impl RunStatus {
@@ -82,6 +86,7 @@ impl RunStatus {
             RunStatus::Running => "running",
             RunStatus::Succeeded => "succeeded",
             RunStatus::Failed => "failed",
+            RunStatus::Held => "held",
         }
     }
 }
@@ -90,13 +95,18 @@ impl FromStr for RunStatus {
     type Err = UnknownName;
 
     fn from_str(text: &str) -> Result<Self, UnknownName> {
-        [RunStatus::Running, RunStatus::Succeeded, RunStatus::Failed]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or_else(|| UnknownName {
-                what: "run status",
-                value: text.to_owned(),
-            })
+        [
+            RunStatus::Running,
+            RunStatus::Succeeded,
+            RunStatus::Failed,
+            RunStatus::Held,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .ok_or_else(|| UnknownName {
+            what: "run status",
+            value: text.to_owned(),
+        })
     }
 }
 
@@ -152,7 +162,12 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_serialise_as_before() {
-        for s in [RunStatus::Running, RunStatus::Succeeded, RunStatus::Failed] {
+        for s in [
+            RunStatus::Running,
+            RunStatus::Succeeded,
+            RunStatus::Failed,
+            RunStatus::Held,
+        ] {
             assert_eq!(s.as_str().parse::<RunStatus>(), Ok(s));
             assert_eq!(
                 serde_json::to_string(&s).expect("serialises"),

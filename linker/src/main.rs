@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow};
 use clap::Parser;
 use pprl_linker::auth::Role;
 use pprl_linker::cli::{Admin, Cli, Command, Common};
+use pprl_linker::ids::RunStatus;
 use pprl_linker::schedule::Decision;
 use pprl_linker::service::{Actor, Linker};
 use pprl_linker::settings::{self, LogFormat, Overrides, Settings, SettingsFile};
@@ -66,7 +67,11 @@ fn run(cli: Cli) -> Result<()> {
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(serve_until_signal(settings))?;
         }
-        Command::Run { project, if_new } => {
+        Command::Run {
+            project,
+            if_new,
+            accept,
+        } => {
             let settings = settings(&cli.common, Overrides::default())?;
             init_logs(settings.log_format);
             let linker = Linker::open(settings).context("cannot open the data folder")?;
@@ -74,7 +79,26 @@ fn run(cli: Cli) -> Result<()> {
                 println!("nothing to do for project {project}: {reason}");
                 return Ok(());
             }
-            let summary = linker.run_once(&project, &Actor::Cli)?;
+            let summary = linker.run_once(&project, &Actor::Cli, accept)?;
+            if summary.status == RunStatus::Held {
+                println!(
+                    "run {} held by the guard, not published; the previous publication stays the latest:",
+                    summary.run_id
+                );
+                for reason in &summary.guard {
+                    println!("  {reason}");
+                }
+                println!(
+                    "look into it, then publish it anyway with `pprl-linker run --project {project} --accept`"
+                );
+                return Ok(());
+            }
+            if summary.accepted {
+                println!("accepted over the guard, which would have held it:");
+                for reason in &summary.guard {
+                    println!("  {reason}");
+                }
+            }
             println!(
                 "run {} published: {} records, {} persons, {} links (estimated precision {:.4}, recall {:.4}); {} new persons, {} merges, {} splits",
                 summary.run_id,
@@ -293,6 +317,11 @@ fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
                             .join(", ")
                     })
                     .unwrap_or_else(|| "-".to_owned());
+                let note = match (r.status, r.guard.is_empty()) {
+                    (_, true) => r.error.unwrap_or_default(),
+                    (RunStatus::Held, false) => format!("held: {}", r.guard.join("; ")),
+                    (_, false) => format!("accepted over the guard: {}", r.guard.join("; ")),
+                };
                 println!(
                     "run {}\t{}\t{} (attempt {})\tstarted {}\tfinished {}\t{}\t{}",
                     r.id,
@@ -302,7 +331,7 @@ fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
                     r.started_at,
                     r.finished_at.as_deref().unwrap_or("-"),
                     inputs,
-                    r.error.as_deref().unwrap_or("")
+                    note
                 );
             }
         }

@@ -75,6 +75,10 @@ pub enum ProjectConfigError {
     },
     #[error("project config: linkage.max_block_size must be at least 2")]
     MaxBlockSize,
+    #[error(
+        "project config: linkage.guard.{setting} ({value}) must be between 0 and 1 (max_change: 0 or more)"
+    )]
+    Guard { setting: &'static str, value: f64 },
     #[error("project config: {0}")]
     Schedule(ScheduleError),
     #[error("project config: a project needs at least one [[datasets]] entry")]
@@ -140,6 +144,24 @@ impl ProjectConfig {
         }
         if l.max_block_size < 2 {
             return Err(E::MaxBlockSize);
+        }
+        let g = &l.guard;
+        for (setting, value, ok) in [
+            (
+                "min_estimated_precision",
+                g.min_estimated_precision,
+                (0.0..=1.0).contains(&g.min_estimated_precision),
+            ),
+            (
+                "min_estimated_recall",
+                g.min_estimated_recall,
+                (0.0..=1.0).contains(&g.min_estimated_recall),
+            ),
+            ("max_change", g.max_change, g.max_change >= 0.0),
+        ] {
+            if !ok {
+                return Err(E::Guard { setting, value });
+            }
         }
         if let Some(schedule) = &self.schedule {
             schedule.check().map_err(E::Schedule)?;
@@ -254,6 +276,12 @@ mod tests {
                     "{base}[[datasets]]\nname = \"d\"\npartner = \"x\"\n[linkage]\nmethod = \"exact\"\n"
                 ),
                 "unknown variant `exact`, expected `probabilistic` or `cascade`",
+            ),
+            (
+                &format!(
+                    "{base}[[datasets]]\nname = \"d\"\npartner = \"x\"\n[linkage.guard]\nmin_estimated_recall = 1.5\n"
+                ),
+                "linkage.guard.min_estimated_recall (1.5) must be between 0 and 1",
             ),
         ] {
             let err = ProjectConfig::parse(text).expect_err("refused").to_string();

@@ -23,6 +23,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 
 use crate::cohort;
+use crate::guard::{self, Figures, Verdict};
 use crate::ids::{DatasetVersion, RunId, RunStatus, StartedBy};
 use crate::linkage::outputs::{self, LINKS_FILE, MODEL_FILE, REPORT_FILE};
 use crate::linkage::{self, DatasetInput, Records};
@@ -42,6 +43,9 @@ pub enum ScheduledOutcome {
     /// Another run of the project was in progress: none was started.
     Busy(String),
     Published(RunSummary),
+    /// Linked but held by the guard before publishing: an outcome, not a
+    /// failure, so it is not retried.
+    Held(RunSummary),
     Failed {
         /// `None` when it failed before a run was started.
         run_id: Option<RunId>,
@@ -54,6 +58,17 @@ pub enum ScheduledOutcome {
 pub struct RunSummary {
     pub run_id: RunId,
     pub project: String,
+    /// `succeeded` (published) or `held` (by the guard, not published).
+    pub status: RunStatus,
+    /// The guard's reasons: why the run was held, or why it would have
+    /// been when an administrator accepted it. Empty when it passed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub guard: Vec<String>,
+    /// Whether an administrator's accept overrode the guard.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub accepted: bool,
+    /// What the guard compares, kept so the next run compares against it.
+    pub guard_figures: Figures,
     pub records: usize,
     pub persons: usize,
     pub links_accepted: usize,
@@ -167,10 +182,15 @@ impl Linker {
                 *latest = (*latest).max(v.version);
             }
         }
-        let published = match self.meta.latest_publication(project)? {
-            Some(p) => Some(self.meta.run(p.run_id)?.and_then(|r| r.inputs)),
-            None => None,
-        };
+        // A held run's inputs count as linked: the guard would hold them
+        // again, so only a new version (or an accept) runs again.
+        let published = self
+            .meta
+            .runs(project)?
+            .into_iter()
+            .rev()
+            .find(|r| matches!(r.status, RunStatus::Succeeded | RunStatus::Held))
+            .map(|r| r.inputs);
         Ok(schedule::decide(&current, published.as_ref(), force))
     }
 
@@ -188,7 +208,9 @@ impl Linker {
             }
             Err(e) => return Err(e),
         };
-        Ok(match self.execute_run(project, run_id) {
+        // A scheduled run never overrides the guard.
+        Ok(match self.execute_run(project, run_id, false) {
+            Ok(summary) if summary.status == RunStatus::Held => ScheduledOutcome::Held(summary),
             Ok(summary) => ScheduledOutcome::Published(summary),
             Err(e) => ScheduledOutcome::Failed {
                 run_id: Some(run_id),
@@ -197,10 +219,17 @@ impl Linker {
         })
     }
 
-    /// Runs linkage for a started run and publishes it; on failure the run is
-    /// marked failed with its reason and the previous publication stays.
-    pub fn execute_run(&self, project: &str, run_id: RunId) -> Result<RunSummary, OpError> {
-        let result = self.link_and_publish(project, run_id);
+    /// Runs linkage for a started run and publishes it unless the guard
+    /// holds it (and `accept` does not override the guard). On failure the
+    /// run is marked failed with its reason; failed or held, the previous
+    /// publication stays the latest.
+    pub fn execute_run(
+        &self,
+        project: &str,
+        run_id: RunId,
+        accept: bool,
+    ) -> Result<RunSummary, OpError> {
+        let result = self.link_and_publish(project, run_id, accept);
         if let Err(e) = &result {
             let message = e.to_string();
             tracing::error!(project, run_id = run_id.0, error = %message, "linkage run failed");
@@ -212,6 +241,13 @@ impl Linker {
             }
         }
         let (outcome, detail) = match &result {
+            Ok(s) if s.status == RunStatus::Held => (
+                "held",
+                format!(
+                    "run {run_id} held by the guard, not published (the previous publication stays; publish it with `pprl-linker run --project {project} --accept`): {}",
+                    s.guard.join("; ")
+                ),
+            ),
             Ok(s) => (
                 "ok",
                 format!(
@@ -232,13 +268,40 @@ impl Linker {
         result
     }
 
-    /// A one-shot run (for cron and `pprl-linker run`).
-    pub fn run_once(&self, project: &str, actor: &Actor<'_>) -> Result<RunSummary, OpError> {
+    /// A one-shot run (for cron and `pprl-linker run`); `accept` publishes
+    /// it even if the guard would hold it.
+    pub fn run_once(
+        &self,
+        project: &str,
+        actor: &Actor<'_>,
+        accept: bool,
+    ) -> Result<RunSummary, OpError> {
         let run_id = self.begin_run(project, actor)?;
-        self.execute_run(project, run_id)
+        self.execute_run(project, run_id, accept)
     }
 
-    fn link_and_publish(&self, project: &str, run_id: RunId) -> Result<RunSummary, OpError> {
+    /// The guard figures stored with the latest publication's run, if any
+    /// (a publication made before the guard has none: nothing to compare).
+    fn last_figures(&self, project: &str) -> Result<Option<Figures>, StoreError> {
+        let Some(p) = self.meta.latest_publication(project)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .meta
+            .run(p.run_id)?
+            .and_then(|r| r.summary)
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|mut summary| {
+                serde_json::from_value(summary.get_mut("guard_figures")?.take()).ok()
+            }))
+    }
+
+    fn link_and_publish(
+        &self,
+        project: &str,
+        run_id: RunId,
+        accept: bool,
+    ) -> Result<RunSummary, OpError> {
         let config = self.project_config(project)?;
         let mut seconds = RunSeconds::default();
         // Sets a stage's time to the time since the last lap.
@@ -249,6 +312,7 @@ impl Linker {
         let mut since = std::time::Instant::now();
         let mut records = Records::new();
         let mut as_of = HashMap::new();
+        let mut fields = outputs::FieldCounts::new();
         let mut current = Vec::new();
         for dataset in &config.datasets {
             if let Some(version) = self.meta.versions(project, Some(&dataset.name))?.pop() {
@@ -259,6 +323,10 @@ impl Linker {
         for (dataset, version) in current {
             if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&version.uploaded_at) {
                 as_of.insert(dataset.name.clone(), at.date_naive());
+            }
+            if let Ok(manifest) = pprl_specs::tokenfile::Manifest::from_json(&version.manifest_json)
+            {
+                fields.insert(dataset.name.clone(), manifest.quality.identifiers);
             }
             let input = DatasetInput {
                 name: dataset.name.clone(),
@@ -304,13 +372,73 @@ impl Linker {
         seconds.linkage = linkage.timings;
         since = std::time::Instant::now();
         let published_at = now();
+        let report = outputs::report(
+            project,
+            run_id.0,
+            &published_at,
+            &records,
+            &linkage,
+            &fields,
+        );
+
+        // The guard before publishing.
+        let converged = (config.linkage.method == linkage::LinkageMethod::Probabilistic)
+            .then_some((linkage.model.converged, linkage.model.iterations));
+        let figures = Figures::of(&report, linkage.model.lambda, converged);
+        let last = self.last_figures(project)?;
+        let reasons: Vec<String> =
+            match guard::evaluate(&config.linkage.guard, &figures, last.as_ref()) {
+                Verdict::Publish => Vec::new(),
+                Verdict::Hold(reasons) => reasons.iter().map(ToString::to_string).collect(),
+            };
+        let mut summary = RunSummary {
+            run_id,
+            project: project.to_owned(),
+            status: RunStatus::Succeeded,
+            guard: reasons.clone(),
+            accepted: accept && !reasons.is_empty(),
+            guard_figures: figures,
+            records: records.len(),
+            persons: linkage.clustering.clusters,
+            links_accepted: linkage.stats.links_accepted,
+            estimated_precision: linkage.stats.estimated_precision,
+            estimated_recall: linkage.stats.estimated_recall,
+            new_persons: linkage.changes.new_persons,
+            merges: linkage.changes.merges.len(),
+            splits: linkage.changes.splits.len(),
+            cohort_persons: None,
+            files: Vec::new(),
+            seconds: seconds.clone(),
+        };
+        if !reasons.is_empty() {
+            self.meta.record_run_guard(run_id, &reasons)?;
+            if !accept {
+                // Nothing is written or recorded: no outputs, no person ids.
+                summary.status = RunStatus::Held;
+                let summary_json = serde_json::to_string(&summary).expect("summaries serialise");
+                self.meta
+                    .finish_run(run_id, RunStatus::Held, &now(), None, Some(&summary_json))?;
+                tracing::warn!(project, run_id = run_id.0, reasons = %reasons.join("; "), "held by the guard");
+                return Ok(summary);
+            }
+            self.audit(
+                &Actor::System,
+                "guard_override",
+                Some(project),
+                None,
+                "ok",
+                Some(format!(
+                    "run {run_id} published on an administrator's accept; the guard would have held it: {}",
+                    reasons.join("; ")
+                )),
+            );
+        }
 
         // Discarded unless committed: on every early return below.
         let mut staged = self.publications.begin(project, run_id)?;
         let write_err = |reason: String| OpError::OutputsUnwritable { reason };
         outputs::write_links(staged.create(LINKS_FILE)?, &records, &linkage)
             .map_err(|e| write_err(e.to_string()))?;
-        let report = outputs::report(project, run_id.0, &published_at, &records, &linkage);
         write_json(staged.as_mut(), REPORT_FILE, &report)?;
         let model = outputs::ModelFile {
             fields: outputs::model_fields(),
@@ -342,21 +470,9 @@ impl Linker {
                 person_id: linkage.person_ids[linkage.clustering.cluster[i] as usize].clone(),
             })
             .collect();
-        let summary = RunSummary {
-            run_id,
-            project: project.to_owned(),
-            records: records.len(),
-            persons: linkage.clustering.clusters,
-            links_accepted: linkage.stats.links_accepted,
-            estimated_precision: linkage.stats.estimated_precision,
-            estimated_recall: linkage.stats.estimated_recall,
-            new_persons: linkage.changes.new_persons,
-            merges: linkage.changes.merges.len(),
-            splits: linkage.changes.splits.len(),
-            cohort_persons: cohort.as_ref().map(|c| c.persons),
-            files: files.clone(),
-            seconds: seconds.clone(),
-        };
+        summary.cohort_persons = cohort.as_ref().map(|c| c.persons);
+        summary.files = files.clone();
+        summary.seconds = seconds.clone();
         let publication = PublicationRecord {
             project: project.to_owned(),
             run_id,
@@ -365,7 +481,6 @@ impl Linker {
         };
         let summary_json = serde_json::to_string(&summary).expect("summaries serialise");
         self.meta.publish(&publication, &ids, &summary_json)?;
-        let mut summary = summary;
         lap(&mut summary.seconds.publish, &mut since);
         tracing::info!(
             project,

@@ -146,6 +146,19 @@ async fn attempts(linker: &Linker, project: &str, schedule: &ScheduleConfig) {
                 );
                 return;
             }
+            ScheduledOutcome::Held(summary) => {
+                // An outcome, not a failure: not retried (the run's own
+                // audit entry gives the reasons), and the next due time
+                // skips these inputs unless a dataset gets a new version.
+                tracing::warn!(
+                    project,
+                    run_id = summary.run_id.0,
+                    attempt,
+                    reasons = %summary.guard.join("; "),
+                    "scheduled run held by the guard"
+                );
+                return;
+            }
             ScheduledOutcome::Failed { run_id, error } => {
                 let (l, p) = (linker.clone(), project.to_owned());
                 let last = attempt == schedule.max_attempts;

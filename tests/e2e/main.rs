@@ -6,6 +6,7 @@ mod cohort;
 mod corpus;
 mod crash;
 mod examples;
+mod guard;
 mod keys;
 mod linkage;
 mod linker;

@@ -21,7 +21,7 @@ pub use records::{DatasetInput, Records};
 use cluster::{Clustering, Link};
 use identity::Changes;
 use score::Model;
-pub use settings::{LinkageConfig, LinkageMethod};
+pub use settings::{GuardConfig, LinkageConfig, LinkageMethod};
 
 /// Everything a run computed.
 #[derive(Debug)]

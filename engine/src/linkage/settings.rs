@@ -17,6 +17,9 @@ pub struct LinkageConfig {
     pub strong_threshold: f64,
     /// Tokens shared by more records than this are too common to block on.
     pub max_block_size: usize,
+    /// What a run must look like to be published without an administrator's
+    /// accept (`[linkage.guard]`).
+    pub guard: GuardConfig,
 }
 
 impl Default for LinkageConfig {
@@ -26,6 +29,7 @@ impl Default for LinkageConfig {
             threshold: 0.9,
             strong_threshold: 0.99,
             max_block_size: 200,
+            guard: GuardConfig::default(),
         }
     }
 }
@@ -53,6 +57,46 @@ impl LinkageMethod {
         match self {
             LinkageMethod::Probabilistic => "probabilistic",
             LinkageMethod::Cascade => "cascade",
+        }
+    }
+}
+
+/// The guard before publishing: a run that fails any of these checks is
+/// held, not published, until an administrator accepts it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GuardConfig {
+    /// `false` publishes every run that completes, as before the guard.
+    pub enabled: bool,
+    /// The model's estimated precision must be at least this (0–1).
+    pub min_estimated_precision: f64,
+    /// The model's estimated recall must be at least this (0–1).
+    pub min_estimated_recall: f64,
+    /// The probabilistic model's EM must have converged (the cascade fits
+    /// no model it uses, so this does not apply to it). Off by default: the
+    /// EM's stopping rule (λ moving less than 10⁻⁹) is stricter than
+    /// plausibility, and clean synthetic data reach the 2,000-iteration cap
+    /// without meeting it; a collapse shows in the estimated recall.
+    pub require_converged: bool,
+    /// Largest relative change tolerated against the last publication in
+    /// persons, links accepted, each dataset's match rate and each overlap
+    /// between two datasets (0.2: 20 %).
+    pub max_change: f64,
+    /// Counts (persons, links, overlaps, a dataset's linked records) below
+    /// this in both runs are not compared: with few people, 40 to 60 is
+    /// growth or noise, not a collapse.
+    pub min_count: usize,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        GuardConfig {
+            enabled: true,
+            min_estimated_precision: 0.9,
+            min_estimated_recall: 0.5,
+            require_converged: false,
+            max_change: 0.2,
+            min_count: 100,
         }
     }
 }

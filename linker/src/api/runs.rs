@@ -17,10 +17,14 @@ pub(super) struct StartRunQuery {
     /// `false`: run only if some dataset has a new version since the last
     /// publication. Manual runs are forced by default.
     force: Option<bool>,
+    /// `true`: publish even if the guard before publishing would hold the
+    /// run (audited with the reasons). Default `false`.
+    accept: Option<bool>,
 }
 
-/// `POST /v1/projects/{project}/runs[?force=false]`: starts a linkage run in
-/// the background; refused (409) while another run of the project runs.
+/// `POST /v1/projects/{project}/runs[?force=false][&accept=true]`: starts a
+/// linkage run in the background; refused (409) while another run of the
+/// project runs. A run the guard holds ends `held`, unless `accept=true`.
 #[tracing::instrument(skip_all, fields(project = %project))]
 pub(super) async fn start_run(
     State(linker): State<Linker>,
@@ -30,6 +34,7 @@ pub(super) async fn start_run(
 ) -> Result<Response, ApiError> {
     require_admin(&caller)?;
     let force = query.force.unwrap_or(true);
+    let accept = query.accept.unwrap_or(false);
     let started = {
         let (linker, project) = (linker.clone(), project.clone());
         blocking(move || {
@@ -57,7 +62,7 @@ pub(super) async fn start_run(
     };
     // CPU-heavy: a blocking thread, not an async one.
     tokio::task::spawn_blocking(move || {
-        let _ = linker.execute_run(&project, run_id);
+        let _ = linker.execute_run(&project, run_id, accept);
     });
     Ok((
         StatusCode::ACCEPTED,

@@ -14,6 +14,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use pprl_specs::matchkey::MATCH_KEYS;
+use pprl_specs::tokenfile::IdentifierCounts;
 use serde::Serialize;
 
 use super::identity::Changes;
@@ -154,6 +155,16 @@ pub struct DatasetSummary {
     pub records: usize,
     pub persons: usize,
     pub one_record_per_person: bool,
+    /// Records linked to at least one other record.
+    pub linked_records: usize,
+    /// `linked_records / records`.
+    pub match_rate: f64,
+    /// The identifier kinds the dataset's token file was made from, each
+    /// with how many rows had it present, missing, invalid or a
+    /// placeholder (the manifest's counts, never a value), so that a change
+    /// in linkage quality can be traced to a change in what a partner
+    /// supplies. Empty when the manifest is unreadable.
+    pub fields: BTreeMap<String, IdentifierCounts>,
 }
 
 #[derive(Debug, Serialize)]
@@ -163,6 +174,9 @@ pub struct Overlap {
     pub persons: usize,
 }
 
+/// Each dataset's identifier counts, by dataset name (from the manifests).
+pub type FieldCounts = BTreeMap<String, BTreeMap<String, IdentifierCounts>>;
+
 /// Builds the report.
 pub fn report(
     project: &str,
@@ -170,6 +184,7 @@ pub fn report(
     created_at: &str,
     records: &Records,
     linkage: &Linkage,
+    fields: &FieldCounts,
 ) -> Report {
     let nd = records.datasets.len();
     let clusters = linkage.clustering.clusters;
@@ -194,6 +209,12 @@ pub fn report(
         *by_rule.entry(rule).or_default() += 1;
     }
     let persons_in = |d: usize| present.iter().filter(|m| *m & (1 << (d % 64)) != 0).count();
+    let mut linked = vec![0usize; nd];
+    for i in 0..records.len() {
+        if size[linkage.clustering.cluster[i] as usize] > 1 {
+            linked[records.dataset[i] as usize] += 1;
+        }
+    }
     let datasets = records
         .datasets
         .iter()
@@ -203,6 +224,13 @@ pub fn report(
             records: per_dataset[d],
             persons: persons_in(d),
             one_record_per_person: input.one_record_per_person,
+            linked_records: linked[d],
+            match_rate: if per_dataset[d] == 0 {
+                0.0
+            } else {
+                linked[d] as f64 / per_dataset[d] as f64
+            },
+            fields: fields.get(&input.name).cloned().unwrap_or_default(),
         })
         .collect();
     let mut overlaps = Vec::new();

@@ -107,6 +107,10 @@ pub struct RunRecord {
     /// in another process from one a crash interrupted.
     #[serde(skip)]
     pub runner: Option<String>,
+    /// The guard's reasons: why a `held` run was held, or, for a run an
+    /// administrator accepted, why it would have been. Empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub guard: Vec<String>,
 }
 
 /// How a run is started.
@@ -198,6 +202,8 @@ pub trait MetaStore: Send + Sync + 'static {
     fn start_run(&self, project: &str, at: &str, start: &RunStart) -> Result<RunId, StoreError>;
     /// Records which dataset versions a run loaded.
     fn record_run_inputs(&self, id: RunId, inputs: &str) -> Result<(), StoreError>;
+    /// Records the guard's reasons for a run (see [`RunRecord::guard`]).
+    fn record_run_guard(&self, id: RunId, reasons: &[String]) -> Result<(), StoreError>;
     /// Runs of every project still marked running.
     fn running_runs(&self) -> Result<Vec<RunRecord>, StoreError>;
     /// Marks one run interrupted, if it is still marked running.

@@ -191,11 +191,14 @@ impl FromSql for StartedBy {
 }
 
 /// Columns added after the first schema, with their definitions.
-const RUN_COLUMNS_ADDED: [(&str, &str); 4] = [
+const RUN_COLUMNS_ADDED: [(&str, &str); 5] = [
     ("started_by", "TEXT NOT NULL DEFAULT 'manual'"),
     ("attempt", "INTEGER NOT NULL DEFAULT 1"),
     ("inputs", "TEXT"),
     ("runner", "TEXT"),
+    // The guard's reasons (a JSON list of texts): why a run was held, or
+    // why it would have been when an administrator accepted it.
+    ("guard", "TEXT"),
 ];
 
 /// Adds the columns an older database lacks.
@@ -259,7 +262,7 @@ fn version_row(row: &Row<'_>) -> rusqlite::Result<VersionRecord> {
     })
 }
 
-const RUN_COLUMNS: &str = "id, project, status, started_at, finished_at, error, summary, started_by, attempt, inputs, runner";
+const RUN_COLUMNS: &str = "id, project, status, started_at, finished_at, error, summary, started_by, attempt, inputs, runner, guard";
 
 fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
@@ -276,6 +279,10 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
             .get::<_, Option<String>>(9)?
             .and_then(|text| serde_json::from_str(&text).ok()),
         runner: row.get(10)?,
+        guard: row
+            .get::<_, Option<String>>(11)?
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default(),
     })
 }
 
@@ -326,6 +333,15 @@ impl MetaStore for SqliteStore {
         self.conn().execute(
             "UPDATE runs SET inputs = ?2 WHERE id = ?1",
             params![id, inputs],
+        )?;
+        Ok(())
+    }
+
+    fn record_run_guard(&self, id: RunId, reasons: &[String]) -> Result<(), StoreError> {
+        let text = serde_json::to_string(reasons).expect("texts serialise");
+        self.conn().execute(
+            "UPDATE runs SET guard = ?2 WHERE id = ?1",
+            params![id, text],
         )?;
         Ok(())
     }
@@ -752,6 +768,7 @@ mod tests {
             (old.started_by.as_str(), old.attempt, old.inputs),
             ("manual", 1, None)
         );
+        assert!(old.guard.is_empty(), "an old run has no guard reasons");
         let start = RunStart {
             started_by: StartedBy::Schedule,
             attempt: 2,
@@ -783,7 +800,10 @@ mod tests {
                 .fail_interrupted_run(id, "t5", "gone")
                 .expect("only once")
         );
+        let reasons = vec!["persons moved".to_owned()];
+        store.record_run_guard(id, &reasons).expect("records");
         let run = store.run(id).expect("reads").expect("the run");
+        assert_eq!(run.guard, reasons);
         assert_eq!((run.status.as_str(), run.attempt), ("failed", 2));
         assert_eq!(run.inputs.expect("inputs")["d"], DatasetVersion(3));
         SqliteStore::open(dir.path()).expect("migrating twice changes nothing");
