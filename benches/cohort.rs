@@ -167,7 +167,7 @@ fn main() -> anyhow::Result<()> {
     );
 
     let run = Instant::now();
-    let summary = linker.run_once("bench", &Actor::Cli, true)?;
+    let summary = linker.runs().run_once("bench", &Actor::Cli, true)?;
     let secs = run.elapsed().as_secs_f64();
     println!(
         "run {}: {} records, {} persons, cohort {} people, published in {secs:.1} s",

@@ -75,11 +75,11 @@ fn run(cli: Cli) -> Result<()> {
             let settings = settings(&cli.common, Overrides::default())?;
             init_logs(settings.log_format);
             let linker = Linker::open(settings).context("cannot open the data folder")?;
-            if let Decision::Skip(reason) = linker.run_decision(&project, !if_new)? {
+            if let Decision::Skip(reason) = linker.runs().run_decision(&project, !if_new)? {
                 println!("nothing to do for project {project}: {reason}");
                 return Ok(());
             }
-            let summary = linker.run_once(&project, &Actor::Cli, accept)?;
+            let summary = linker.runs().run_once(&project, &Actor::Cli, accept)?;
             if summary.status == RunStatus::Held {
                 println!(
                     "run {} held by the guard, not published; the previous publication stays the latest:",
@@ -138,6 +138,7 @@ async fn serve_until_signal(settings: Settings) -> Result<()> {
         );
     }
     let (failed, folders) = linker
+        .runs()
         .recover_runs()
         .context("cannot clean up after an interrupted linkage run")?;
     if failed + folders > 0 {

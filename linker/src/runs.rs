@@ -121,7 +121,30 @@ impl std::fmt::Display for RunSeconds {
     }
 }
 
+/// The run operations of a [`Linker`] (`linker.runs()`): starting a run
+/// under the project's lock, linking and publishing, the scheduler's
+/// attempts, recovery after a crash, and reading the latest publication.
+/// [`Linker`] itself (`service.rs`) holds the stores and the upload and
+/// access operations; runs borrow it.
+#[derive(Clone, Copy)]
+pub struct Runs<'a> {
+    linker: &'a Linker,
+}
+
+impl std::fmt::Debug for Runs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runs").finish_non_exhaustive()
+    }
+}
+
 impl Linker {
+    /// The run operations.
+    pub fn runs(&self) -> Runs<'_> {
+        Runs { linker: self }
+    }
+}
+
+impl Runs<'_> {
     /// Starts a run record (a manual run); refused while another run of the
     /// project runs.
     pub fn begin_run(&self, project: &str, actor: &Actor<'_>) -> Result<RunId, OpError> {
@@ -136,16 +159,16 @@ impl Linker {
         started_by: StartedBy,
         attempt: u32,
     ) -> Result<RunId, OpError> {
-        self.project_config(project)?;
+        self.linker.project_config(project)?;
         self.fail_dead_runs(Some(project), false)?;
         let start = RunStart {
             started_by,
             attempt,
             runner: process_identity(),
         };
-        match self.meta.start_run(project, &now(), &start) {
+        match self.linker.meta.start_run(project, &now(), &start) {
             Ok(id) => {
-                self.audit(
+                self.linker.audit(
                     actor,
                     "start_run",
                     Some(project),
@@ -157,7 +180,7 @@ impl Linker {
             }
             Err(e @ StoreError::RunInProgress { .. }) => {
                 let refused = OpError::from(e);
-                self.audit(
+                self.linker.audit(
                     actor,
                     "start_run",
                     Some(project),
@@ -174,9 +197,9 @@ impl Linker {
     /// Whether a run would link anything new: some dataset's current
     /// version differs from those the last publication used (or `force`).
     pub fn run_decision(&self, project: &str, force: bool) -> Result<Decision, OpError> {
-        let config = self.project_config(project)?;
+        let config = self.linker.project_config(project)?;
         let mut current = Inputs::new();
-        for v in self.meta.versions(project, None)? {
+        for v in self.linker.meta.versions(project, None)? {
             if config.dataset(&v.dataset).is_some() {
                 let latest = current.entry(v.dataset).or_insert(v.version);
                 *latest = (*latest).max(v.version);
@@ -185,6 +208,7 @@ impl Linker {
         // A held run's inputs count as linked: the guard would hold them
         // again, so only a new version (or an accept) runs again.
         let published = self
+            .linker
             .meta
             .runs(project)?
             .into_iter()
@@ -234,7 +258,8 @@ impl Linker {
             let message = e.to_string();
             tracing::error!(project, run_id = run_id.0, error = %message, "linkage run failed");
             if let Err(store) =
-                self.meta
+                self.linker
+                    .meta
                     .finish_run(run_id, RunStatus::Failed, &now(), Some(&message), None)
             {
                 tracing::error!(error = %store, "could not record the failed run");
@@ -257,7 +282,7 @@ impl Linker {
             ),
             Err(e) => ("failed", format!("run {run_id} failed: {e}")),
         };
-        self.audit(
+        self.linker.audit(
             &Actor::System,
             "run",
             Some(project),
@@ -283,10 +308,11 @@ impl Linker {
     /// The guard figures stored with the latest publication's run, if any
     /// (a publication made before the guard has none: nothing to compare).
     fn last_figures(&self, project: &str) -> Result<Option<Figures>, StoreError> {
-        let Some(p) = self.meta.latest_publication(project)? else {
+        let Some(p) = self.linker.meta.latest_publication(project)? else {
             return Ok(None);
         };
         Ok(self
+            .linker
             .meta
             .run(p.run_id)?
             .and_then(|r| r.summary)
@@ -302,7 +328,7 @@ impl Linker {
         run_id: RunId,
         accept: bool,
     ) -> Result<RunSummary, OpError> {
-        let config = self.project_config(project)?;
+        let config = self.linker.project_config(project)?;
         let mut seconds = RunSeconds::default();
         // Sets a stage's time to the time since the last lap.
         fn lap(t: &mut f64, since: &mut std::time::Instant) {
@@ -315,7 +341,12 @@ impl Linker {
         let mut fields = outputs::FieldCounts::new();
         let mut current = Vec::new();
         for dataset in &config.datasets {
-            if let Some(version) = self.meta.versions(project, Some(&dataset.name))?.pop() {
+            if let Some(version) = self
+                .linker
+                .meta
+                .versions(project, Some(&dataset.name))?
+                .pop()
+            {
                 current.push((dataset, version));
             }
         }
@@ -340,6 +371,7 @@ impl Linker {
                 reason: e.to_string(),
             };
             let blob = self
+                .linker
                 .blobs
                 .open(&version.checksum)
                 .map_err(|e| cannot_load(&e))?;
@@ -355,7 +387,7 @@ impl Linker {
             .iter()
             .map(|d| (d.name.clone(), DatasetVersion(d.version)))
             .collect();
-        self.meta.record_run_inputs(
+        self.linker.meta.record_run_inputs(
             run_id,
             &serde_json::to_string(&inputs).expect("inputs serialise"),
         )?;
@@ -411,17 +443,22 @@ impl Linker {
             seconds: seconds.clone(),
         };
         if !reasons.is_empty() {
-            self.meta.record_run_guard(run_id, &reasons)?;
+            self.linker.meta.record_run_guard(run_id, &reasons)?;
             if !accept {
                 // Nothing is written or recorded: no outputs, no person ids.
                 summary.status = RunStatus::Held;
                 let summary_json = serde_json::to_string(&summary).expect("summaries serialise");
-                self.meta
-                    .finish_run(run_id, RunStatus::Held, &now(), None, Some(&summary_json))?;
+                self.linker.meta.finish_run(
+                    run_id,
+                    RunStatus::Held,
+                    &now(),
+                    None,
+                    Some(&summary_json),
+                )?;
                 tracing::warn!(project, run_id = run_id.0, reasons = %reasons.join("; "), "held by the guard");
                 return Ok(summary);
             }
-            self.audit(
+            self.linker.audit(
                 &Actor::System,
                 "guard_override",
                 Some(project),
@@ -435,7 +472,7 @@ impl Linker {
         }
 
         // Discarded unless committed: on every early return below.
-        let mut staged = self.publications.begin(project, run_id)?;
+        let mut staged = self.linker.publications.begin(project, run_id)?;
         let write_err = |reason: String| OpError::OutputsUnwritable { reason };
         outputs::write_links(staged.create(LINKS_FILE)?, &records, &linkage)
             .map_err(|e| write_err(e.to_string()))?;
@@ -480,7 +517,9 @@ impl Linker {
             files: serde_json::to_string(&files).expect("file lists serialise"),
         };
         let summary_json = serde_json::to_string(&summary).expect("summaries serialise");
-        self.meta.publish(&publication, &ids, &summary_json)?;
+        self.linker
+            .meta
+            .publish(&publication, &ids, &summary_json)?;
         lap(&mut summary.seconds.publish, &mut since);
         tracing::info!(
             project,
@@ -496,7 +535,7 @@ impl Linker {
     /// oldest first (for the trends on the report page). Unreadable ones
     /// are skipped.
     fn outcomes_history(&self, project: &str, limit: usize) -> Vec<cohort::OutcomesReport> {
-        let Ok(all) = self.meta.publications() else {
+        let Ok(all) = self.linker.meta.publications() else {
             return Vec::new();
         };
         let mut runs: Vec<RunId> = all
@@ -510,7 +549,8 @@ impl Linker {
             .iter()
             .filter_map(|&run| {
                 let mut text = Vec::new();
-                self.publications
+                self.linker
+                    .publications
                     .open(project, run, cohort::OUTCOMES_FILE)
                     .ok()?
                     .read_to_end(&mut text)
@@ -527,7 +567,7 @@ impl Linker {
         records: &Records,
     ) -> Result<Vec<Option<String>>, StoreError> {
         let mut known: HashMap<(String, [u8; 16]), String> = HashMap::new();
-        for r in self.meta.person_ids(project)? {
+        for r in self.linker.meta.person_ids(project)? {
             known.insert((r.dataset, r.record_ref), r.person_id);
         }
         Ok((0..records.len())
@@ -544,19 +584,21 @@ impl Linker {
     pub fn recover_runs(&self) -> Result<(usize, usize), StoreError> {
         let failed = self.fail_dead_runs(None, true)?;
         let live: HashSet<(String, RunId)> = self
+            .linker
             .meta
             .running_runs()?
             .into_iter()
             .map(|r| (r.project, r.id))
             .collect();
         let published: HashSet<(String, RunId)> = self
+            .linker
             .meta
             .publications()?
             .into_iter()
             .map(|p| (p.project, p.run_id))
             .collect();
         let mut removed = 0;
-        for outputs in self.publications.list()? {
+        for outputs in self.linker.publications.list()? {
             let key = |run| (outputs.project.clone(), run);
             if outputs.run.is_some_and(|run| live.contains(&key(run))) {
                 continue;
@@ -564,7 +606,7 @@ impl Linker {
             let recorded =
                 outputs.committed && outputs.run.is_some_and(|run| published.contains(&key(run)));
             if !recorded {
-                self.publications.remove(&outputs)?;
+                self.linker.publications.remove(&outputs)?;
                 removed += 1;
             }
         }
@@ -581,7 +623,7 @@ impl Linker {
         unknown_is_dead: bool,
     ) -> Result<usize, StoreError> {
         let mut failed = 0;
-        for run in self.meta.running_runs()? {
+        for run in self.linker.meta.running_runs()? {
             if project.is_some_and(|p| p != run.project) {
                 continue;
             }
@@ -590,14 +632,14 @@ impl Linker {
                 None => unknown_is_dead,
             };
             if dead
-                && self.meta.fail_interrupted_run(
+                && self.linker.meta.fail_interrupted_run(
                     run.id,
                     &now(),
                     "interrupted: the process running it stopped before it finished",
                 )?
             {
                 tracing::warn!(project = %run.project, run_id = run.id.0, "marked an interrupted run failed");
-                self.audit(
+                self.linker.audit(
                     &Actor::System,
                     "run",
                     Some(&run.project),
@@ -616,7 +658,7 @@ impl Linker {
         &self,
         project: &str,
     ) -> Result<(RunId, String, Vec<PublishedFile>), OpError> {
-        let Some(p) = self.meta.latest_publication(project)? else {
+        let Some(p) = self.linker.meta.latest_publication(project)? else {
             return Err(OpError::NothingPublished {
                 project: project.to_owned(),
             });
@@ -637,7 +679,7 @@ impl Linker {
             .into_iter()
             .find(|f| f.name == name)
             .ok_or(OpError::NotFound)?;
-        Ok((self.publications.open(project, run_id, name)?, file))
+        Ok((self.linker.publications.open(project, run_id, name)?, file))
     }
 }
 

@@ -116,18 +116,18 @@ async fn sleep_until(due: chrono::DateTime<Utc>) {
 async fn attempts(linker: &Linker, project: &str, schedule: &ScheduleConfig) {
     for attempt in 1..=schedule.max_attempts {
         let (l, p) = (linker.clone(), project.to_owned());
-        let outcome = match tokio::task::spawn_blocking(move || l.scheduled_run(&p, attempt)).await
-        {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(e)) => ScheduledOutcome::Failed {
-                run_id: None,
-                error: e.to_string(),
-            },
-            Err(e) => ScheduledOutcome::Failed {
-                run_id: None,
-                error: format!("the run's task failed: {e}"),
-            },
-        };
+        let outcome =
+            match tokio::task::spawn_blocking(move || l.runs().scheduled_run(&p, attempt)).await {
+                Ok(Ok(outcome)) => outcome,
+                Ok(Err(e)) => ScheduledOutcome::Failed {
+                    run_id: None,
+                    error: e.to_string(),
+                },
+                Err(e) => ScheduledOutcome::Failed {
+                    run_id: None,
+                    error: format!("the run's task failed: {e}"),
+                },
+            };
         match outcome {
             ScheduledOutcome::Skipped(reason) => {
                 tracing::debug!(project, reason = %reason, "scheduled run skipped");

@@ -252,6 +252,7 @@ fn runs_never_overlap_across_the_scheduler_the_api_and_the_cli() {
     .expect("settings");
     let holder = Linker::open(settings).expect("the data folder opens");
     let held = holder
+        .runs()
         .begin_run("pl", &Actor::Cli)
         .expect("the lock is free");
 

@@ -45,7 +45,7 @@ pub(super) async fn list_outputs(
 ) -> Result<Json<OutputsView>, ApiError> {
     may_read_outputs(&caller, &project)?;
     let p = project.clone();
-    let (run_id, published_at, files) = blocking(move || linker.latest_outputs(&p)).await?;
+    let (run_id, published_at, files) = blocking(move || linker.runs().latest_outputs(&p)).await?;
     Ok(Json(OutputsView {
         project,
         run_id,
@@ -64,7 +64,7 @@ pub(super) async fn download_output(
     may_read_outputs(&caller, &project)?;
     let (blob, published) = {
         let (linker, project, file) = (linker.clone(), project.clone(), file.clone());
-        blocking(move || linker.open_output(&project, &file)).await?
+        blocking(move || linker.runs().open_output(&project, &file)).await?
     };
     {
         let detail = format!("{} ({} bytes)", published.name, published.bytes);

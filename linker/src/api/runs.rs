@@ -38,10 +38,10 @@ pub(super) async fn start_run(
     let started = {
         let (linker, project) = (linker.clone(), project.clone());
         blocking(move || {
-            if let Decision::Skip(reason) = linker.run_decision(&project, force)? {
+            if let Decision::Skip(reason) = linker.runs().run_decision(&project, force)? {
                 return Ok(Err(reason));
             }
-            linker.begin_run(&project, &Actor::Caller(&caller)).map(Ok)
+            linker.runs().begin_run(&project, &Actor::Caller(&caller)).map(Ok)
         })
         .await
         .map_err(|e| {
@@ -62,7 +62,7 @@ pub(super) async fn start_run(
     };
     // CPU-heavy: a blocking thread, not an async one.
     tokio::task::spawn_blocking(move || {
-        let _ = linker.execute_run(&project, run_id, accept);
+        let _ = linker.runs().execute_run(&project, run_id, accept);
     });
     Ok((
         StatusCode::ACCEPTED,
@@ -111,7 +111,7 @@ pub(super) async fn list_runs(
             max_attempts: s.max_attempts,
             retry_after_seconds: s.retry_after_seconds,
         });
-        let (new_versions, reason) = match linker.run_decision(&project, false)? {
+        let (new_versions, reason) = match linker.runs().run_decision(&project, false)? {
             Decision::Run(reason) => (true, reason),
             Decision::Skip(reason) => (false, reason),
         };
