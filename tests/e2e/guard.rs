@@ -9,51 +9,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Project, Server, client, linker_cli, serve, token_text, write};
-
-/// The police partner's config: the same columns as the probation extract.
-const POLICE_CONFIG: &str = "dataset = \"police_offences\"\n\n[identifiers]\nrecord_id = \"id\"\ngiven_names = \"forename\"\nfamily_name = \"surname\"\ndate_of_birth = \"dob\"\nsex = \"sex\"\npostcode = \"postcode\"\n";
+use crate::support::{
+    POLICE_CONFIG, Project, Server, admin_request, client, linker_cli, serve, write,
+};
 
 /// Tokenises people `0..rows` of one population with `config` into `name`.
 fn tokenise(project: &Project, config: &str, prefix: &str, rows: usize, name: &str) -> PathBuf {
-    let mut csv = String::from("id,forename,surname,dob,sex,postcode\n");
-    for (i, p) in pprl_generate::population::people(15, rows)
-        .iter()
-        .enumerate()
-    {
-        let sex = if p.sex == pprl_specs::normalise::Sex::Female {
-            "F"
-        } else {
-            "M"
-        };
-        csv.push_str(&format!(
-            "{prefix}{i},{},\"{}\",{},{sex},{}\n",
-            p.given_names[0],
-            p.family_name,
-            p.date_of_birth.format("%d/%m/%Y"),
-            p.postcode()
-        ));
-    }
-    let extract = format!("{name}.csv");
-    write(project.root(), &extract, csv);
-    client(
-        project.root(),
-        &[
-            "tokenise",
-            "--key-file",
-            "key.txt",
-            "--config",
-            config,
-            "--input",
-            &extract,
-            "--output",
-            name,
-            "--quiet",
-        ],
-        None,
-    )
-    .ok();
-    project.root().join(name)
+    project.tokenise_extract(config, prefix, 15, rows, name)
 }
 
 /// Probation: 400 people; police: the first `police` of them.
@@ -72,23 +34,7 @@ fn upload(project: &Project, server: &Server, police: usize, tag: &str) {
 
 /// A request with the administrator token.
 fn admin(server: &Server, project: &Project, method: &str, path: &str) -> (u16, Value) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let url = format!("{}{path}", server.url);
-    let auth = format!("Bearer {}", token_text(&project.admin_token));
-    let mut response = match method {
-        "POST" => agent.post(&url).header("Authorization", &auth).send_empty(),
-        _ => agent.get(&url).header("Authorization", &auth).call(),
-    }
-    .expect("the server answers");
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().expect("text");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    admin_request(server, project, method, path)
 }
 
 /// The runs as the API lists them, newest first.

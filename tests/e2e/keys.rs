@@ -6,9 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{Project, client, keygen, linker_cli, serve, write};
-
-const POLICE_CONFIG: &str = "dataset = \"police_offences\"\n\n[identifiers]\nrecord_id = \"id\"\ngiven_names = \"forename\"\nfamily_name = \"surname\"\ndate_of_birth = \"dob\"\nsex = \"sex\"\npostcode = \"postcode\"\n";
+use crate::support::{POLICE_CONFIG, Project, client, keygen, linker_cli, serve, write};
 
 /// Tokenises the extract `csv` (already under the project's root) with the
 /// key file and partner config given, to `output`.

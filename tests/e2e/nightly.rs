@@ -11,7 +11,7 @@ use pprl_linker::service::{Actor, Linker};
 use pprl_linker::settings::{Overrides, Settings, SettingsFile};
 use serde_json::Value;
 
-use crate::support::{Project, Server, blake3_file, blob_path, linker_cli, serve, token_text};
+use crate::support::{Project, Server, blake3_file, blob_path, linker_cli, serve};
 
 /// Longest wait for something the scheduler should do within seconds.
 const PATIENCE: Duration = Duration::from_secs(90);
@@ -36,24 +36,7 @@ fn schedule(project: &Project, table: &str) {
 
 /// A request with the administrator token.
 fn admin(server: &Server, project: &Project, method: &str, path: &str) -> (u16, Value) {
-    let token = token_text(&project.admin_token);
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let url = format!("{}{path}", server.url);
-    let auth = format!("Bearer {token}");
-    let mut response = match method {
-        "POST" => agent.post(&url).header("Authorization", &auth).send_empty(),
-        _ => agent.get(&url).header("Authorization", &auth).call(),
-    }
-    .expect("the server answers");
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().expect("text");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    crate::support::admin_request(server, project, method, path)
 }
 
 /// The project's runs, newest first, as the API lists them.

@@ -234,6 +234,36 @@ pub struct Project {
     pub admin_token: PathBuf,
 }
 
+/// The police partner's config: the same columns as the probation extract.
+pub const POLICE_CONFIG: &str = "dataset = \"police_offences\"\n\n[identifiers]\nrecord_id = \"id\"\ngiven_names = \"forename\"\nfamily_name = \"surname\"\ndate_of_birth = \"dob\"\nsex = \"sex\"\npostcode = \"postcode\"\n";
+
+/// A request to the server with the administrator token: the status and
+/// the body (JSON when it is).
+pub fn admin_request(
+    server: &Server,
+    project: &Project,
+    method: &str,
+    path: &str,
+) -> (u16, serde_json::Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{}{path}", server.url);
+    let auth = format!("Bearer {}", token_text(&project.admin_token));
+    let mut response = match method {
+        "POST" => agent.post(&url).header("Authorization", &auth).send_empty(),
+        _ => agent.get(&url).header("Authorization", &auth).call(),
+    }
+    .expect("the server answers");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().expect("text");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
 /// Partner config used by [`Project::new`].
 pub const PROBATION_CONFIG: &str = "dataset = \"probation_caseload\"\n\n[identifiers]\nrecord_id = \"id\"\ngiven_names = \"forename\"\nfamily_name = \"surname\"\ndate_of_birth = \"dob\"\nsex = \"sex\"\npostcode = \"postcode\"\n";
 
@@ -321,8 +351,28 @@ impl Project {
     /// Writes an extract of the first `rows` people of the population of
     /// `seed` and tokenises it to `name`.
     pub fn tokenise(&self, name: &str, rows: u64, seed: u64) -> PathBuf {
+        self.tokenise_extract(
+            "partner.toml",
+            &format!("P{seed}-"),
+            seed,
+            rows as usize,
+            name,
+        )
+    }
+
+    /// Writes an extract (`name` + `.csv`) of the first `rows` people of the
+    /// population of `seed`, record ids `id_prefix` + row, and tokenises it
+    /// with the project key and the partner config `config` to `name`.
+    pub fn tokenise_extract(
+        &self,
+        config: &str,
+        id_prefix: &str,
+        seed: u64,
+        rows: usize,
+        name: &str,
+    ) -> PathBuf {
         let mut csv = String::from("id,forename,surname,dob,sex,postcode\n");
-        let people = pprl_generate::population::people(seed, rows as usize);
+        let people = pprl_generate::population::people(seed, rows);
         for (i, p) in people.iter().enumerate() {
             let sex = if p.sex == pprl_specs::normalise::Sex::Female {
                 "F"
@@ -330,7 +380,7 @@ impl Project {
                 "M"
             };
             csv.push_str(&format!(
-                "P{seed}-{i},{},\"{}\",{},{sex},{}\n",
+                "{id_prefix}{i},{},\"{}\",{},{sex},{}\n",
                 p.given_names[0],
                 p.family_name,
                 p.date_of_birth.format("%d/%m/%Y"),
@@ -346,7 +396,7 @@ impl Project {
                 "--key-file",
                 "key.txt",
                 "--config",
-                "partner.toml",
+                config,
                 "--input",
                 &extract,
                 "--output",
