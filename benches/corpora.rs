@@ -34,6 +34,8 @@ use std::process::Command;
 
 #[path = "common/pairwise.rs"]
 mod pairwise;
+#[path = "common/truth.rs"]
+mod truth;
 
 use anyhow::{Context, Result, bail};
 use pairwise::{Pairwise, pairwise};
@@ -382,32 +384,9 @@ impl Corpus {
                     }
                 }
             }
-            Truth::Generated(rows) => {
-                for line in std::str::from_utf8(rows)?.lines() {
-                    let mut fields = line.split(',');
-                    let (Some(dataset), Some(record), Some(id)) =
-                        (fields.next(), fields.next(), fields.next())
-                    else {
-                        bail!("a truth row has three fields: {line:?}");
-                    };
-                    let id: u32 = id
-                        .trim_start_matches('P')
-                        .parse()
-                        .with_context(|| format!("person id in {line:?}"))?;
-                    person.insert(hasher.record_ref(dataset, record), id);
-                }
-            }
+            Truth::Generated(rows) => truth::add_generated(rows, &hasher, &mut person)?,
         }
-        records
-            .record_ref
-            .iter()
-            .map(|r| {
-                person
-                    .get(r)
-                    .copied()
-                    .context("every loaded record is in the corpus")
-            })
-            .collect()
+        truth::person_of_records(&person, records)
     }
 }
 

@@ -20,8 +20,9 @@ use std::time::Instant;
 
 #[path = "common/pairwise.rs"]
 mod pairwise;
+#[path = "common/truth.rs"]
+mod truth;
 
-use anyhow::Context;
 use pairwise::pairwise;
 use pprl_client::config::PartnerConfig;
 use pprl_client::tokenise;
@@ -31,7 +32,6 @@ use pprl_keyed::key::ProjectKey;
 use pprl_keyed::matchkey::MatchKeyHasher;
 use pprl_linker::linkage::{self, DatasetInput, Records};
 use pprl_linker::project::LinkageConfig;
-use pprl_specs::matchkey::Token;
 
 /// The two standard datasets linked, and the share of people in each.
 const DATASETS: [&str; 2] = ["prison_releases", "probation_caseload"];
@@ -175,30 +175,9 @@ fn person_of_records(
     records: &Records,
     key: &ProjectKey,
 ) -> anyhow::Result<Vec<u32>> {
-    let hasher = MatchKeyHasher::new(key);
-    let mut person: HashMap<Token, u32> = HashMap::new();
-    for line in std::str::from_utf8(truth_csv)?.lines() {
-        let mut fields = line.split(',');
-        let (Some(dataset), Some(record), Some(id)) = (fields.next(), fields.next(), fields.next())
-        else {
-            anyhow::bail!("a truth row has three fields: {line:?}");
-        };
-        let id: u32 = id
-            .trim_start_matches('P')
-            .parse()
-            .with_context(|| format!("person id in {line:?}"))?;
-        person.insert(hasher.record_ref(dataset, record), id);
-    }
-    records
-        .record_ref
-        .iter()
-        .map(|r| {
-            person
-                .get(r)
-                .copied()
-                .context("a loaded record is in the ground truth")
-        })
-        .collect()
+    let mut person = HashMap::new();
+    truth::add_generated(truth_csv, &MatchKeyHasher::new(key), &mut person)?;
+    truth::person_of_records(&person, records)
 }
 
 /// The Dice kernel on one core over balanced encodings (512 of 1024 bits
