@@ -12,8 +12,8 @@
 //! [`TokenFile::check_structure`] — the schema against the manifest
 //! (`Manifest::check`: Bloom parameters, match keys, attribute names and
 //! types, no undeclared column) and the footer's row count against the
-//! manifest's; [`TokenFile::count_rows`] — every page of `record_ref`
-//! decoded, none null. Policy checks (the project's key fingerprint, the
+//! manifest's; [`TokenFile::count_rows`] — every page of every column
+//! decoded, one column at a time, no `record_ref` null. Policy checks (the project's key fingerprint, the
 //! dataset uploaded as) are the caller's: they sit between `open` and the
 //! rest, so the most useful reason is given first.
 //!
@@ -24,9 +24,14 @@ use std::sync::Arc;
 
 use arrow_array::{Array, FixedSizeBinaryArray, RecordBatch, RecordBatchOptions};
 use arrow_schema::{Field, Schema, SchemaRef};
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use bytes::Bytes;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
 use parquet::file::metadata::ParquetMetaData;
-use parquet::file::reader::ChunkReader;
+use parquet::file::reader::{ChunkReader, Length};
 use pprl_specs::SPEC_VERSION;
 use pprl_specs::bloom::BYTES as BLOOM_BYTES;
 use pprl_specs::matchkey::{MATCH_KEY_COUNT, MATCH_KEYS, TOKEN_LEN, column_name};
@@ -118,8 +123,37 @@ pub enum ReadError {
 
 /// An opened token file: its Parquet metadata and its manifest.
 pub struct TokenFile<R: ChunkReader + 'static> {
-    builder: ParquetRecordBatchReaderBuilder<R>,
+    input: Shared<R>,
+    metadata: ArrowReaderMetadata,
     manifest: Manifest,
+}
+
+/// One reader shared by the several Parquet readers that
+/// [`TokenFile::count_rows`] builds over the same file, one per column.
+struct Shared<R>(Arc<R>);
+
+impl<R> Clone for Shared<R> {
+    fn clone(&self) -> Self {
+        Shared(Arc::clone(&self.0))
+    }
+}
+
+impl<R: ChunkReader> Length for Shared<R> {
+    fn len(&self) -> u64 {
+        self.0.len()
+    }
+}
+
+impl<R: ChunkReader> ChunkReader for Shared<R> {
+    type T = R::T;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        self.0.get_read(start)
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        self.0.get_bytes(start, length)
+    }
 }
 
 impl<R: ChunkReader + 'static> std::fmt::Debug for TokenFile<R> {
@@ -145,9 +179,9 @@ impl<R: ChunkReader + 'static> TokenFile<R> {
                 "it does not start with `PAR1`".to_owned(),
             ));
         }
-        let builder = ParquetRecordBatchReaderBuilder::try_new(reader)
+        let metadata = ArrowReaderMetadata::load(&reader, ArrowReaderOptions::new())
             .map_err(|e| ReadError::NotParquet(e.to_string()))?;
-        let manifest_json = builder
+        let manifest_json = metadata
             .metadata()
             .file_metadata()
             .key_value_metadata()
@@ -161,7 +195,19 @@ impl<R: ChunkReader + 'static> TokenFile<R> {
                 expected: SPEC_VERSION,
             });
         }
-        Ok(TokenFile { builder, manifest })
+        Ok(TokenFile {
+            input: Shared(Arc::new(reader)),
+            metadata,
+            manifest,
+        })
+    }
+
+    /// A Parquet reader builder over the whole file.
+    fn builder(&self) -> ParquetRecordBatchReaderBuilder<Shared<R>> {
+        ParquetRecordBatchReaderBuilder::new_with_metadata(
+            self.input.clone(),
+            self.metadata.clone(),
+        )
     }
 
     /// The manifest.
@@ -171,12 +217,12 @@ impl<R: ChunkReader + 'static> TokenFile<R> {
 
     /// The Parquet metadata (row groups, column chunks, statistics).
     pub fn metadata(&self) -> &Arc<ParquetMetaData> {
-        self.builder.metadata()
+        self.metadata.metadata()
     }
 
     /// The file's Arrow schema.
     pub fn schema(&self) -> &SchemaRef {
-        self.builder.schema()
+        self.metadata.schema()
     }
 
     /// Rows according to the Parquet footer.
@@ -217,33 +263,41 @@ impl<R: ChunkReader + 'static> TokenFile<R> {
     /// Decodes every page of every column, so that a damaged data page is
     /// found now rather than at linkage (a file with a damaged match-key page
     /// would otherwise be stored); checks that no row lacks a reference and
-    /// that the rows read are the manifest's count. Batches are small
-    /// ([`CHECK_BATCH_ROWS`]): uploads are checked several at once.
+    /// that the rows read are the manifest's count. One column is decoded at
+    /// a time, `record_ref` first, in small batches ([`CHECK_BATCH_ROWS`]):
+    /// uploads are checked several at once, and decoding every column
+    /// together held one page buffer per column for each of them.
     pub fn count_rows(self) -> Result<u64, ReadError> {
         let expected = self.manifest.row_count;
-        let reader = self
-            .builder
-            .with_batch_size(CHECK_BATCH_ROWS)
-            .build()
-            .map_err(|e| ReadError::Damaged(e.to_string()))?;
-        let mut rows = 0u64;
-        for batch in Guarded(reader) {
-            let batch = batch?;
-            let refs = batch.column_by_name(RECORD_REF_COLUMN).ok_or_else(|| {
-                ReadError::Structure(ManifestError::MissingColumn(RECORD_REF_COLUMN.to_owned()))
-            })?;
-            if refs.null_count() > 0 {
-                return Err(ReadError::NullRecordRef);
+        let fields = self.schema().fields().len();
+        let refs = self.schema().index_of(RECORD_REF_COLUMN).map_err(|_| {
+            ReadError::Structure(ManifestError::MissingColumn(RECORD_REF_COLUMN.to_owned()))
+        })?;
+        let order = std::iter::once(refs).chain((0..fields).filter(|&i| i != refs));
+        for column in order {
+            let mask = ProjectionMask::roots(self.metadata.parquet_schema(), [column]);
+            let reader = self
+                .builder()
+                .with_projection(mask)
+                .with_batch_size(CHECK_BATCH_ROWS)
+                .build()
+                .map_err(|e| ReadError::Damaged(e.to_string()))?;
+            let mut rows = 0u64;
+            for batch in Guarded(reader) {
+                let batch = batch?;
+                if column == refs && batch.column(0).null_count() > 0 {
+                    return Err(ReadError::NullRecordRef);
+                }
+                rows += batch.num_rows() as u64;
             }
-            rows += batch.num_rows() as u64;
+            if rows != expected {
+                return Err(ReadError::RowCount {
+                    manifest: expected,
+                    file: rows,
+                });
+            }
         }
-        if rows != expected {
-            return Err(ReadError::RowCount {
-                manifest: expected,
-                file: rows,
-            });
-        }
-        Ok(rows)
+        Ok(expected)
     }
 
     /// Every row, in batches of [`BATCH_ROWS`]: the token columns and the
@@ -251,7 +305,7 @@ impl<R: ChunkReader + 'static> TokenFile<R> {
     pub fn batches(self) -> Result<Batches, ReadError> {
         let attributes = Arc::new(Schema::new(self.attribute_fields()));
         let reader = self
-            .builder
+            .builder()
             .with_batch_size(BATCH_ROWS)
             .build()
             .map_err(|e| ReadError::Damaged(e.to_string()))?;
