@@ -16,7 +16,12 @@
 //!   bin learnt separately for three groups of pairs ([`DICE_GROUPS`]).
 //!
 //! The u-probability of a national-number agreement is fixed
-//! ([`U_NUMBER_AGREE`]), not learnt.
+//! ([`U_NUMBER_AGREE`]), not learnt; the u of the name keys the cascade
+//! links on is capped, more tightly where no national numbers let EM learn
+//! it ([`U_FULL_NAME_MAX`]); and within a Dice group a higher Dice is never
+//! weaker evidence ([`monotone_ratio`]). Without these EM, on data with one
+//! informative field per pair (FEBRL), settled on solutions that linked
+//! almost nothing.
 
 use pprl_specs::bloom::dice;
 use pprl_specs::matchkey::MATCH_KEYS;
@@ -85,10 +90,57 @@ const NUMBER_MISSING: usize = 2;
 pub const U_NUMBER_AGREE: f64 = 1e-4;
 const DICE_MISSING: usize = DICE_LEVELS - 1;
 
+/// Name levels whose u-probability is capped: the full-name keys with the
+/// whole date of birth (levels 0–5, `names_dob_postcode` to
+/// `first_family_dob_daymonth`), and the other keys the cascade links on
+/// (levels 6–9: an initial, or the postcode instead of the date).
+///
+/// With one informative field per pair (no national numbers, and the Dice
+/// set aside for key-joined pairs), the mixture EM fits is not identified:
+/// on FEBRL it found a solution in which a third of the pairs agreeing on
+/// `first_family_dob` were non-matches, and linked almost nothing, far
+/// below the cascade on the same data. The cap is the prior that keeps it
+/// from that. Its size depends on whether the data can speak: where at
+/// least [`IDENTIFIED_SHARE`] of a level's pairs have a national number on
+/// both sides, EM learns that level's u from the numbers' agreement and
+/// the cap is loose ([`U_FULL_NAME_MAX`], [`U_PARTIAL_NAME_MAX`]: relatives
+/// of one name and address, twins); where they do not, nothing in the data
+/// tells a coincidence from a match, and the cap is a tenth of that — at
+/// most one candidate pair of different people in ten thousand agreeing on
+/// a full name and date of birth, one in a thousand on an initial, family
+/// name and date of birth, or a name and postcode (a common name and birth
+/// date among a million records each side: some hundreds of coincidences
+/// against millions of candidate non-matches). The frequency adjustment
+/// still weighs a token shared by many records down.
+const FULL_NAME_LEVELS: std::ops::Range<usize> = 0..6;
+const PARTIAL_NAME_LEVELS: std::ops::Range<usize> = 6..10;
+pub const U_FULL_NAME_MAX: f64 = 1e-3;
+pub const U_PARTIAL_NAME_MAX: f64 = 1e-2;
+/// The share of a level's pairs with national numbers on both sides from
+/// which EM is trusted to learn its u (see [`U_FULL_NAME_MAX`]).
+pub const IDENTIFIED_SHARE: f64 = 0.1;
+/// The level of the `dob_district` blocking key.
+const BLOCKING_LEVELS: std::ops::Range<usize> = 11..12;
+/// The cap on the u of `dob_district`'s level where no national numbers
+/// identify it: one candidate pair of different people in a hundred
+/// sharing a date of birth and a postcode district (in a UK population of
+/// a million, some thousands of such coincidences against millions of
+/// candidate non-matches; the district of another country's code is the
+/// whole code, §4.5.1). Where numbers identify it, EM learns it uncapped;
+/// the Dice similarity is evidence at this level as well. The other
+/// blocking key, `family_dob_sex`, is never capped: twins share it, and a
+/// cap there linked twins in data without national numbers (e2e
+/// `guard` tests, whose population has twins at one address).
+pub const U_BLOCKING_UNIDENTIFIED_MAX: f64 = 1e-2;
+/// The cap where the data cannot identify u, as a fraction of the loose one.
+const UNIDENTIFIED_CAP_FACTOR: f64 = 0.1;
+
 /// EM iterations at most. An iteration works on the pattern counts (a few
 /// hundred cells), not the pairs, so a slow tail costs nothing; with m and u
 /// per Dice group the tail is longer than 200 iterations on some data.
 const MAX_ITERATIONS: usize = 2000;
+/// EM has converged when an iteration moves the prior by less than this.
+const CONVERGED: f64 = 1e-8;
 
 /// The Dice group ([`DICE_GROUPS`]) of a name level.
 fn dice_group(name: usize) -> usize {
@@ -218,6 +270,9 @@ pub struct Model {
     pub u_dice: Vec<Vec<f64>>,
     /// Mean token frequency among pairs agreeing at each name level.
     pub mean_frequency: Vec<f64>,
+    /// The cap on each name level's u (1 where there is none; see
+    /// [`U_FULL_NAME_MAX`]).
+    pub u_name_cap: Vec<f64>,
     pub iterations: usize,
     pub converged: bool,
 }
@@ -234,11 +289,39 @@ impl Model {
         let mut counts = vec![0f64; CELLS];
         let mut freq_sum = [0f64; NAME_LEVELS];
         let mut freq_n = [0f64; NAME_LEVELS];
+        let mut with_numbers = [0f64; NAME_LEVELS];
         for c in comparisons {
             counts[cell(c)] += 1.0;
             freq_sum[c.name as usize] += f64::from(c.frequency);
             freq_n[c.name as usize] += 1.0;
+            if c.numbers as usize != NUMBER_MISSING {
+                with_numbers[c.name as usize] += 1.0;
+            }
         }
+        let u_name_cap: Vec<f64> = (0..NAME_LEVELS)
+            .map(|level| {
+                let identified =
+                    freq_n[level] > 0.0 && with_numbers[level] >= IDENTIFIED_SHARE * freq_n[level];
+                let loose = if FULL_NAME_LEVELS.contains(&level) {
+                    U_FULL_NAME_MAX
+                } else if PARTIAL_NAME_LEVELS.contains(&level) {
+                    U_PARTIAL_NAME_MAX
+                } else if BLOCKING_LEVELS.contains(&level) {
+                    // Capped only where the data cannot speak.
+                    if identified {
+                        return 1.0;
+                    }
+                    return U_BLOCKING_UNIDENTIFIED_MAX;
+                } else {
+                    return 1.0;
+                };
+                if identified {
+                    loose
+                } else {
+                    loose * UNIDENTIFIED_CAP_FACTOR
+                }
+            })
+            .collect();
         let decreasing = |n: usize, top: f64| -> Vec<f64> {
             let raw: Vec<f64> = (0..n).map(|i| top.powi(i as i32 + 1)).collect();
             let s: f64 = raw.iter().sum();
@@ -267,6 +350,7 @@ impl Model {
                 .zip(&freq_n)
                 .map(|(s, n)| if *n > 0.0 { s / n } else { 1.0 })
                 .collect(),
+            u_name_cap,
             iterations: 0,
             converged: false,
         };
@@ -275,7 +359,7 @@ impl Model {
             let previous = model.lambda;
             model.step(&counts);
             model.iterations = iteration;
-            if (model.lambda - previous).abs() < 1e-9 {
+            if (model.lambda - previous).abs() < CONVERGED {
                 model.converged = true;
                 break;
             }
@@ -283,9 +367,15 @@ impl Model {
         model
     }
 
-    /// "Missing" levels carry no evidence: m = u; and the u of a number
-    /// agreement is [`U_NUMBER_AGREE`].
+    /// "Missing" levels carry no evidence: m = u; the u of a number
+    /// agreement is [`U_NUMBER_AGREE`]; the u of the name keys is capped
+    /// (see [`U_FULL_NAME_MAX`]); and within each Dice group, a higher Dice
+    /// is never weaker evidence than a lower one ([`monotone_ratio`]).
     fn fix_missing(&mut self) {
+        cap_levels(&mut self.u_name, &self.u_name_cap);
+        for (m, u) in self.m_dice.iter_mut().zip(&mut self.u_dice) {
+            monotone_ratio(&mut m[..DICE_MISSING], &mut u[..DICE_MISSING]);
+        }
         self.u_numbers[0] = U_NUMBER_AGREE;
         self.u_numbers[1] = 1.0 - U_NUMBER_AGREE;
         self.m_numbers[NUMBER_MISSING] = 1.0;
@@ -383,6 +473,68 @@ impl Model {
     }
 }
 
+/// Caps each level's probability (a cap of 1 or more is none) and gives the
+/// mass taken to the uncapped levels, in proportion (the vector still sums
+/// to 1).
+fn cap_levels(u: &mut [f64], caps: &[f64]) {
+    assert_eq!(u.len(), caps.len());
+    let capped = |i: usize| caps[i] < 1.0;
+    let mut capped_mass = 0.0;
+    for i in (0..u.len()).filter(|&i| capped(i)) {
+        u[i] = u[i].min(caps[i]);
+        capped_mass += u[i];
+    }
+    let free: f64 = (0..u.len()).filter(|&i| !capped(i)).map(|i| u[i]).sum();
+    if free > 0.0 {
+        let scale = (1.0 - capped_mass) / free;
+        for i in (0..u.len()).filter(|&i| !capped(i)) {
+            u[i] *= scale;
+        }
+    }
+}
+
+/// Makes the likelihood ratio m/u non-increasing from the highest Dice bin
+/// (index 0) to the lowest, by pooling adjacent violators: a block of bins
+/// whose ratios are out of order gets the block's pooled ratio, its u kept
+/// and its m shared in proportion to u (the block's m total is kept, so m
+/// still sums to what it did). A higher Dice similarity is never evidence
+/// against a match; without this, EM on a single informative field can
+/// settle on bins that say the opposite (FEBRL, session 9).
+pub fn monotone_ratio(m: &mut [f64], u: &mut [f64]) {
+    assert_eq!(m.len(), u.len());
+    // Blocks of (start, m sum, u sum), kept in non-increasing ratio order.
+    let mut blocks: Vec<(usize, f64, f64)> = Vec::with_capacity(m.len());
+    for i in 0..m.len() {
+        blocks.push((i, m[i], u[i]));
+        while blocks.len() >= 2 {
+            let (_, m1, u1) = blocks[blocks.len() - 1];
+            let (_, m0, u0) = blocks[blocks.len() - 2];
+            // ratio(previous) < ratio(last): a violation; merge.
+            if m0 * u1 < m1 * u0 {
+                blocks.pop();
+                let last = blocks.last_mut().expect("two blocks");
+                last.1 += m1;
+                last.2 += u1;
+            } else {
+                break;
+            }
+        }
+    }
+    for (b, &(start, msum, usum)) in blocks.iter().enumerate() {
+        let end = blocks.get(b + 1).map_or(m.len(), |next| next.0);
+        if end - start < 2 {
+            continue;
+        }
+        for i in start..end {
+            m[i] = if usum > 0.0 {
+                msum * u[i] / usum
+            } else {
+                msum / (end - start) as f64
+            };
+        }
+    }
+}
+
 fn normalise(v: &mut [f64]) {
     let s: f64 = v.iter().sum();
     if s > 0.0 {
@@ -423,7 +575,11 @@ mod tests {
         assert!((model.lambda - 0.3).abs() < 0.02, "lambda {}", model.lambda);
         assert!(model.probability(&c(0, 0, 0)) > 0.999);
         assert!(model.probability(&c(NAME_KEYS.len(), 1, 5)) < 0.001);
-        assert!(model.converged, "{} iterations", model.iterations);
+        assert!(
+            model.converged,
+            "{} iterations {:?}",
+            model.iterations, model
+        );
     }
 
     /// A Dice similarity of 0.7 means a stranger among the Bloom LSH's pairs
@@ -460,6 +616,65 @@ mod tests {
             "blocking-key pair at Dice 0.7: {blocking_low}"
         );
         assert_eq!(model.m_dice.len(), DICE_GROUPS.len());
+    }
+
+    /// FEBRL's shape: no national numbers, so the name level is the only
+    /// evidence for key-joined pairs and the Dice for the LSH's. EM used to
+    /// call a third of the `first_family_dob` pairs non-matches; with the
+    /// caps a pair agreeing on a full name and date of birth stays a match,
+    /// and one agreeing on the Soundex and initial with a high Dice too.
+    #[test]
+    fn without_numbers_full_name_keys_stay_matches() {
+        let (bloom, soundex) = (NAME_KEYS.len(), 7);
+        assert_eq!(NAME_KEYS[soundex], "soundex_initial_dob");
+        let mut pairs = Vec::new();
+        for _ in 0..2000 {
+            pairs.push(c(2, NUMBER_MISSING, DICE_MISSING)); // first_family_dob
+        }
+        for i in 0..700 {
+            pairs.push(c(soundex, NUMBER_MISSING, [1, 2, 3][i % 3]));
+        }
+        for i in 0..12000 {
+            pairs.push(c(bloom, NUMBER_MISSING, [8, 8, 8, 7, 6, 5, 2][i % 7]));
+        }
+        let model = Model::fit(&pairs);
+        assert!(model.u_name[2] <= U_FULL_NAME_MAX * UNIDENTIFIED_CAP_FACTOR + 1e-12);
+        let full = model.probability(&c(2, NUMBER_MISSING, DICE_MISSING));
+        assert!(full > 0.99, "first_family_dob: {full}");
+        let partial = model.probability(&c(soundex, NUMBER_MISSING, 2));
+        assert!(partial > 0.9, "soundex_initial_dob at Dice 0.88: {partial}");
+    }
+
+    #[test]
+    fn caps_keep_a_distribution() {
+        let mut u = vec![0.5, 0.3, 0.2];
+        cap_levels(&mut u, &[0.1, 1.0, 1.0]);
+        assert!((u[0] - 0.1).abs() < 1e-12);
+        assert!((u.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(
+            (u[1] / u[2] - 1.5).abs() < 1e-12,
+            "the rest keep their proportions"
+        );
+    }
+
+    #[test]
+    fn dice_ratios_are_made_monotone() {
+        // Bins from the highest Dice down; bins 1 and 2 are out of order.
+        let mut m = vec![0.5, 0.1, 0.3, 0.1];
+        let mut u = vec![0.05, 0.2, 0.2, 0.55];
+        let total: f64 = m.iter().sum();
+        monotone_ratio(&mut m, &mut u);
+        let ratios: Vec<f64> = m.iter().zip(&u).map(|(m, u)| m / u).collect();
+        assert!(
+            ratios.windows(2).all(|w| w[0] >= w[1] - 1e-12),
+            "{ratios:?}"
+        );
+        assert!(
+            (ratios[1] - 1.0).abs() < 1e-12,
+            "pooled: (0.1 + 0.3) / (0.2 + 0.2)"
+        );
+        assert!((m.iter().sum::<f64>() - total).abs() < 1e-12);
+        assert_eq!(u, vec![0.05, 0.2, 0.2, 0.55]);
     }
 
     #[test]
