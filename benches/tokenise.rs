@@ -319,6 +319,7 @@ fn options() -> NormaliseOptions {
     NormaliseOptions {
         date_order: DateOrder::DayFirst,
         as_of: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date"),
+        postcode_format: Default::default(),
     }
 }
 

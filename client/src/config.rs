@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use pprl_specs::normalise::DateOrder;
+use pprl_specs::normalise::{DateOrder, PostcodeFormat};
 use pprl_specs::record::IdentifierKind;
 use pprl_specs::tokenfile::{AttributeSpec, AttributeType, DatePrecision, check_attribute_name};
 use serde::Deserialize;
@@ -41,6 +41,10 @@ pub struct InputConfig {
     /// How to read ambiguous numeric dates (default `day-first`).
     #[serde(default)]
     pub date_order: DateOrder,
+    /// Which postcodes the extract holds: `uk` (the default) or `any` (UK
+    /// postcodes, and other countries' postal codes kept whole).
+    #[serde(default)]
+    pub postcode_format: PostcodeFormat,
 }
 
 impl Default for InputConfig {
@@ -50,6 +54,7 @@ impl Default for InputConfig {
             delimiter: default_delimiter(),
             encoding: default_encoding(),
             date_order: DateOrder::default(),
+            postcode_format: PostcodeFormat::default(),
         }
     }
 }
@@ -176,6 +181,7 @@ pub struct Settings {
     pub delimiter: u8,
     pub encoding: &'static encoding_rs::Encoding,
     pub date_order: DateOrder,
+    pub postcode_format: PostcodeFormat,
     pub max_reject_fraction: f64,
     pub attributes: Vec<AttributeSpec>,
     /// Columns read, in the order the pipeline stores them.
@@ -263,6 +269,7 @@ impl Settings {
             delimiter: base.delimiter,
             encoding: base.encoding,
             date_order: config.input.date_order,
+            postcode_format: config.input.postcode_format,
             max_reject_fraction: config.rejects.max_fraction,
             attributes: base.attributes,
             columns,

@@ -103,6 +103,9 @@ fn run(command: Command) -> Result<()> {
                     name, c.present, c.missing, c.invalid, c.placeholder
                 );
             }
+            if let Some(hint) = tokenise::postcode_hint(&config, q) {
+                println!("{hint}");
+            }
             println!(
                 "key fingerprint {}; check the file with `pprl-client inspect {}`",
                 summary.manifest.key_fingerprint,

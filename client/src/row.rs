@@ -89,6 +89,7 @@ impl RowTokeniser {
             options: NormaliseOptions {
                 date_order: settings.date_order,
                 as_of,
+                postcode_format: settings.postcode_format,
             },
             dataset: settings.dataset.clone(),
             attributes: settings.attributes.clone(),

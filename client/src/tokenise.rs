@@ -560,9 +560,68 @@ impl RejectsFile {
     }
 }
 
+/// A hint when most postcodes were refused as UK postcodes: the extract is
+/// probably from another country, whose codes `postcode_format = "any"`
+/// keeps. (Refused postcodes are counted as invalid, and the records keep
+/// their other identifiers; linkage just loses the postcode's evidence.)
+pub fn postcode_hint(
+    config: &crate::config::PartnerConfig,
+    quality: &pprl_specs::tokenfile::QualityCounts,
+) -> Option<String> {
+    use pprl_specs::normalise::PostcodeFormat;
+    if config.input.postcode_format != PostcodeFormat::Uk {
+        return None;
+    }
+    let counts = quality.identifiers.get("postcode")?;
+    let given = counts.present + counts.invalid;
+    (given > 0 && counts.invalid * 2 > given).then(|| {
+        format!(
+            "note: {} of {} postcodes are not UK postcodes; if the extract is from another \
+             country, set `postcode_format = \"any\"` under [input] in the partner configuration",
+            counts.invalid, given
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn most_postcodes_refused_as_uk_gives_a_note_naming_the_setting() {
+        use pprl_specs::tokenfile::{IdentifierCounts, QualityCounts};
+        let config = |format: &str| {
+            crate::config::PartnerConfig::parse(&format!(
+                "dataset = \"d\"\n[input]\npostcode_format = \"{format}\"\n\
+                 [identifiers]\nrecord_id = \"id\"\npostcode = \"pc\"\n"
+            ))
+            .expect("a valid config")
+        };
+        let quality = |present, invalid| {
+            let mut q = QualityCounts::default();
+            q.identifiers.insert(
+                "postcode".to_owned(),
+                IdentifierCounts {
+                    present,
+                    invalid,
+                    missing: 5,
+                    placeholder: 0,
+                },
+            );
+            q
+        };
+        let note = postcode_hint(&config("uk"), &quality(10, 90)).expect("a note");
+        assert!(
+            note.contains("90 of 100") && note.contains("postcode_format = \"any\""),
+            "{note}"
+        );
+        assert_eq!(postcode_hint(&config("uk"), &quality(90, 10)), None);
+        assert_eq!(postcode_hint(&config("any"), &quality(10, 90)), None);
+        assert_eq!(
+            postcode_hint(&config("uk"), &QualityCounts::default()),
+            None
+        );
+    }
 
     fn token(i: u64) -> Token {
         let mut t = [0u8; TOKEN_LEN];

@@ -296,6 +296,7 @@ mod tests {
         let options = NormaliseOptions {
             date_order: DateOrder::DayFirst,
             as_of: NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date"),
+            postcode_format: Default::default(),
         };
         enc.encode(&NormalisedRecord::from_raw(&raw, &options))
     }

@@ -219,6 +219,7 @@ mod tests {
         NormaliseOptions {
             date_order: DateOrder::DayFirst,
             as_of: NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date"),
+            postcode_format: Default::default(),
         }
     }
 

@@ -84,6 +84,11 @@ fn normalisation() -> Value {
             normalise::postcode,
             |p| json!({"full": p.full(), "district": p.district(), "sector": p.sector()}),
         ),
+        "postcode_any": cases(
+            &["4014", " 10115 ", "k1a 0b1", "1234-567", "SW1A-1AA", "sw1a1aa", "AB", "12345678901", "NFA", "ZZ99 3VZ"],
+            |v| normalise::postcode_as(v, normalise::PostcodeFormat::Any),
+            |p| json!({"full": p.full(), "district": p.district(), "sector": p.sector()}),
+        ),
         "nhs_number": cases(&["943 476 5919", "9434765919", "9434765918", "0000000000", "12345"], normalise::nhs_number, text),
         "ni_number": cases(&["AB 12 34 56 C", "ab123456", "QQ123456C", "DA123456A", "GB123456A", "AB000000A"], normalise::ni_number, text),
         "pnc_id": cases(&[&pnc_example(), "2001/0012345Z", "01/1234567Q", "UNKNOWN"], normalise::pnc_id, text),
@@ -201,6 +206,7 @@ fn records(key: &ProjectKey) -> Value {
     let options = NormaliseOptions {
         date_order: DateOrder::DayFirst,
         as_of: as_of(),
+        postcode_format: Default::default(),
     };
     let hasher = MatchKeyHasher::new(key);
     let encoder = BloomEncoder::new(key);

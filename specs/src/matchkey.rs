@@ -225,8 +225,10 @@ impl Components {
         if let Some(p) = record.postcode.present() {
             c.push(C::Postcode, |b| {
                 b.extend_from_slice(p.outward_bytes());
-                b.push(b' ');
-                b.extend_from_slice(p.inward_bytes());
+                if p.is_uk() {
+                    b.push(b' ');
+                    b.extend_from_slice(p.inward_bytes());
+                }
             });
             c.push(C::PostcodeDistrict, |b| {
                 b.extend_from_slice(p.district().as_bytes())
@@ -343,6 +345,7 @@ mod tests {
         let options = NormaliseOptions {
             date_order: DateOrder::DayFirst,
             as_of: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date"),
+            postcode_format: Default::default(),
         };
         let raw = RawRecord {
             given_names: Some("John"),

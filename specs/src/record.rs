@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
 use crate::normalise::{
-    self, DateOrder, Field, FieldState, GivenNames, Postcode, Sex, date_of_birth, family_name,
-    given_names,
+    self, DateOrder, Field, FieldState, GivenNames, Postcode, PostcodeFormat, Sex, date_of_birth,
+    family_name, given_names,
 };
 
 /// The kinds of identifier a partner's configuration can map a column to.
@@ -91,6 +91,8 @@ pub struct NormaliseOptions {
     pub date_order: DateOrder,
     /// Dates of birth after this day are invalid. Passed in: the core has no clock.
     pub as_of: NaiveDate,
+    /// Which postcodes the extract holds.
+    pub postcode_format: PostcodeFormat,
 }
 
 /// A record's identifiers in canonical form. Wiped when dropped.
@@ -120,7 +122,9 @@ impl NormalisedRecord {
                 date_of_birth(v, options.date_order, options.as_of)
             }),
             sex: field(raw.sex, normalise::sex),
-            postcode: field(raw.postcode, normalise::postcode),
+            postcode: field(raw.postcode, |v| {
+                normalise::postcode_as(v, options.postcode_format)
+            }),
             nhs_number: field(raw.nhs_number, normalise::nhs_number),
             ni_number: field(raw.ni_number, normalise::ni_number),
             pnc_id: field(raw.pnc_id, normalise::pnc_id),

@@ -22,7 +22,7 @@ pub use national::{
     prison_number,
 };
 pub use phonetic::{soundex, soundex_code};
-pub use postcode::{Postcode, postcode};
+pub use postcode::{Postcode, PostcodeFormat, postcode, postcode_as};
 pub use sex::{Sex, sex};
 
 /// The result of normalising one field.

@@ -1,18 +1,43 @@
-//! UK postcodes (spec §4.5).
+//! Postcodes (spec §4.5): UK postcodes, and under
+//! [`PostcodeFormat::Any`] the postal codes of other countries as opaque
+//! codes.
 
+use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::name::{PlaceholderKey, word_keys};
 use super::{Field, Invalid, trimmed};
 
-/// A UK postcode in canonical form: outward code and inward code, upper case.
+/// Which postcodes an extract holds (spec §4.5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PostcodeFormat {
+    /// UK postcodes only; anything else is invalid. The default.
+    #[default]
+    Uk,
+    /// UK postcodes where a value is one, and otherwise any postal code of
+    /// 3 to 10 letters and digits with at least one digit (`4014`,
+    /// `10115`, `K1A0B1`), kept whole as an opaque code: its district is
+    /// the whole code. For extracts from other countries, whose postcodes
+    /// the UK rules would all refuse.
+    Any,
+}
+
+/// Longest postal code kept under [`PostcodeFormat::Any`].
+pub const MAX_OTHER_LEN: usize = 10;
+/// Shortest postal code kept under [`PostcodeFormat::Any`].
+pub const MIN_OTHER_LEN: usize = 3;
+
+/// A postcode in canonical form: a UK postcode's outward code and inward
+/// code, upper case; or, under [`PostcodeFormat::Any`], another country's
+/// code whole, as its outward code with no inward code.
 ///
 /// Held inline (no allocation: a postcode is normalised for every row), wiped
 /// when dropped; `Debug` never shows the postcode.
 #[derive(PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct Postcode {
     /// The outward then the inward code, no space; zero past `len`. ASCII.
-    compact: [u8; 7],
+    compact: [u8; MAX_OTHER_LEN],
     len: u8,
     /// Where the inward code starts.
     split: u8,
@@ -32,22 +57,35 @@ impl Postcode {
         &self.compact[usize::from(self.split)..usize::from(self.len)]
     }
 
-    /// The full postcode with a single space: `SW1A 1AA`.
+    /// The full postcode with a single space: `SW1A 1AA`; another country's
+    /// code as it is (`4014`).
     pub fn full(&self) -> String {
         let mut full = String::with_capacity(usize::from(self.len) + 1);
         full.push_str(self.outward());
-        full.push(' ');
-        full.push_str(self.inward());
+        if !self.inward_bytes().is_empty() {
+            full.push(' ');
+            full.push_str(self.inward());
+        }
         full
     }
 
-    /// The postcode district, which is the outward code: `SW1A`.
+    /// Whether this is a UK postcode (not another country's opaque code).
+    pub fn is_uk(&self) -> bool {
+        !self.inward_bytes().is_empty()
+    }
+
+    /// The postcode district, which is the outward code: `SW1A` (another
+    /// country's code whole).
     pub fn district(&self) -> &str {
         self.outward()
     }
 
-    /// The postcode sector: the outward code, a space and the inward digit: `SW1A 1`.
+    /// The postcode sector: the outward code, a space and the inward digit:
+    /// `SW1A 1` (another country's code whole).
     pub fn sector(&self) -> String {
+        if !self.is_uk() {
+            return self.outward().to_owned();
+        }
         let mut sector = String::with_capacity(usize::from(self.split) + 2);
         sector.push_str(self.outward());
         sector.push(' ');
@@ -75,6 +113,8 @@ impl std::fmt::Debug for Postcode {
 
 /// The value is not a UK postcode.
 const FORMAT: Invalid = Invalid("postcode is not a valid uk postcode");
+/// The value is neither a UK postcode nor another country's postal code.
+const OTHER_FORMAT: Invalid = Invalid("postcode is not a valid postal code");
 
 /// Words read as a placeholder, besides the common placeholders (spec §4.5).
 pub const POSTCODE_PLACEHOLDERS: [&str; 5] = [
@@ -96,8 +136,13 @@ pub const PSEUDO_OUTWARD: &str = "ZZ99";
 /// Letters never used in the two letters of the inward code.
 const INWARD_EXCLUDED: &[u8] = b"CIKMOV";
 
-/// Normalises a postcode field (spec §4.5).
+/// Normalises a UK postcode field (spec §4.5).
 pub fn postcode(raw: &str) -> Field<Postcode> {
+    postcode_as(raw, PostcodeFormat::Uk)
+}
+
+/// Normalises a postcode field of the given format (spec §4.5).
+pub fn postcode_as(raw: &str, format: PostcodeFormat) -> Field<Postcode> {
     let Some(t) = trimmed(raw) else {
         return Field::Missing;
     };
@@ -105,12 +150,18 @@ pub fn postcode(raw: &str) -> Field<Postcode> {
     if key.is_common_placeholder() || key.is_any_key(&POSTCODE_PLACEHOLDER_KEYS) {
         return Field::Placeholder;
     }
-    let mut buf = Zeroizing::new([0u8; 7]);
+    // Under `Any`, hyphens go with the spaces (`SW1A-1AA`, `1234-567`).
+    let removed = |c: &char| c.is_whitespace() || (format == PostcodeFormat::Any && *c == '-');
+    let invalid = match format {
+        PostcodeFormat::Uk => FORMAT,
+        PostcodeFormat::Any => OTHER_FORMAT,
+    };
+    let mut buf = Zeroizing::new([0u8; MAX_OTHER_LEN]);
     let mut len = 0;
-    for c in t.chars().filter(|c| !c.is_whitespace()) {
+    for c in t.chars().filter(|c| !removed(c)) {
         match buf.get_mut(len) {
             Some(slot) if c.is_ascii() => *slot = c.to_ascii_uppercase() as u8,
-            _ => return Field::Invalid(FORMAT),
+            _ => return Field::Invalid(invalid),
         }
         len += 1;
     }
@@ -118,13 +169,29 @@ pub fn postcode(raw: &str) -> Field<Postcode> {
     if compact.starts_with(PSEUDO_OUTWARD.as_bytes()) {
         return Field::Placeholder;
     }
-    match split_postcode(compact) {
-        Some((outward, _)) => Field::Present(Postcode {
+    if len <= 7
+        && let Some((outward, _)) = split_postcode(compact)
+    {
+        return Field::Present(Postcode {
             compact: *buf,
             len: len as u8,
             split: outward.len() as u8,
-        }),
-        None => Field::Invalid(FORMAT),
+        });
+    }
+    match format {
+        PostcodeFormat::Uk => Field::Invalid(FORMAT),
+        PostcodeFormat::Any
+            if (MIN_OTHER_LEN..=MAX_OTHER_LEN).contains(&len)
+                && compact.iter().all(u8::is_ascii_alphanumeric)
+                && compact.iter().any(u8::is_ascii_digit) =>
+        {
+            Field::Present(Postcode {
+                compact: *buf,
+                len: len as u8,
+                split: len as u8,
+            })
+        }
+        PostcodeFormat::Any => Field::Invalid(OTHER_FORMAT),
     }
 }
 
@@ -164,6 +231,35 @@ fn valid_inward(inward: &[u8]) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn other_countries_codes_are_kept_whole_under_any() {
+        let any = |raw: &str| match postcode_as(raw, PostcodeFormat::Any) {
+            Field::Present(p) => (p.full(), p.district().to_owned(), p.is_uk()),
+            other => panic!("{raw}: {other:?}"),
+        };
+        assert_eq!(any("4014"), ("4014".into(), "4014".into(), false));
+        assert_eq!(any(" 10115 "), ("10115".into(), "10115".into(), false));
+        assert_eq!(any("k1a 0b1"), ("K1A0B1".into(), "K1A0B1".into(), false));
+        assert_eq!(any("1234-567"), ("1234567".into(), "1234567".into(), false));
+        // A UK postcode is still a UK postcode, whatever the format.
+        assert_eq!(any("sw1a1aa"), ("SW1A 1AA".into(), "SW1A".into(), true));
+        assert_eq!(any("SW1A-1AA"), ("SW1A 1AA".into(), "SW1A".into(), true));
+        for bad in ["AB", "ABCDEF", "12345678901", "40 14é", "12_34"] {
+            assert_eq!(
+                postcode_as(bad, PostcodeFormat::Any),
+                Field::Invalid(OTHER_FORMAT),
+                "{bad}"
+            );
+        }
+        assert_eq!(postcode_as("NFA", PostcodeFormat::Any), Field::Placeholder);
+        assert_eq!(
+            postcode_as("ZZ99 3VZ", PostcodeFormat::Any),
+            Field::Placeholder
+        );
+        // Under the default, another country's code is invalid, as before.
+        assert_eq!(postcode("4014"), Field::Invalid(FORMAT));
+    }
 
     fn full(raw: &str) -> String {
         match postcode(raw) {
