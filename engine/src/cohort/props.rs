@@ -567,6 +567,17 @@ proptest! {
                 Count::Suppressed(why) => prop_assert!(!why.is_empty()),
             }
         }
+        // The same people give the same figure in every table: each
+        // indicator's group sizes are the cohort's, under either method.
+        if let (Some(sizes), None) = (&r.cohort, &r.groups_withheld) {
+            for i in &r.indicators {
+                let persons: Vec<&Count> = i.groups.iter().map(|g| &g.persons).collect();
+                prop_assert_eq!(
+                    persons,
+                    vec![&sizes.participant, &sizes.comparison, &sizes.persons]
+                );
+            }
+        }
         for i in &r.indicators {
             for g in &i.groups {
                 if let Some(rate) = g.rate {
@@ -647,6 +658,16 @@ proptest! {
             }
         }
     }
+
+}
+
+proptest! {
+    // As above; fewer cases, since each builds 2 × 64 whole reports.
+    #![proptest_config(ProptestConfig {
+        cases: 24,
+        rng_seed: RngSeed::Fixed(17),
+        ..ProptestConfig::default()
+    })]
 
     /// Issue 17, on whole reports: a late upload, a window closing, a new
     /// link to an outcome or to the participants list. The true counts are

@@ -469,3 +469,35 @@ fn difference(a: &GroupResult, b: &GroupResult) -> Difference {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reports published before issue 17 (read back for the page's trends)
+    /// were rounded, and say so by their `rounding`.
+    #[test]
+    fn an_older_reports_disclosure_reads_as_rounding() {
+        let old = r#"{"min_cell":10,"rounding":5,"min_cohort":60,"date_precision":"month","statement":"…"}"#;
+        let d: DisclosureSummary = serde_json::from_str(old).expect("an older summary parses");
+        assert_eq!(d.method, DisclosureMethod::Round);
+        assert_eq!(d.rounding, Some(5));
+        assert_eq!(d.key_range, None);
+    }
+
+    #[test]
+    fn the_summary_describes_the_cell_key_method() {
+        let d = DisclosureSummary::of(&DisclosureConfig::default());
+        let json = serde_json::to_value(&d).expect("serialises");
+        assert_eq!(json["method"], "cell_key");
+        assert_eq!(json["key_range"], 256);
+        assert_eq!(json["max_perturbation"], 2);
+        assert_eq!(json["ptable"], ptable::PTABLE_NAME);
+        assert_eq!(json["totals_additive"], false);
+        assert!(json.get("rounding").is_none(), "{json}");
+        assert!(
+            d.statement
+                .contains("totals need not equal the sum of their parts")
+        );
+    }
+}
