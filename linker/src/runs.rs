@@ -23,6 +23,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 
 use crate::cohort;
+use crate::cohort::record_keys::CellKeySecret;
 use crate::guard::{self, Figures, Verdict};
 use crate::ids::{DatasetVersion, RunId, RunStatus, StartedBy};
 use crate::linkage::outputs::{self, LINKS_FILE, MODEL_FILE, REPORT_FILE};
@@ -484,6 +485,12 @@ impl Runs<'_> {
         write_json(staged.as_mut(), MODEL_FILE, &model)?;
         lap(&mut seconds.outputs, &mut since);
         let history = self.outcomes_history(project, 11);
+        // Issue 17: the project's cell-key secret, made on first use.
+        let record_keys = self
+            .linker
+            .meta
+            .cell_key_secret(project, CellKeySecret::generate())?
+            .record_keys();
         let mut create = |name: &str| staged.create(name).map_err(std::io::Error::other);
         let cohort = cohort::publish(
             &mut create,
@@ -494,6 +501,7 @@ impl Runs<'_> {
             &linkage,
             &as_of,
             &history,
+            &record_keys,
         )
         .map_err(OpError::Cohort)?;
         lap(&mut seconds.cohort, &mut since);

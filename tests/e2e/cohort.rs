@@ -30,7 +30,27 @@ const DATASETS: [(&str, &str); 4] = [
     ("employment_outcomes", "employment"),
 ];
 
-fn cohort_config(min_cell: u64, rounding: u64) -> String {
+/// How a test project publishes its counts.
+#[derive(Debug, Clone, Copy)]
+enum Disclosure {
+    /// `method = "round"` with `rounding = 1`: exact counts, for comparing
+    /// with the ground truth.
+    Exact,
+    /// The default, `method = "cell_key"`.
+    CellKey,
+}
+
+impl Disclosure {
+    fn lines(self) -> &'static str {
+        match self {
+            Disclosure::Exact => "method = \"round\"\nrounding = 1",
+            Disclosure::CellKey => "method = \"cell_key\"",
+        }
+    }
+}
+
+fn cohort_config(min_cell: u64, disclosure: Disclosure) -> String {
+    let disclosure = disclosure.lines();
     format!(
         r#"
 [cohort]
@@ -79,7 +99,7 @@ in = ["Employed", "Self-employed"]
 
 [disclosure]
 min_cell = {min_cell}
-rounding = {rounding}
+{disclosure}
 min_cohort = 60
 date_precision = "month"
 "#
@@ -318,7 +338,7 @@ struct Setup {
     truth: HashMap<String, Vec<(String, Row)>>,
 }
 
-fn setup(min_cell: u64, rounding: u64) -> Setup {
+fn setup(min_cell: u64, disclosure: Disclosure) -> Setup {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     let fingerprint = keygen(root);
@@ -334,7 +354,7 @@ fn setup(min_cell: u64, rounding: u64) -> Setup {
             "\n[[datasets]]\nname = \"{d}\"\npartner = \"{p}\"\n{extra}"
         ));
     }
-    project.push_str(&cohort_config(min_cell, rounding));
+    project.push_str(&cohort_config(min_cell, disclosure));
     write(root, "project.toml", &project);
     let data = root.join("data");
     let path = |p: &Path| p.to_str().expect("utf-8 path").to_owned();
@@ -450,7 +470,7 @@ fn run_and_download(s: &Setup, out: &str) -> PathBuf {
 
 #[test]
 fn published_indicators_equal_the_ground_truth_and_python_reads_them() {
-    let s = setup(1, 1);
+    let s = setup(1, Disclosure::Exact);
     let out = run_and_download(&s, "outputs");
     for name in [
         "links.parquet",
@@ -517,7 +537,7 @@ fn published_indicators_equal_the_ground_truth_and_python_reads_them() {
         );
     }
 
-    // The report's counts (exact here: min_cell 1, rounding 1) equal the truth's.
+    // The report's counts (exact here: min_cell 1, rounded to 1) equal the truth's.
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("outcomes.json")).expect("report"))
             .expect("json");
@@ -557,14 +577,8 @@ fn published_indicators_equal_the_ground_truth_and_python_reads_them() {
     }
 }
 
-#[test]
-fn default_disclosure_rounds_and_a_bad_definition_is_refused_by_name() {
-    let s = setup(10, 5);
-    let out = run_and_download(&s, "outputs");
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("outcomes.json")).expect("report"))
-            .expect("json");
-    let mut values = Vec::new();
+/// Every published count of a report, in document order.
+fn published_counts(report: &serde_json::Value) -> Vec<u64> {
     fn walk(v: &serde_json::Value, out: &mut Vec<u64>) {
         match v {
             serde_json::Value::Object(m) => {
@@ -579,11 +593,85 @@ fn default_disclosure_rounds_and_a_bad_definition_is_refused_by_name() {
             _ => {}
         }
     }
-    walk(&report, &mut values);
+    let mut values = Vec::new();
+    walk(report, &mut values);
+    values
+}
+
+fn read_report(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("outcomes.json")).expect("report"))
+        .expect("json")
+}
+
+/// Issue 17: the default disclosure method is the cell-key method: counts
+/// within 2 of the truth and never small, the method described in
+/// `outcomes.json`, and a run repeated on the same uploads republishes
+/// every figure identically (the same people, the same record keys).
+#[test]
+fn default_disclosure_perturbs_consistently_and_a_bad_definition_is_refused_by_name() {
+    let s = setup(10, Disclosure::CellKey);
+    let out = run_and_download(&s, "outputs");
+    let report = read_report(&out);
+    let values = published_counts(&report);
     assert!(values.len() > 20, "{values:?}");
+    assert!(values.iter().all(|v| *v == 0 || *v >= 10), "{values:?}");
     assert!(
-        values.iter().all(|v| v % 5 == 0 && (*v == 0 || *v >= 10)),
-        "{values:?}"
+        values.iter().any(|v| v % 5 != 0),
+        "counts are no longer rounded to 5: {values:?}"
+    );
+    let disclosure = &report["disclosure"];
+    assert_eq!(disclosure["method"], "cell_key", "{disclosure}");
+    assert_eq!(disclosure["key_range"], 256, "{disclosure}");
+    assert_eq!(disclosure["max_perturbation"], 2, "{disclosure}");
+    assert_eq!(disclosure["totals_additive"], false, "{disclosure}");
+    assert!(
+        disclosure["statement"]
+            .as_str()
+            .is_some_and(|t| t.contains("totals need not equal the sum of their parts")),
+        "{disclosure}"
+    );
+    // Within the p-table's bound of the ground truth (reoffending: the
+    // police extract links exactly on the clean profile).
+    let want = expected(&s.truth);
+    let ind = &report["indicators"][0];
+    assert_eq!(ind["name"], "reoffended_6m");
+    for (g, group) in ["participant", "comparison"].iter().enumerate() {
+        let rows: Vec<&Expected> = want.iter().filter(|w| w.0 == *group).collect();
+        let yes = rows.iter().filter(|w| w.3 == Some(true)).count() as u64;
+        let den = rows.iter().filter(|w| w.3.is_some()).count() as u64;
+        let published = &ind["groups"][g];
+        for (field, truth) in [
+            ("numerator", yes),
+            ("denominator", den),
+            ("persons", rows.len() as u64),
+        ] {
+            if let Some(v) = published[field]["value"].as_u64() {
+                assert!(
+                    v.abs_diff(truth) <= 2,
+                    "{group} {field}: published {v}, truth {truth}"
+                );
+            }
+        }
+    }
+
+    // The same uploads again (a manual run is forced): every figure the
+    // same, only the run and its time differ.
+    let again = read_report(&run_and_download(&s, "again"));
+    assert_ne!(
+        report["run_id"], again["run_id"],
+        "a second run was published"
+    );
+    let figures = |r: &serde_json::Value| {
+        let mut r = r.clone();
+        let o = r.as_object_mut().expect("a report is an object");
+        o.remove("run_id");
+        o.remove("created_at");
+        r
+    };
+    assert_eq!(
+        figures(&report),
+        figures(&again),
+        "an unchanged run republished different figures"
     );
 
     // Changing the project to name an attribute the partners never declared
@@ -611,6 +699,23 @@ fn default_disclosure_rounds_and_a_bad_definition_is_refused_by_name() {
         "{}",
         run.all()
     );
+    let bad_method = text.replace("method = \"cell_key\"", "method = \"noise\"");
+    write(root, "bad-method.toml", &bad_method);
+    let run = linker_cli(
+        &s.data,
+        &[
+            "admin",
+            "update-project",
+            "--config",
+            root.join("bad-method.toml").to_str().expect("utf-8"),
+        ],
+    )
+    .fails();
+    assert!(
+        run.all().contains("disclosure.method `noise`") && run.all().contains("`cell_key`"),
+        "{}",
+        run.all()
+    );
     let text = text.replace("dataset = \"employment_outcomes\"", "dataset = \"housing\"");
     write(root, "bad2.toml", &text);
     let run = linker_cli(
@@ -631,7 +736,7 @@ fn default_disclosure_rounds_and_a_bad_definition_is_refused_by_name() {
 /// published or downloadable.
 #[test]
 fn a_cohort_under_min_cohort_publishes_no_record_level_file() {
-    let s = setup(10, 5);
+    let s = setup(10, Disclosure::CellKey);
     let root = s.dir.path();
     let text = std::fs::read_to_string(root.join("project.toml"))
         .expect("config")

@@ -11,6 +11,8 @@ use arrow_schema::DataType;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::disclosure::{Perturbation, Rules};
+
 /// Who is in the cohort and how they are grouped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -375,6 +377,46 @@ pub enum DatePrecision {
     DaysSinceIndex,
 }
 
+/// How published counts are perturbed (`disclosure.method`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", try_from = "String")]
+pub enum DisclosureMethod {
+    /// The cell-key method (issue 17): every count, totals included, plus a
+    /// perturbation of at most ±2 from a fixed table, chosen by the sum of
+    /// its people's secret record keys. The same people give the same
+    /// figure in every run; totals need not add up.
+    #[default]
+    CellKey,
+    /// The legacy method: counts rounded to the nearest multiple of
+    /// `rounding`, totals rounded independently.
+    Round,
+}
+
+impl DisclosureMethod {
+    /// The name used in the configuration and in `outcomes.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DisclosureMethod::CellKey => "cell_key",
+            DisclosureMethod::Round => "round",
+        }
+    }
+}
+
+impl TryFrom<String> for DisclosureMethod {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        [DisclosureMethod::CellKey, DisclosureMethod::Round]
+            .into_iter()
+            .find(|m| m.name() == name)
+            .ok_or_else(|| {
+                format!(
+                    "disclosure.method `{name}` is not a disclosure method: use `cell_key` (the default) or `round`"
+                )
+            })
+    }
+}
+
 /// Disclosure rules for everything a run publishes about the cohort.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -382,7 +424,10 @@ pub struct DisclosureConfig {
     /// Counts from 1 to `min_cell - 1` are suppressed (with secondary
     /// suppression, so they cannot be recovered from totals).
     pub min_cell: u64,
-    /// Published counts are rounded to the nearest multiple of this.
+    /// How published counts are perturbed.
+    pub method: DisclosureMethod,
+    /// `method = "round"` only: published counts are rounded to the
+    /// nearest multiple of this.
     pub rounding: u64,
     /// No outcomes report for a cohort smaller than this.
     pub min_cohort: u64,
@@ -394,10 +439,24 @@ impl Default for DisclosureConfig {
     fn default() -> Self {
         DisclosureConfig {
             min_cell: 10,
+            method: DisclosureMethod::CellKey,
             rounding: 5,
             min_cohort: 60,
             date_precision: DatePrecision::Month,
         }
+    }
+}
+
+impl DisclosureConfig {
+    /// The rules the tables are protected under.
+    pub fn rules(&self) -> Rules {
+        let perturbation = match self.method {
+            DisclosureMethod::CellKey => Perturbation::CellKey,
+            DisclosureMethod::Round => Perturbation::Round {
+                base: self.rounding,
+            },
+        };
+        Rules::new(self.min_cell, perturbation)
     }
 }
 
@@ -695,5 +754,29 @@ mod tests {
             .expect_err("unknown dataset")
             .to_string();
         assert!(err.contains("`probation`"), "{err}");
+    }
+
+    #[test]
+    fn the_disclosure_method_defaults_to_cell_key_and_a_bad_one_is_named() {
+        let d: DisclosureConfig = toml::from_str("min_cell = 10\n").expect("parses");
+        assert_eq!(d.method, DisclosureMethod::CellKey);
+        assert_eq!(d.rules().perturbation, Perturbation::CellKey);
+        let d: DisclosureConfig =
+            toml::from_str("method = \"round\"\nrounding = 3\n").expect("parses");
+        assert_eq!(d.rules().perturbation, Perturbation::Round { base: 3 });
+        let err = toml::from_str::<DisclosureConfig>("method = \"noise\"\n")
+            .expect_err("unknown method")
+            .to_string();
+        assert!(
+            err.contains("disclosure.method `noise`") && err.contains("`cell_key`"),
+            "{err}"
+        );
+        assert_eq!(
+            toml::to_string(&DisclosureConfig::default())
+                .expect("serialises")
+                .lines()
+                .find(|l| l.starts_with("method")),
+            Some("method = \"cell_key\"")
+        );
     }
 }

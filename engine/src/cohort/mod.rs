@@ -4,13 +4,15 @@
 //!
 //! [`config`] holds the definitions (embedded in the project config);
 //! [`build`] is the computation over a run's linked records; [`disclosure`]
-//! and [`stats`] protect and summarise; [`report`] assembles the outcomes
+//! (with the cell-key method's [`ptable`]) and [`stats`] protect and
+//! summarise; [`report`] assembles the outcomes
 //! report from the published counts. The server writes `cohort.parquet`,
 //! `outcomes.json` and `outcomes.html` from what these return.
 
 pub mod build;
 pub mod config;
 pub mod disclosure;
+pub mod ptable;
 pub mod report;
 pub mod stats;
 

@@ -5,14 +5,17 @@
 //!
 //! The computation is the engine's (`pprl_engine::cohort`: [`config`],
 //! [`build`], [`disclosure`], [`stats`], [`report`], re-exported here);
-//! this module writes the outputs: [`parquet`], [`html`] and the report. [`crate::runs`] calls [`publish`] inside a run, so the
-//! cohort is published with the links or not at all.
+//! this module writes the outputs: [`parquet`], [`html`] and the report,
+//! and supplies the engine with each person's secret record key for the
+//! cell-key method ([`record_keys`]). [`crate::runs`] calls [`publish`]
+//! inside a run, so the cohort is published with the links or not at all.
 //!
 //! Architecture invariant: nothing here writes a token, a record reference,
 //! or an aggregate count that the disclosure rules forbid.
 
 pub mod html;
 pub mod parquet;
+pub mod record_keys;
 
 pub use pprl_engine::cohort::{build, config, disclosure, report, stats};
 
@@ -23,6 +26,7 @@ use chrono::NaiveDate;
 
 use crate::linkage::{Linkage, Records};
 use crate::project::ProjectConfig;
+use record_keys::RecordKeys;
 
 pub use build::{Cohort, CohortError};
 pub use report::OutcomesReport;
@@ -56,7 +60,8 @@ pub struct Published {
 /// Builds the cohort of a run and writes its three files, each to the writer
 /// `create` opens for its name.
 /// `as_of` gives each dataset's default follow-up date; `history` holds
-/// earlier runs' reports, oldest first, for the page's trends.
+/// earlier runs' reports, oldest first, for the page's trends;
+/// `record_keys` are the project's (see [`record_keys`]).
 #[allow(clippy::too_many_arguments, reason = "the run's context, passed in")]
 pub fn publish(
     create: &mut dyn FnMut(&str) -> std::io::Result<Box<dyn Write + Send>>,
@@ -67,6 +72,7 @@ pub fn publish(
     linkage: &Linkage,
     as_of: &HashMap<String, NaiveDate>,
     history: &[OutcomesReport],
+    record_keys: &RecordKeys,
 ) -> Result<Option<Published>, PublishError> {
     let Some(cohort_config) = &config.cohort else {
         return Ok(None);
@@ -87,12 +93,18 @@ pub fn publish(
         })
         .map_err(PublishError::Definition)?;
     let cohort = build::build(records, linkage, cohort_config, &config.outcomes, as_of)?;
+    let keys: Vec<_> = cohort
+        .members
+        .iter()
+        .map(|m| record_keys.key(&m.person_id))
+        .collect();
     let report = report::report(
         &config.name,
         run_id,
         created_at,
         &cohort,
         &config.disclosure,
+        &keys,
     );
     // A cohort too small for a report is too small for its record-level
     // file too (issue 17): `outcomes.json` says why, and no

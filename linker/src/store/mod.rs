@@ -16,6 +16,7 @@ pub use blob::{Blob, BlobSource};
 use serde::Serialize;
 
 use crate::auth::Role;
+use crate::cohort::record_keys::CellKeySecret;
 use crate::ids::{DatasetVersion, RunId, RunStatus, StartedBy, TokenId};
 
 /// A stored project.
@@ -231,6 +232,16 @@ pub trait MetaStore: Send + Sync + 'static {
     fn publications(&self) -> Result<Vec<PublicationRecord>, StoreError>;
     /// Person identifiers of the project's latest publication.
     fn person_ids(&self, project: &str) -> Result<Vec<PersonIdRecord>, StoreError>;
+
+    /// The project's cell-key secret (issue 17): `fresh` is stored the
+    /// first time a project asks, atomically, and the stored one is
+    /// returned then and ever after (so every run of a project, in any
+    /// process, perturbs with the same secret).
+    fn cell_key_secret(
+        &self,
+        project: &str,
+        fresh: CellKeySecret,
+    ) -> Result<CellKeySecret, StoreError>;
 
     fn audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// The newest `limit` audit entries, newest first.

@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use zeroize::Zeroizing;
 
 use super::{
     AddVersion, AuditEvent, MetaStore, PersonIdRecord, ProjectRecord, PublicationRecord, RunRecord,
     RunStart, StoreError, TokenRecord, VersionRecord,
 };
 use crate::auth::Role;
+use crate::cohort::record_keys::CellKeySecret;
 use crate::ids::{DatasetVersion, RunId, RunStatus, StartedBy, TokenId};
 
 const SCHEMA: &str = "
@@ -70,6 +72,13 @@ CREATE TABLE IF NOT EXISTS person_ids (
     person_id  TEXT NOT NULL,
     PRIMARY KEY (project, dataset, record_ref)
 ) WITHOUT ROWID;
+-- The secret behind each project's cell-key record keys (issue 17): never
+-- published, logged or sent.
+CREATE TABLE IF NOT EXISTS cell_key_secrets (
+    project    TEXT PRIMARY KEY,
+    secret     BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
     at      TEXT NOT NULL,
@@ -657,6 +666,30 @@ impl MetaStore for SqliteStore {
         Ok(rows)
     }
 
+    fn cell_key_secret(
+        &self,
+        project: &str,
+        fresh: CellKeySecret,
+    ) -> Result<CellKeySecret, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO cell_key_secrets (project, secret, created_at) VALUES (?1, ?2, ?3)",
+            params![project, &fresh.expose_secret()[..], super::now()],
+        )?;
+        let stored: Zeroizing<Vec<u8>> = Zeroizing::new(tx.query_row(
+            "SELECT secret FROM cell_key_secrets WHERE project = ?1",
+            [project],
+            |row| row.get(0),
+        )?);
+        tx.commit()?;
+        CellKeySecret::from_slice(&stored).ok_or(StoreError::Corrupt {
+            what: "cell-key secret",
+            // Its length only: never the value.
+            value: format!("{} bytes", stored.len()),
+        })
+    }
+
     fn audit(&self, e: &AuditEvent) -> Result<(), StoreError> {
         self.conn().execute(
             "INSERT INTO audit (at, actor, role, action, project, dataset, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -730,6 +763,31 @@ mod tests {
         assert_eq!(dropped.len(), 1);
         assert_eq!(dropped[0].checksum, "a");
         assert_eq!(store.versions("p", None).expect("lists"), vec![v2]);
+    }
+
+    /// Issue 17: the first secret stored for a project is the one every
+    /// later call gets, and projects do not share one.
+    #[test]
+    fn a_projects_cell_key_secret_is_made_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).expect("opens");
+        let first = store
+            .cell_key_secret("p", CellKeySecret::generate())
+            .expect("stored");
+        let again = store
+            .cell_key_secret("p", CellKeySecret::generate())
+            .expect("read back");
+        assert_eq!(first.expose_secret(), again.expose_secret());
+        let other = store
+            .cell_key_secret("q", CellKeySecret::generate())
+            .expect("stored");
+        assert_ne!(first.expose_secret(), other.expose_secret());
+        drop(store);
+        let reopened = SqliteStore::open(dir.path()).expect("reopens");
+        let after = reopened
+            .cell_key_secret("p", CellKeySecret::generate())
+            .expect("kept");
+        assert_eq!(first.expose_secret(), after.expose_secret());
     }
 
     #[test]
