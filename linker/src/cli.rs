@@ -81,7 +81,8 @@ pub enum Admin {
     ListProjects,
     /// Issue an API token; it is printed once and never stored.
     IssueToken {
-        /// administrator, partner or evaluator.
+        /// administrator, partner, evaluator or linkage-analyst (reads
+        /// `links.parquet` when the project publishes it).
         #[arg(long)]
         role: String,
         #[arg(long)]

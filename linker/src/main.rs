@@ -249,7 +249,9 @@ fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
             output,
         } => {
             let role = Role::parse(&role).ok_or_else(|| {
-                anyhow!("role `{role}` must be administrator, partner or evaluator")
+                anyhow!(
+                    "role `{role}` must be administrator, partner, evaluator or linkage-analyst"
+                )
             })?;
             let issued = linker.issue_token(
                 role,

@@ -92,7 +92,7 @@ pub struct RunSeconds {
     pub load: f64,
     /// Linkage: blocking, comparison, model, clustering, identifiers.
     pub linkage: linkage::Timings,
-    /// `links.parquet`, `report.json`, `model.json`.
+    /// `links.parquet` (when published), `report.json`, `model.json`.
     pub outputs: f64,
     /// The cohort, its indicators and their files.
     pub cohort: f64,
@@ -474,8 +474,16 @@ impl Runs<'_> {
         // Discarded unless committed: on every early return below.
         let mut staged = self.linker.publications.begin(project, run_id)?;
         let write_err = |reason: String| OpError::OutputsUnwritable { reason };
-        outputs::write_links(staged.create(LINKS_FILE)?, &records, &linkage)
-            .map_err(|e| write_err(e.to_string()))?;
+        // Record-level links only when the project publishes them (issue
+        // 17), with the cohort's date precision and the selected attributes.
+        if config.publishes_links() {
+            let selection = outputs::LinksSelection {
+                attributes: config.links_attributes(),
+                date_precision: config.disclosure.date_precision,
+            };
+            outputs::write_links(staged.create(LINKS_FILE)?, &records, &linkage, &selection)
+                .map_err(|e| write_err(e.to_string()))?;
+        }
         write_json(staged.as_mut(), REPORT_FILE, &report)?;
         let model = outputs::ModelFile {
             fields: outputs::model_fields(),
