@@ -70,6 +70,9 @@ pub struct RunSummary {
     /// What the guard compares, kept so the next run compares against it.
     pub guard_figures: Figures,
     pub records: usize,
+    /// Records left out because a deletion list erased them (issue 17).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub erased_records: usize,
     pub persons: usize,
     pub links_accepted: usize,
     pub estimated_precision: f64,
@@ -83,6 +86,10 @@ pub struct RunSummary {
     pub files: Vec<PublishedFile>,
     /// Wall time of each stage of the run.
     pub seconds: RunSeconds,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Wall time of a run's stages, in seconds.
@@ -207,15 +214,24 @@ impl Runs<'_> {
         }
         // A held run's inputs count as linked: the guard would hold them
         // again, so only a new version (or an accept) runs again.
-        let published = self
+        let last = self
             .linker
             .meta
             .runs(project)?
             .into_iter()
             .rev()
-            .find(|r| matches!(r.status, RunStatus::Succeeded | RunStatus::Held))
-            .map(|r| r.inputs);
-        Ok(schedule::decide(&current, published.as_ref(), force))
+            .find(|r| matches!(r.status, RunStatus::Succeeded | RunStatus::Held));
+        let decision = schedule::decide(&current, last.as_ref().map(|r| &r.inputs), force);
+        // A deletion list stored (or revoked) since the last run started
+        // changes what a run publishes, as a new version does (issue 17).
+        if let (Decision::Skip(_), Some(last)) = (&decision, &last)
+            && self.linker.erasures_since(project, &last.started_at)?
+        {
+            return Ok(Decision::Run(
+                "a deletion list was stored or revoked since the last run".to_owned(),
+            ));
+        }
+        Ok(decision)
     }
 
     /// One attempt of a scheduled run: decides, starts and executes it.
@@ -276,8 +292,17 @@ impl Runs<'_> {
             Ok(s) => (
                 "ok",
                 format!(
-                    "run {run_id} published: {} records, {} persons",
-                    s.records, s.persons
+                    "run {run_id} published: {} records, {} persons{}",
+                    s.records,
+                    s.persons,
+                    if s.erased_records > 0 {
+                        format!(
+                            " ({} erased records left out by deletion lists)",
+                            s.erased_records
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
             ),
             Err(e) => ("failed", format!("run {run_id} failed: {e}")),
@@ -340,6 +365,7 @@ impl Runs<'_> {
         let mut as_of = HashMap::new();
         let mut fields = outputs::FieldCounts::new();
         let mut current = Vec::new();
+        let mut erased_records = 0usize;
         for dataset in &config.datasets {
             if let Some(version) = self
                 .linker
@@ -375,7 +401,12 @@ impl Runs<'_> {
                 .blobs
                 .open(&version.checksum)
                 .map_err(|e| cannot_load(&e))?;
-            linkage::records::load_from(&mut records, blob, input).map_err(|e| cannot_load(&e))?;
+            // Records erased by the dataset's deletion lists (issue 17) are
+            // never loaded: not linked, not in any output, no person id.
+            let erased = self.linker.erased_refs(project, &dataset.name)?;
+            erased_records +=
+                linkage::records::load_from_except(&mut records, blob, input, &erased)
+                    .map_err(|e| cannot_load(&e))?;
         }
         if records.datasets.is_empty() {
             return Err(OpError::NoUploads {
@@ -431,6 +462,7 @@ impl Runs<'_> {
             accepted: accept && !reasons.is_empty(),
             guard_figures: figures,
             records: records.len(),
+            erased_records,
             persons: linkage.clustering.clusters,
             links_accepted: linkage.stats.links_accepted,
             estimated_precision: linkage.stats.estimated_precision,

@@ -147,6 +147,11 @@ pub enum OpError {
     Config(#[from] ProjectConfigError),
     #[error("{}", .0.message)]
     Refused(Refusal),
+    /// A deletion list that was not accepted (issue 17).
+    #[error(transparent)]
+    Erasure(#[from] crate::erasure::ErasureError),
+    #[error("project `{project}` has no live deletion list {id}")]
+    NoLiveDeletionList { project: String, id: u64 },
     #[error(transparent)]
     Store(StoreError),
 }
@@ -156,6 +161,7 @@ pub enum OpError {
 pub enum Action {
     Upload,
     ListVersions,
+    Erase,
 }
 
 impl Action {
@@ -168,6 +174,9 @@ impl Action {
             }
             (Action::Upload, _) => {
                 "uploads come from the partner that supplies the dataset; use a partner token"
+            }
+            (Action::Erase, _) => {
+                "deletion lists come from the partner that supplies the dataset, or an administrator"
             }
             (Action::ListVersions, _) => {
                 "evaluator and linkage-analyst tokens read published outputs only, not partners' uploads"
