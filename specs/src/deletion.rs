@@ -200,6 +200,29 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_parse_or_are_refused_without_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = DeletionList::parse(&bytes);
+            let mut text = b"pprl-deletion-list/1\ndataset d\nkey_fingerprint 0011223344556677\n".to_vec();
+            text.extend_from_slice(&bytes);
+            let _ = DeletionList::parse(&text);
+        }
+
+        #[test]
+        fn any_list_round_trips(
+            dataset in "[A-Za-z0-9_-]{1,20}",
+            refs in proptest::collection::btree_set(proptest::array::uniform16(proptest::num::u8::ANY), 1..20),
+        ) {
+            let list = DeletionList {
+                dataset,
+                key_fingerprint: Fingerprint::parse("a1b2c3d4e5f60718").expect("a fingerprint"),
+                refs: refs.into_iter().collect(),
+            };
+            proptest::prop_assert_eq!(DeletionList::parse(list.render().as_bytes()), Ok(list));
+        }
+    }
+
     #[test]
     fn debug_shows_no_reference() {
         let shown = format!("{:?}", list());

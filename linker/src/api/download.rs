@@ -196,3 +196,37 @@ fn blob_stream(
         Ok(Some((axum::body::Bytes::from(chunk), (blob, next))))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_role_reads_its_files_and_evaluators_never_links() {
+        let cohort = crate::cohort::parquet::COHORT_FILE;
+        for (role, file, allowed) in [
+            (Role::Administrator, LINKS_FILE, true),
+            (Role::Administrator, cohort, true),
+            (Role::Evaluator, LINKS_FILE, false),
+            (Role::Evaluator, cohort, true),
+            (Role::Evaluator, REPORT_FILE, true),
+            (Role::LinkageAnalyst, LINKS_FILE, true),
+            (Role::LinkageAnalyst, MODEL_FILE, true),
+            (Role::LinkageAnalyst, cohort, false),
+            (Role::LinkageAnalyst, crate::cohort::OUTCOMES_FILE, false),
+            (Role::Partner, REPORT_FILE, false),
+        ] {
+            let result = may_read_file(role, file);
+            assert_eq!(result.is_ok(), allowed, "{} reading {file}", role.as_str());
+            if let Err(e) = result {
+                assert_eq!(e.status_code(), StatusCode::FORBIDDEN);
+            }
+        }
+        let refused = may_read_file(Role::Evaluator, LINKS_FILE).expect_err("refused");
+        assert!(
+            refused.message.contains("not for evaluators"),
+            "{}",
+            refused.message
+        );
+    }
+}
