@@ -272,6 +272,13 @@ fn an_erased_person_leaves_every_later_output_until_the_list_is_revoked() {
     let report = std::fs::read_to_string(root.join("after/report.json")).expect("report");
     let report: serde_json::Value = serde_json::from_str(&report).expect("JSON");
     assert_eq!(report["persons"], PEOPLE - 1);
+    for name in ["report.json", "model.json"] {
+        let text = std::fs::read_to_string(root.join("after").join(name)).expect("a file");
+        assert!(
+            !text.contains(&erased_person),
+            "the erased person is in {name}"
+        );
+    }
 
     // A later upload that still holds the erased record does not bring it back.
     let again = project.tokenise("probation2.parquet", PEOPLE as u64 + 1, SEED);
