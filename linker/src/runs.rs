@@ -423,6 +423,17 @@ impl Runs<'_> {
             &serde_json::to_string(&inputs).expect("inputs serialise"),
         )?;
         lap(&mut seconds.load, &mut since);
+        if config.publishes_links() {
+            let missing = undeclared(config.links_attributes(), &records);
+            if !missing.is_empty() {
+                // Not a failure: a dataset not uploaded yet may declare them.
+                tracing::warn!(
+                    project,
+                    attributes = %missing.join(", "),
+                    "outputs.links_attributes names attributes no dataset of this run declares; links.parquet leaves them out"
+                );
+            }
+        }
         let previous = self.previous_ids(project, &records)?;
         let rng = SystemRandom::new();
         let fresh = || {
@@ -759,6 +770,21 @@ fn process_alive(runner: Option<&str>) -> Option<bool> {
     Some(identity_of(pid).as_deref() == Some(runner))
 }
 
+/// The names among `names` that no dataset of the run declares (a typo, or
+/// a dataset not uploaded yet): `links.parquet` has no column for them.
+fn undeclared<'a>(names: &'a [String], records: &Records) -> Vec<&'a str> {
+    names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| {
+            !records
+                .datasets
+                .iter()
+                .any(|d| d.attribute_schema.iter().any(|f| f.name() == n))
+        })
+        .collect()
+}
+
 /// Refuses a run whose datasets' current versions were not all made with
 /// the project's key (issue 16): after a key rotation, the datasets not yet
 /// re-tokenised are named, and nothing is linked until they are.
@@ -788,6 +814,29 @@ fn refuse_mixed_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn undeclared_links_attributes_are_found() {
+        let mut records = Records::new();
+        for (name, attributes) in [("a", vec!["release_date"]), ("b", vec!["offence_date"])] {
+            records.datasets.push(DatasetInput {
+                name: name.to_owned(),
+                version: 1,
+                one_record_per_person: false,
+                attribute_schema: attributes
+                    .into_iter()
+                    .map(|n| arrow_schema::Field::new(n, arrow_schema::DataType::Date32, true))
+                    .collect(),
+                attributes: Vec::new(),
+            });
+        }
+        let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let both = names(&["offence_date", "release_date"]);
+        assert!(undeclared(&both, &records).is_empty());
+        assert!(undeclared(&[], &records).is_empty());
+        let typo = names(&["release_dat", "offence_date"]);
+        assert_eq!(undeclared(&typo, &records), ["release_dat"]);
+    }
 
     #[test]
     fn a_process_is_known_alive_and_a_finished_one_dead() {
