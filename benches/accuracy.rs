@@ -8,9 +8,10 @@
 //! starts a release `pprl-linker serve` on a loopback port with a temporary
 //! data folder, creates one project per linkage method (`probabilistic`, the
 //! default, and `cascade`, the deterministic match keys alone) with all five
-//! datasets, issues partner and evaluator tokens, uploads with `pprl-client
-//! upload`, runs linkage with `pprl-linker run`, downloads with `pprl-client
-//! download` and reads `links.parquet`.
+//! datasets, issues partner and linkage-analyst tokens, uploads with
+//! `pprl-client upload`, runs linkage with `pprl-linker run`, downloads with
+//! `pprl-client download` and reads `links.parquet` (which the projects
+//! publish to linkage analysts, with the two benchmark attributes only).
 //!
 //! `links.parquet` carries no record reference by design; the extracts carry
 //! the benchmark-only column `Synthetic Row` (the row's line in the truth),
@@ -308,7 +309,9 @@ fn bench_profile(tools: &Tools, profile: Profile, n: usize, seed: u64) -> Vec<Su
     };
     for method in METHODS {
         let mut config = format!(
-            "name = \"acc-{method}\"\nkey_fingerprint = \"{fingerprint}\"\n\n[linkage]\nmethod = \"{method}\"\n"
+            "name = \"acc-{method}\"\nkey_fingerprint = \"{fingerprint}\"\n\n[linkage]\nmethod = \"{method}\"\n\n[outputs]\nlinks = \"linkage-analyst\"\nlinks_attributes = [\"{}\", \"{}\"]\n",
+            population::BENCH_ROW_ATTRIBUTE,
+            population::BENCH_CORRUPTIONS_ATTRIBUTE
         );
         for e in &extracts {
             config.push_str(&format!(
@@ -341,14 +344,15 @@ fn bench_profile(tools: &Tools, profile: Profile, n: usize, seed: u64) -> Vec<Su
                 e.spec.short_name(),
             ]);
         }
-        let out = root.join(format!("{method}-evaluator.token"));
+        // links.parquet is published to linkage analysts only (issue 17).
+        let out = root.join(format!("{method}-analyst.token"));
         linker(&[
             "admin",
             "issue-token",
             "--output",
             out.to_str().expect("utf-8"),
             "--role",
-            "evaluator",
+            "linkage-analyst",
             "--project",
             &project,
         ]);
@@ -379,7 +383,7 @@ fn bench_profile(tools: &Tools, profile: Profile, n: usize, seed: u64) -> Vec<Su
         let printed = linker(&["run", "--project", &project, "--accept"]);
         let run_secs = started.elapsed().as_secs_f64();
         let outputs = root.join(format!("out-{method}"));
-        let token = root.join(format!("{method}-evaluator.token"));
+        let token = root.join(format!("{method}-analyst.token"));
         client(&[
             "download",
             "--server",

@@ -82,7 +82,46 @@ pub enum Command {
         /// The token file to upload.
         file: PathBuf,
     },
-    /// Download the latest published outputs of a project (evaluator token).
+    /// Make a deletion list: the record references of records to erase from
+    /// a dataset (opt-out), from a file of your own record ids, one a line.
+    ///
+    /// The references are made with the project key exactly as `tokenise`
+    /// makes each row's; no record id is written. Send the list with
+    /// `pprl-client erase`.
+    DeletionList {
+        /// The project key file, or `-` for standard input.
+        #[arg(long)]
+        key_file: PathBuf,
+        /// The dataset the records were uploaded as (the `dataset` of your
+        /// partner config).
+        #[arg(long)]
+        dataset: String,
+        /// The file of record ids, one a line (never given on the command line).
+        #[arg(long)]
+        ids: PathBuf,
+        /// The deletion list to write (refuses to overwrite).
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Send a deletion list to the linker: every later run leaves those
+    /// records out of linkage and out of every output (partner token for
+    /// the dataset, or an administrator's).
+    Erase {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        dataset: String,
+        /// File holding the API token (`-` for standard input); default: PPRL_TOKEN.
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// The deletion list (from `pprl-client deletion-list`).
+        file: PathBuf,
+    },
+    /// Download the latest published outputs of a project that your token
+    /// may read (evaluator: the cohort and reports; linkage analyst: the
+    /// linkage-quality files).
     Download {
         #[arg(long)]
         server: String,

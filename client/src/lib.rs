@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod erasure;
 #[cfg(test)]
 mod fuzz;
 pub mod input;

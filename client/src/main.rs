@@ -3,12 +3,12 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use pprl_client::cli::{Cli, Command};
 use pprl_client::config::{self, PartnerConfig};
-use pprl_client::{inspect, keyfile, remote, tokenise};
+use pprl_client::{erasure, inspect, keyfile, remote, tokenise};
 
 /// mimalloc rather than the system allocator: tokenising makes some ten
 /// small allocations a row on two or three threads at once, and frees many
@@ -149,6 +149,61 @@ fn run(command: Command) -> Result<()> {
                     up.version
                 );
             }
+        }
+        Command::DeletionList {
+            key_file,
+            dataset,
+            ids,
+            output,
+        } => {
+            let key = keyfile::read_key(&key_file)?;
+            let list = erasure::make(&key, &dataset, &ids)?;
+            let mut out = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&output)
+                .with_context(|| {
+                    format!("cannot create {} (it must not exist yet)", output.display())
+                })?;
+            std::io::Write::write_all(&mut out, list.render().as_bytes())
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            println!(
+                "wrote {} ({} record references for dataset {}, key fingerprint {}); no record id is in it",
+                output.display(),
+                list.refs.len(),
+                list.dataset,
+                list.key_fingerprint
+            );
+            println!(
+                "send it with `pprl-client erase --server URL --project PROJECT --dataset {} {}`",
+                list.dataset,
+                output.display()
+            );
+        }
+        Command::Erase {
+            server,
+            project,
+            dataset,
+            token_file,
+            file,
+        } => {
+            let token = remote::read_token(token_source(token_file.as_deref()))?;
+            let e = remote::erase(&server, &project, &dataset, &file, &token)?;
+            println!(
+                "deletion list {} stored for {}/{}: {} record references ({} new), {}",
+                e.list,
+                e.project,
+                e.dataset,
+                e.refs,
+                e.new_refs,
+                match (e.matched, e.version) {
+                    (Some(m), Some(v)) => format!("{m} matched records of version {v}"),
+                    _ => "no version uploaded yet".to_owned(),
+                }
+            );
+            println!(
+                "every later run leaves these records out, including from later uploads that still hold them"
+            );
         }
         Command::Download {
             server,

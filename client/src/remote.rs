@@ -306,3 +306,58 @@ pub fn download(server: &str, project: &str, dir: &Path, token: &str) -> Result<
     }
     Ok(outputs)
 }
+
+/// The linker's answer to an accepted deletion list.
+#[derive(Debug, Deserialize)]
+pub struct Erased {
+    pub project: String,
+    pub dataset: String,
+    /// The list's number at the linker (an administrator revokes by it).
+    pub list: u64,
+    pub refs: u64,
+    pub new_refs: u64,
+    /// Records of the dataset's current version it matched, if any version.
+    pub matched: Option<u64>,
+    pub version: Option<u64>,
+}
+
+/// Checks a deletion list locally, then sends it to the linker (issue 17).
+pub fn erase(
+    server: &str,
+    project: &str,
+    dataset: &str,
+    file: &Path,
+    token: &str,
+) -> Result<Erased> {
+    let base = base(server)?;
+    let (project, dataset) = (
+        url_name("--project", project)?,
+        url_name("--dataset", dataset)?,
+    );
+    let body = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let list = pprl_specs::deletion::DeletionList::parse(&body)
+        .with_context(|| format!("{} is not a deletion list", file.display()))?;
+    if list.dataset != dataset {
+        bail!(
+            "{} is a deletion list for dataset `{}`, not `{dataset}`: check --dataset",
+            file.display(),
+            list.dataset
+        );
+    }
+    let url = format!("{base}/v1/projects/{project}/datasets/{dataset}/erasures");
+    let mut response = agent()
+        .post(&url)
+        .header("Authorization", &format!("Bearer {}", token))
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .send(&body[..])
+        .with_context(|| format!("cannot reach the linker at {base}"))?;
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .context("cannot read the linker's answer")?;
+    if !(200..300).contains(&status) {
+        return Err(refusal(status, &text));
+    }
+    serde_json::from_str(&text).context("the linker's answer is not the expected JSON")
+}

@@ -63,7 +63,7 @@ fn run(args: Args) -> Result<()> {
         "\nDone in {:.1} s. Everything is in {}/:\n   \
          extracts/ (the partners' extracts and configs; truth.csv is for tests only)\n   \
          tokens/ (what the partners sent), linker-data/ (the linker's database and files)\n   \
-         outputs/ (what the evaluator downloaded: links.parquet, cohort.parquet, report.json, outcomes.json)\n\
+         outputs/ (what the evaluator downloaded: cohort.parquet, outcomes.json, outcomes.html, report.json)\n\
          The report page: {}",
         finished.seconds,
         dir.display(),

@@ -170,8 +170,9 @@ pub struct Options {
 /// What a finished walkthrough left behind.
 #[derive(Debug)]
 pub struct Finished {
-    /// The downloaded outputs: links.parquet, report.json, cohort.parquet,
-    /// outcomes.json, outcomes.html, ...
+    /// The evaluator's download: report.json, model.json, cohort.parquet,
+    /// outcomes.json, outcomes.html (no links.parquet: the examples keep
+    /// `[outputs] links` off).
     pub outputs: PathBuf,
     /// `outcomes.json`, parsed.
     pub outcomes: Value,

@@ -27,8 +27,13 @@ pub enum Role {
     Administrator,
     /// Uploads the datasets its project assigns to its partner.
     Partner,
-    /// Reads a project's published outputs.
+    /// Reads a project's published outputs, all but the record-level
+    /// linkage file (`links.parquet`).
     Evaluator,
+    /// Reads a project's linkage-quality outputs (`links.parquet`, when the
+    /// project publishes it, `report.json`, `model.json`); issue 17.
+    #[serde(rename = "linkage-analyst")]
+    LinkageAnalyst,
 }
 
 impl Role {
@@ -38,6 +43,7 @@ impl Role {
             Role::Administrator => "administrator",
             Role::Partner => "partner",
             Role::Evaluator => "evaluator",
+            Role::LinkageAnalyst => "linkage-analyst",
         }
     }
 
@@ -47,6 +53,7 @@ impl Role {
             "administrator" | "admin" => Some(Role::Administrator),
             "partner" => Some(Role::Partner),
             "evaluator" => Some(Role::Evaluator),
+            "linkage-analyst" | "linkage_analyst" => Some(Role::LinkageAnalyst),
             _ => None,
         }
     }
@@ -146,7 +153,7 @@ fn hash_secret(secret: &str) -> [u8; 32] {
 pub struct Principal {
     pub token_id: TokenId,
     pub role: Role,
-    /// The project of a partner or evaluator token.
+    /// The project of a partner, evaluator or linkage-analyst token.
     pub project: Option<String>,
     /// The partner of a partner token.
     pub partner: Option<String>,
@@ -184,6 +191,23 @@ mod tests {
         ] {
             assert!(PresentedToken::parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in [
+            Role::Administrator,
+            Role::Partner,
+            Role::Evaluator,
+            Role::LinkageAnalyst,
+        ] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            assert_eq!(
+                serde_json::to_value(role).expect("serialises"),
+                serde_json::Value::String(role.as_str().to_owned())
+            );
+        }
+        assert_eq!(Role::parse("analyst"), None);
     }
 
     #[test]

@@ -81,7 +81,8 @@ pub enum Admin {
     ListProjects,
     /// Issue an API token; it is printed once and never stored.
     IssueToken {
-        /// administrator, partner or evaluator.
+        /// administrator, partner, evaluator or linkage-analyst (reads
+        /// `links.parquet` when the project publishes it).
         #[arg(long)]
         role: String,
         #[arg(long)]
@@ -109,6 +110,30 @@ pub enum Admin {
     ListRuns {
         #[arg(long)]
         project: String,
+    },
+    /// Store a deletion list (made by `pprl-client erase`) for a dataset:
+    /// every later run leaves its records out (as the partner's upload does).
+    Erase {
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        dataset: String,
+        /// The deletion list file.
+        #[arg(long)]
+        list: PathBuf,
+    },
+    /// List a project's deletion lists: counts, who, when, live or revoked.
+    ListDeletionLists {
+        #[arg(long)]
+        project: String,
+    },
+    /// Revoke a deletion list: later runs include its records again.
+    RevokeDeletionList {
+        #[arg(long)]
+        project: String,
+        /// The list's number (see `list-deletion-lists`).
+        #[arg(long)]
+        id: u64,
     },
     /// Show the newest audit-log entries.
     Audit {

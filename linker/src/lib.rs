@@ -15,6 +15,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod cohort;
+pub mod erasure;
 pub mod guard;
 pub mod ids;
 pub mod linkage;

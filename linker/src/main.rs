@@ -111,6 +111,12 @@ fn run(cli: Cli) -> Result<()> {
                 summary.merges,
                 summary.splits
             );
+            if summary.erased_records > 0 {
+                println!(
+                    "{} records erased by deletion lists were left out",
+                    summary.erased_records
+                );
+            }
             println!("stages: {}", summary.seconds);
         }
         Command::Admin(admin) => {
@@ -249,7 +255,9 @@ fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
             output,
         } => {
             let role = Role::parse(&role).ok_or_else(|| {
-                anyhow!("role `{role}` must be administrator, partner or evaluator")
+                anyhow!(
+                    "role `{role}` must be administrator, partner, evaluator or linkage-analyst"
+                )
             })?;
             let issued = linker.issue_token(
                 role,
@@ -335,6 +343,53 @@ fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
                     note
                 );
             }
+        }
+        Admin::Erase {
+            project,
+            dataset,
+            list,
+        } => {
+            let body =
+                std::fs::read(&list).with_context(|| format!("cannot read {}", list.display()))?;
+            let config = linker.project_config(&project)?;
+            if config.dataset(&dataset).is_none() {
+                anyhow::bail!("project `{project}` has no dataset `{dataset}`");
+            }
+            let r = linker.erase(&cli, &config, &dataset, &body)?;
+            println!(
+                "deletion list {} stored for {}/{}: {} record references ({} new), {}",
+                r.list,
+                r.project,
+                r.dataset,
+                r.refs,
+                r.new_refs,
+                match (r.matched, r.version) {
+                    (Some(m), Some(v)) => format!("{m} matched records of version {v}"),
+                    _ => "no version uploaded yet".to_owned(),
+                }
+            );
+        }
+        Admin::ListDeletionLists { project } => {
+            for l in linker.deletion_lists(&project)? {
+                println!(
+                    "list {}	{}	{} refs ({} new)	by {}	{}	{}",
+                    l.id,
+                    l.dataset,
+                    l.refs,
+                    l.new_refs,
+                    l.uploaded_by,
+                    l.uploaded_at,
+                    l.revoked_at
+                        .map(|r| format!("revoked {r}"))
+                        .unwrap_or_else(|| "live".to_owned())
+                );
+            }
+        }
+        Admin::RevokeDeletionList { project, id } => {
+            linker.revoke_deletion_list(&project, id, &cli)?;
+            println!(
+                "deletion list {id} of {project} revoked: the next run includes its records again"
+            );
         }
         Admin::Audit { limit } => {
             for e in linker.meta.audit_log(limit)? {

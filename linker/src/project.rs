@@ -34,6 +34,46 @@ pub struct ProjectConfig {
     /// Disclosure rules for the cohort outputs.
     #[serde(default)]
     pub disclosure: DisclosureConfig,
+    /// Which record-level linkage outputs are published, and to whom.
+    #[serde(default, skip_serializing_if = "OutputsConfig::is_default")]
+    pub outputs: OutputsConfig,
+}
+
+/// `[outputs]`: the record-level linkage file (issue 17). `links.parquet`
+/// holds one row per record with its person; joined to `cohort.parquet` it
+/// would restore what the cohort's disclosure rules take away, so it is a
+/// linkage-quality file for a separate role, never an evaluator's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputsConfig {
+    /// Who may download `links.parquet`.
+    #[serde(default)]
+    pub links: LinksAudience,
+    /// The attributes `links.parquet` carries (by the names the partners
+    /// declare them under, in any dataset); by default the cohort's
+    /// `attributes`, or none without a cohort. Dates among them are given
+    /// at `disclosure.date_precision` (`days_since_index`: to the month).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links_attributes: Option<Vec<String>>,
+}
+
+/// Who may download `links.parquet`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinksAudience {
+    /// Not written at all (the default).
+    #[default]
+    #[serde(rename = "off")]
+    Off,
+    /// Written, and readable only with `linkage-analyst` (and
+    /// administrator) tokens.
+    #[serde(rename = "linkage-analyst")]
+    LinkageAnalyst,
+}
+
+impl OutputsConfig {
+    fn is_default(&self) -> bool {
+        *self == OutputsConfig::default()
+    }
 }
 
 pub use pprl_engine::linkage::{LinkageConfig, LinkageMethod};
@@ -195,6 +235,21 @@ impl ProjectConfig {
         })
     }
 
+    /// Whether runs write `links.parquet`.
+    pub fn publishes_links(&self) -> bool {
+        self.outputs.links != LinksAudience::Off
+    }
+
+    /// The attributes `links.parquet` carries: `[outputs] links_attributes`,
+    /// or else the cohort's attributes.
+    pub fn links_attributes(&self) -> &[String] {
+        match (&self.outputs.links_attributes, &self.cohort) {
+            (Some(names), _) => names,
+            (None, Some(cohort)) => &cohort.attributes,
+            (None, None) => &[],
+        }
+    }
+
     /// The canonical fingerprint text (lowercase).
     pub fn fingerprint(&self) -> String {
         self.key_fingerprint.trim().to_ascii_lowercase()
@@ -243,6 +298,31 @@ mod tests {
     }
 
     #[test]
+    fn links_are_off_by_default_and_carry_the_cohorts_attributes() {
+        let base = "name = \"p\"\nkey_fingerprint = \"0011223344556677\"\n[[datasets]]\nname = \"d\"\npartner = \"x\"\n";
+        let config = ProjectConfig::parse(base).expect("parses");
+        assert!(!config.publishes_links());
+        assert!(config.links_attributes().is_empty());
+        assert!(
+            !config.to_toml().contains("[outputs]"),
+            "the default is not written back"
+        );
+        let config = ProjectConfig::parse(&format!(
+            "{base}[outputs]\nlinks = \"linkage-analyst\"\nlinks_attributes = [\"a\"]\n"
+        ))
+        .expect("parses");
+        assert!(config.publishes_links());
+        assert_eq!(config.links_attributes(), ["a"]);
+        assert_eq!(
+            ProjectConfig::parse(&config.to_toml()).expect("round trip"),
+            config
+        );
+        let template = ProjectConfig::parse(TEMPLATE).expect("the template parses");
+        let cohort = template.cohort.as_ref().expect("the template has a cohort");
+        assert_eq!(template.links_attributes(), cohort.attributes.as_slice());
+    }
+
+    #[test]
     fn refusals_name_the_problem() {
         let base = "name = \"p\"\nkey_fingerprint = \"0011223344556677\"\n";
         for (text, needle) in [
@@ -276,6 +356,12 @@ mod tests {
                     "{base}[[datasets]]\nname = \"d\"\npartner = \"x\"\n[linkage]\nmethod = \"exact\"\n"
                 ),
                 "unknown variant `exact`, expected `probabilistic` or `cascade`",
+            ),
+            (
+                &format!(
+                    "{base}[[datasets]]\nname = \"d\"\npartner = \"x\"\n[outputs]\nlinks = \"evaluator\"\n"
+                ),
+                "unknown variant `evaluator`, expected `off` or `linkage-analyst`",
             ),
             (
                 &format!(

@@ -71,6 +71,9 @@ pub struct RunSummary {
     /// What the guard compares, kept so the next run compares against it.
     pub guard_figures: Figures,
     pub records: usize,
+    /// Records left out because a deletion list erased them (issue 17).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub erased_records: usize,
     pub persons: usize,
     pub links_accepted: usize,
     pub estimated_precision: f64,
@@ -86,6 +89,10 @@ pub struct RunSummary {
     pub seconds: RunSeconds,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// Wall time of a run's stages, in seconds.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunSeconds {
@@ -93,7 +100,7 @@ pub struct RunSeconds {
     pub load: f64,
     /// Linkage: blocking, comparison, model, clustering, identifiers.
     pub linkage: linkage::Timings,
-    /// `links.parquet`, `report.json`, `model.json`.
+    /// `links.parquet` (when published), `report.json`, `model.json`.
     pub outputs: f64,
     /// The cohort, its indicators and their files.
     pub cohort: f64,
@@ -208,15 +215,24 @@ impl Runs<'_> {
         }
         // A held run's inputs count as linked: the guard would hold them
         // again, so only a new version (or an accept) runs again.
-        let published = self
+        let last = self
             .linker
             .meta
             .runs(project)?
             .into_iter()
             .rev()
-            .find(|r| matches!(r.status, RunStatus::Succeeded | RunStatus::Held))
-            .map(|r| r.inputs);
-        Ok(schedule::decide(&current, published.as_ref(), force))
+            .find(|r| matches!(r.status, RunStatus::Succeeded | RunStatus::Held));
+        let decision = schedule::decide(&current, last.as_ref().map(|r| &r.inputs), force);
+        // A deletion list stored (or revoked) since the last run started
+        // changes what a run publishes, as a new version does (issue 17).
+        if let (Decision::Skip(_), Some(last)) = (&decision, &last)
+            && self.linker.erasures_since(project, &last.started_at)?
+        {
+            return Ok(Decision::Run(
+                "a deletion list was stored or revoked since the last run".to_owned(),
+            ));
+        }
+        Ok(decision)
     }
 
     /// One attempt of a scheduled run: decides, starts and executes it.
@@ -277,8 +293,17 @@ impl Runs<'_> {
             Ok(s) => (
                 "ok",
                 format!(
-                    "run {run_id} published: {} records, {} persons",
-                    s.records, s.persons
+                    "run {run_id} published: {} records, {} persons{}",
+                    s.records,
+                    s.persons,
+                    if s.erased_records > 0 {
+                        format!(
+                            " ({} erased records left out by deletion lists)",
+                            s.erased_records
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
             ),
             Err(e) => ("failed", format!("run {run_id} failed: {e}")),
@@ -341,6 +366,7 @@ impl Runs<'_> {
         let mut as_of = HashMap::new();
         let mut fields = outputs::FieldCounts::new();
         let mut current = Vec::new();
+        let mut erased_records = 0usize;
         for dataset in &config.datasets {
             if let Some(version) = self
                 .linker
@@ -376,7 +402,12 @@ impl Runs<'_> {
                 .blobs
                 .open(&version.checksum)
                 .map_err(|e| cannot_load(&e))?;
-            linkage::records::load_from(&mut records, blob, input).map_err(|e| cannot_load(&e))?;
+            // Records erased by the dataset's deletion lists (issue 17) are
+            // never loaded: not linked, not in any output, no person id.
+            let erased = self.linker.erased_refs(project, &dataset.name)?;
+            erased_records +=
+                linkage::records::load_from_except(&mut records, blob, input, &erased)
+                    .map_err(|e| cannot_load(&e))?;
         }
         if records.datasets.is_empty() {
             return Err(OpError::NoUploads {
@@ -393,6 +424,17 @@ impl Runs<'_> {
             &serde_json::to_string(&inputs).expect("inputs serialise"),
         )?;
         lap(&mut seconds.load, &mut since);
+        if config.publishes_links() {
+            let missing = undeclared(config.links_attributes(), &records);
+            if !missing.is_empty() {
+                // Not a failure: a dataset not uploaded yet may declare them.
+                tracing::warn!(
+                    project,
+                    attributes = %missing.join(", "),
+                    "outputs.links_attributes names attributes no dataset of this run declares; links.parquet leaves them out"
+                );
+            }
+        }
         let previous = self.previous_ids(project, &records)?;
         let rng = SystemRandom::new();
         let fresh = || {
@@ -432,6 +474,7 @@ impl Runs<'_> {
             accepted: accept && !reasons.is_empty(),
             guard_figures: figures,
             records: records.len(),
+            erased_records,
             persons: linkage.clustering.clusters,
             links_accepted: linkage.stats.links_accepted,
             estimated_precision: linkage.stats.estimated_precision,
@@ -475,8 +518,16 @@ impl Runs<'_> {
         // Discarded unless committed: on every early return below.
         let mut staged = self.linker.publications.begin(project, run_id)?;
         let write_err = |reason: String| OpError::OutputsUnwritable { reason };
-        outputs::write_links(staged.create(LINKS_FILE)?, &records, &linkage)
-            .map_err(|e| write_err(e.to_string()))?;
+        // Record-level links only when the project publishes them (issue
+        // 17), with the cohort's date precision and the selected attributes.
+        if config.publishes_links() {
+            let selection = outputs::LinksSelection {
+                attributes: config.links_attributes(),
+                date_precision: config.disclosure.date_precision,
+            };
+            outputs::write_links(staged.create(LINKS_FILE)?, &records, &linkage, &selection)
+                .map_err(|e| write_err(e.to_string()))?;
+        }
         write_json(staged.as_mut(), REPORT_FILE, &report)?;
         let model = outputs::ModelFile {
             fields: outputs::model_fields(),
@@ -727,6 +778,21 @@ fn process_alive(runner: Option<&str>) -> Option<bool> {
     Some(identity_of(pid).as_deref() == Some(runner))
 }
 
+/// The names among `names` that no dataset of the run declares (a typo, or
+/// a dataset not uploaded yet): `links.parquet` has no column for them.
+fn undeclared<'a>(names: &'a [String], records: &Records) -> Vec<&'a str> {
+    names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| {
+            !records
+                .datasets
+                .iter()
+                .any(|d| d.attribute_schema.iter().any(|f| f.name() == n))
+        })
+        .collect()
+}
+
 /// Refuses a run whose datasets' current versions were not all made with
 /// the project's key (issue 16): after a key rotation, the datasets not yet
 /// re-tokenised are named, and nothing is linked until they are.
@@ -756,6 +822,29 @@ fn refuse_mixed_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn undeclared_links_attributes_are_found() {
+        let mut records = Records::new();
+        for (name, attributes) in [("a", vec!["release_date"]), ("b", vec!["offence_date"])] {
+            records.datasets.push(DatasetInput {
+                name: name.to_owned(),
+                version: 1,
+                one_record_per_person: false,
+                attribute_schema: attributes
+                    .into_iter()
+                    .map(|n| arrow_schema::Field::new(n, arrow_schema::DataType::Date32, true))
+                    .collect(),
+                attributes: Vec::new(),
+            });
+        }
+        let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let both = names(&["offence_date", "release_date"]);
+        assert!(undeclared(&both, &records).is_empty());
+        assert!(undeclared(&[], &records).is_empty());
+        let typo = names(&["release_dat", "offence_date"]);
+        assert_eq!(undeclared(&typo, &records), ["release_dat"]);
+    }
 
     #[test]
     fn a_process_is_known_alive_and_a_finished_one_dead() {

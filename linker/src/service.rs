@@ -140,10 +140,18 @@ pub enum OpError {
     Cohort(#[from] crate::cohort::PublishError),
     #[error("project `{project}` has no published outputs yet")]
     NothingPublished { project: String },
+    /// `links.parquet` asked for in a project that does not write it.
+    #[error("project `{project}` does not publish links.parquet: its `[outputs] links` is \"off\"")]
+    LinksNotPublished { project: String },
     #[error(transparent)]
     Config(#[from] ProjectConfigError),
     #[error("{}", .0.message)]
     Refused(Refusal),
+    /// A deletion list that was not accepted (issue 17).
+    #[error(transparent)]
+    Erasure(#[from] crate::erasure::ErasureError),
+    #[error("project `{project}` has no live deletion list {id}")]
+    NoLiveDeletionList { project: String, id: u64 },
     #[error(transparent)]
     Store(StoreError),
 }
@@ -153,6 +161,7 @@ pub enum OpError {
 pub enum Action {
     Upload,
     ListVersions,
+    Erase,
 }
 
 impl Action {
@@ -160,11 +169,17 @@ impl Action {
     fn refusal(self, role: Role) -> &'static str {
         match (self, role) {
             (Action::Upload, Role::Evaluator) => "evaluator tokens may only read published outputs",
+            (Action::Upload, Role::LinkageAnalyst) => {
+                "linkage-analyst tokens may only read the linkage-quality outputs"
+            }
             (Action::Upload, _) => {
                 "uploads come from the partner that supplies the dataset; use a partner token"
             }
+            (Action::Erase, _) => {
+                "deletion lists come from the partner that supplies the dataset, or an administrator"
+            }
             (Action::ListVersions, _) => {
-                "evaluator tokens read published outputs only, not partners' uploads"
+                "evaluator and linkage-analyst tokens read published outputs only, not partners' uploads"
             }
         }
     }
@@ -174,6 +189,7 @@ fn token_scope_rule(role: Role) -> &'static str {
     match role {
         Role::Administrator => "an administrator token belongs to no project or partner",
         Role::Evaluator => "an evaluator token needs --project and no --partner",
+        Role::LinkageAnalyst => "a linkage-analyst token needs --project and no --partner",
         Role::Partner => "a partner token needs --project and --partner",
     }
 }
@@ -370,7 +386,7 @@ impl Linker {
     ) -> Result<IssuedToken, OpError> {
         let fits = match role {
             Role::Administrator => project.is_none() && partner.is_none(),
-            Role::Evaluator => project.is_some() && partner.is_none(),
+            Role::Evaluator | Role::LinkageAnalyst => project.is_some() && partner.is_none(),
             Role::Partner => project.is_some() && partner.is_some(),
         };
         if !fits {
@@ -558,7 +574,7 @@ impl Linker {
         if !principal.may_see(project) {
             return Err(OpError::NotFound);
         }
-        if principal.role == Role::Evaluator {
+        if matches!(principal.role, Role::Evaluator | Role::LinkageAnalyst) {
             return Err(OpError::RoleCannot {
                 role: principal.role,
                 action: Action::ListVersions,
@@ -567,7 +583,7 @@ impl Linker {
         let config = self.project_config(project)?;
         let versions = self.meta.versions(project, None)?;
         Ok(match principal.role {
-            Role::Administrator | Role::Evaluator => versions,
+            Role::Administrator | Role::Evaluator | Role::LinkageAnalyst => versions,
             Role::Partner => versions
                 .into_iter()
                 .filter(|v| {

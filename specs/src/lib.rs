@@ -14,6 +14,7 @@
 //! `pprl-keyed`, so the linker cannot compute a token.
 
 pub mod bloom;
+pub mod deletion;
 pub mod key;
 pub mod matchkey;
 pub mod normalise;

@@ -102,6 +102,10 @@ min_cell = {min_cell}
 {disclosure}
 min_cohort = 60
 date_precision = "month"
+
+[outputs]
+links = "linkage-analyst"
+links_attributes = ["release_type", "release_date", "offence_date", "outcome_date"]
 "#
     )
 }
@@ -335,6 +339,7 @@ struct Setup {
     data: PathBuf,
     server: Server,
     evaluator: PathBuf,
+    analyst: PathBuf,
     truth: HashMap<String, Vec<(String, Row)>>,
 }
 
@@ -437,17 +442,38 @@ fn setup(min_cell: u64, disclosure: Disclosure) -> Setup {
         ],
     )
     .ok();
+    let analyst = root.join("analyst.token");
+    linker_cli(
+        &data,
+        &[
+            "admin",
+            "issue-token",
+            "--role",
+            "linkage-analyst",
+            "--project",
+            "pl",
+            "--output",
+            &path(&analyst),
+        ],
+    )
+    .ok();
     Setup {
         dir,
         data,
         server,
         evaluator,
+        analyst,
         truth,
     }
 }
 
 fn run_and_download(s: &Setup, out: &str) -> PathBuf {
     linker_cli(&s.data, &["run", "--project", "pl"]).ok();
+    download(s, &s.evaluator, out)
+}
+
+/// Downloads the latest publication with the token in `token`.
+fn download(s: &Setup, token: &Path, out: &str) -> PathBuf {
     let dir = s.dir.path().join(out);
     client(
         s.dir.path(),
@@ -460,7 +486,7 @@ fn run_and_download(s: &Setup, out: &str) -> PathBuf {
             "--output-dir",
             dir.to_str().expect("utf-8"),
             "--token-file",
-            s.evaluator.to_str().expect("utf-8"),
+            token.to_str().expect("utf-8"),
         ],
         None,
     )
@@ -473,7 +499,6 @@ fn published_indicators_equal_the_ground_truth_and_python_reads_them() {
     let s = setup(1, Disclosure::Exact);
     let out = run_and_download(&s, "outputs");
     for name in [
-        "links.parquet",
         "report.json",
         "model.json",
         "cohort.parquet",
@@ -482,7 +507,16 @@ fn published_indicators_equal_the_ground_truth_and_python_reads_them() {
     ] {
         assert!(out.join(name).is_file(), "{name} downloaded");
     }
-    no_token_is_published(&s, &out);
+    assert!(
+        !out.join("links.parquet").exists(),
+        "links.parquet is not an evaluator's file (issue 17)"
+    );
+    no_token_is_published(&s, &out, 5);
+    let linkage = download(&s, &s.analyst, "linkage");
+    for name in ["links.parquet", "report.json", "model.json"] {
+        assert!(linkage.join(name).is_file(), "{name} downloaded");
+    }
+    no_token_is_published(&s, &linkage, 3);
     let (batches, _) = read_parquet(&out.join("cohort.parquet"));
     let got = published(&batches);
     let want = expected(&s.truth);
@@ -766,16 +800,242 @@ fn a_cohort_under_min_cohort_publishes_no_record_level_file() {
         !out.join("cohort.parquet").exists(),
         "no cohort.parquet below min_cohort"
     );
+    let linkage = download(&s, &s.analyst, "small-linkage");
     assert!(
-        out.join("links.parquet").exists(),
+        linkage.join("links.parquet").exists(),
         "the linkage outputs are still published"
     );
+}
+
+/// Issue 17: no exact date from the partners' files reaches a file an
+/// evaluator can download — `cohort.parquet`, `outcomes.json`,
+/// `outcomes.html`, `report.json`, `model.json` — and `links.parquet` is
+/// not an evaluator's at all; the linkage analyst's `links.parquet` carries
+/// its dates to the month. Only a project that asks for day precision gets
+/// exact dates (which shows the check would see them).
+#[test]
+fn no_exact_date_reaches_an_evaluator_unless_the_project_asks() {
+    let s = setup(10, Disclosure::CellKey);
+    let root = s.dir.path();
+    let exact = exact_input_dates(s.dir.path());
+    assert!(
+        exact.len() > 500,
+        "the extracts hold exact dates: {}",
+        exact.len()
+    );
+
+    let out = run_and_download(&s, "outputs");
+    let evaluator_files = files_in(&out);
+    let names: Vec<String> = evaluator_files
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "cohort.parquet",
+            "model.json",
+            "outcomes.html",
+            "outcomes.json",
+            "report.json"
+        ],
+        "what an evaluator downloads"
+    );
+    for file in &evaluator_files {
+        let found = exact_dates_in(file, &exact);
+        assert!(
+            found.is_empty(),
+            "{} holds exact input dates: {:?}",
+            file.display(),
+            &found[..found.len().min(5)]
+        );
+    }
+    // links.parquet asked for directly with the evaluator's token: refused.
+    let (status, body) = get(&s, &s.evaluator, "/v1/projects/pl/outputs/links.parquet");
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains(
+            "links.parquet is a record-level linkage-quality file for linkage-analyst tokens"
+        ),
+        "{body}"
+    );
+    let (status, listing) = get(&s, &s.evaluator, "/v1/projects/pl/outputs");
+    assert_eq!(status, 200, "{listing}");
+    assert!(!listing.contains("links.parquet"), "{listing}");
+    // The linkage analyst's links.parquet: dates to the month, only the
+    // selected attributes; and no cohort file for that role.
+    let linkage = download(&s, &s.analyst, "linkage");
+    let links = linkage.join("links.parquet");
+    let found = exact_dates_in(&links, &exact);
+    assert!(
+        found.is_empty(),
+        "links.parquet holds exact dates: {found:?}"
+    );
+    let (batches, _) = read_parquet(&links);
+    let columns: Vec<String> = batches[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            "person_id",
+            "dataset",
+            "match_probability",
+            "match_rule",
+            "release_date",
+            "release_type",
+            "offence_date",
+            "outcome_date"
+        ]
+    );
+    assert!(!linkage.join("cohort.parquet").exists());
+    let (status, body) = get(&s, &s.analyst, "/v1/projects/pl/outputs/cohort.parquet");
+    assert_eq!(status, 403, "{body}");
+
+    // A project that asks for exact dates gets them (so the check sees them).
+    let text = std::fs::read_to_string(root.join("project.toml"))
+        .expect("config")
+        .replace("date_precision = \"month\"", "date_precision = \"day\"");
+    write(root, "exact.toml", &text);
+    let path = root.join("exact.toml");
+    linker_cli(
+        &s.data,
+        &[
+            "admin",
+            "update-project",
+            "--config",
+            path.to_str().expect("utf-8"),
+        ],
+    )
+    .ok();
+    let out = run_and_download(&s, "exact");
+    assert!(
+        !exact_dates_in(&out.join("cohort.parquet"), &exact).is_empty(),
+        "with date_precision = \"day\" the cohort's index dates are exact"
+    );
+    let linkage = download(&s, &s.analyst, "exact-linkage");
+    assert!(!exact_dates_in(&linkage.join("links.parquet"), &exact).is_empty());
+}
+
+/// Every date attribute value of the partners' token files that is not the
+/// first of a month (those are what coarsening gives), the as-of date or
+/// the days of this test's run (the outputs are dated by when they were
+/// made), as days since 1970-01-01.
+fn exact_input_dates(root: &Path) -> std::collections::HashSet<i32> {
+    let as_of = date(AS_OF).expect("as_of");
+    let today = chrono::Utc::now().date_naive();
+    let run_days = [
+        today.pred_opt().expect("a day before"),
+        today,
+        today.succ_opt().expect("a day after"),
+    ];
+    let mut out = std::collections::HashSet::new();
+    for (d, _) in DATASETS {
+        let (batches, _) = read_parquet(&root.join(format!("{d}.parquet")));
+        for b in &batches {
+            for column in b.columns() {
+                if column.data_type() != &arrow_schema::DataType::Date32 {
+                    continue;
+                }
+                let dates = column.as_primitive::<Date32Type>();
+                for i in (0..dates.len()).filter(|&i| dates.is_valid(i)) {
+                    let day = dates.value_as_date(i).expect("a date");
+                    if day.day() != 1 && day != as_of && !run_days.contains(&day) {
+                        out.insert(dates.value(i));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The exact dates of `exact` that `file` holds: in a Parquet file, as a
+/// date value or as text in a string value; in a text file, as text.
+fn exact_dates_in(file: &Path, exact: &std::collections::HashSet<i32>) -> Vec<String> {
+    let iso = |d: i32| {
+        (NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(d.into()))
+            .to_string()
+    };
+    let texts: Vec<String> = exact.iter().map(|&d| iso(d)).collect();
+    let mut found = Vec::new();
+    let search_text = |text: &str, found: &mut Vec<String>| {
+        for t in &texts {
+            if text.contains(t.as_str()) {
+                found.push(t.clone());
+            }
+        }
+    };
+    if file.extension().is_some_and(|e| e == "parquet") {
+        let (batches, _) = read_parquet(file);
+        for b in &batches {
+            for column in b.columns() {
+                match column.data_type() {
+                    arrow_schema::DataType::Date32 => {
+                        let dates = column.as_primitive::<Date32Type>();
+                        for i in (0..dates.len()).filter(|&i| dates.is_valid(i)) {
+                            if exact.contains(&dates.value(i)) {
+                                found.push(iso(dates.value(i)));
+                            }
+                        }
+                    }
+                    arrow_schema::DataType::Utf8 => {
+                        let strings = column.as_string::<i32>();
+                        let all: String = strings.iter().flatten().collect::<Vec<_>>().join("\n");
+                        search_text(&all, &mut found);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    } else {
+        let text = std::fs::read_to_string(file).expect("a text file");
+        search_text(&text, &mut found);
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The files in a folder, sorted.
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("the folder lists")
+        .map(|e| e.expect("an entry").path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// A GET with the token in `token`: the status and the body.
+fn get(s: &Setup, token: &Path, path: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let token = std::fs::read_to_string(token).expect("a token file");
+    let mut response = agent
+        .get(&format!("{}{path}", s.server.url))
+        .header("Authorization", &format!("Bearer {}", token.trim()))
+        .call()
+        .expect("the server answers");
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    (status, body)
 }
 
 /// No token, record reference or Bloom encoding of the uploaded files
 /// appears, as bytes or as hex, in any published file (cohort outputs
 /// included).
-fn no_token_is_published(s: &Setup, out: &Path) {
+fn no_token_is_published(s: &Setup, out: &Path, files: usize) {
     let root = s.dir.path();
     let mut secrets: Vec<Vec<u8>> = Vec::new();
     for (d, _) in DATASETS {
@@ -793,7 +1053,10 @@ fn no_token_is_published(s: &Setup, out: &Path) {
         .map(|e| e.expect("an entry").path())
         .collect::<Vec<_>>();
     published.sort();
-    assert!(published.len() >= 6, "every output was downloaded");
+    assert!(
+        published.len() >= files,
+        "every output was downloaded: {published:?}"
+    );
     // Every window of a secret's length, as bytes and as lower-case hex,
     // looked up in a set: linear in the published bytes.
     let lengths: std::collections::BTreeSet<usize> = secrets.iter().map(Vec::len).collect();

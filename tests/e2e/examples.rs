@@ -201,7 +201,6 @@ fn runs_end_to_end(name: &str) -> tempfile::TempDir {
     }
 
     for file in [
-        "links.parquet",
         "report.json",
         "cohort.parquet",
         "outcomes.json",
@@ -212,6 +211,12 @@ fn runs_end_to_end(name: &str) -> tempfile::TempDir {
             "{name}: {file} not downloaded"
         );
     }
+    // The examples keep `[outputs] links` off (issue 17): the evaluator
+    // gets no record-level linkage file.
+    assert!(
+        !finished.outputs.join("links.parquet").exists(),
+        "{name}: links.parquet reached the evaluator"
+    );
     let (batches, _) = read_parquet(&finished.outputs.join("cohort.parquet"));
     let columns: BTreeSet<String> = batches[0]
         .schema()

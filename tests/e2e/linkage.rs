@@ -1,5 +1,6 @@
 //! Linkage runs end to end: upload two partners' token files, run linkage,
-//! download the outputs as an evaluator, and check persons, stability and
+//! download the linkage outputs as a linkage analyst (the project publishes
+//! `links.parquet` to that role only), and check persons, stability and
 //! that nothing published holds a token or a record reference.
 
 use std::collections::{HashMap, HashSet};
@@ -109,7 +110,7 @@ fn run(project: &Project) -> String {
 
 fn download(setup: &Setup, dir: &str) -> PathBuf {
     let out = setup.project.root().join(dir);
-    let token = setup.project.evaluator_token.to_str().expect("utf-8 path");
+    let token = setup.project.analyst_token.to_str().expect("utf-8 path");
     client(
         setup.project.root(),
         &[

@@ -5,6 +5,7 @@ mod client;
 mod cohort;
 mod corpus;
 mod crash;
+mod erasure;
 mod examples;
 mod guard;
 mod keys;

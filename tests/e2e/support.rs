@@ -231,6 +231,8 @@ pub struct Project {
     pub partner_token: PathBuf,
     pub other_partner_token: PathBuf,
     pub evaluator_token: PathBuf,
+    /// A linkage-analyst token: the project publishes `links.parquet` to it.
+    pub analyst_token: PathBuf,
     pub admin_token: PathBuf,
 }
 
@@ -269,8 +271,9 @@ pub const PROBATION_CONFIG: &str = "dataset = \"probation_caseload\"\n\n[identif
 
 impl Project {
     /// Makes a key, a project `pl` with datasets `probation_caseload`
-    /// (partner `probation`) and `police_offences` (partner `police`), and a
-    /// token file for each role.
+    /// (partner `probation`) and `police_offences` (partner `police`) that
+    /// publishes `links.parquet` to linkage analysts (with the attribute
+    /// `offence_date`), and a token file for each role.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path();
@@ -280,7 +283,7 @@ impl Project {
             root,
             "project.toml",
             format!(
-                "name = \"pl\"\nkey_fingerprint = \"{fingerprint}\"\n\n[[datasets]]\nname = \"probation_caseload\"\npartner = \"probation\"\n\n[[datasets]]\nname = \"police_offences\"\npartner = \"police\"\n"
+                "name = \"pl\"\nkey_fingerprint = \"{fingerprint}\"\n\n[[datasets]]\nname = \"probation_caseload\"\npartner = \"probation\"\n\n[[datasets]]\nname = \"police_offences\"\npartner = \"police\"\n\n[outputs]\nlinks = \"linkage-analyst\"\nlinks_attributes = [\"offence_date\"]\n"
             ),
         );
         linker_cli(
@@ -331,6 +334,10 @@ impl Project {
             "evaluator.token",
             &["--role", "evaluator", "--project", "pl"],
         );
+        let analyst_token = token(
+            "analyst.token",
+            &["--role", "linkage-analyst", "--project", "pl"],
+        );
         let admin_token = token("admin.token", &["--role", "administrator"]);
         write(root, "partner.toml", PROBATION_CONFIG);
         Project {
@@ -340,6 +347,7 @@ impl Project {
             partner_token,
             other_partner_token,
             evaluator_token,
+            analyst_token,
             admin_token,
         }
     }

@@ -70,6 +70,8 @@ impl From<OpError> for ApiError {
             OpError::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a valid API token is required")
                 .hint("send `Authorization: Bearer <token>`; ask your project administrator for a token if yours was revoked"),
             OpError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            OpError::LinksNotPublished { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+                .hint("an administrator can set `[outputs] links = \"linkage-analyst\"` in the project config"),
             OpError::NotTheDatasetsPartner { .. } | OpError::RoleCannot { .. } => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
             }
@@ -91,6 +93,8 @@ impl From<OpError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
             }
             OpError::Config(c) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_config", c.to_string()),
+            OpError::Erasure(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_deletion_list", e.to_string()),
+            OpError::NoLiveDeletionList { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
             OpError::Refused(r) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code, r.message).hint(r.hint),
             OpError::Store(s) => {
                 tracing::error!(error = %s, "storage failure");

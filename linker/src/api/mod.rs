@@ -4,12 +4,13 @@
 //! [`router`] wires the handlers, which live with what they serve:
 //! `projects` (projects, versions, the audit log), `runs` (starting and
 //! following linkage runs), `upload` (token files streamed into the blob
-//! store), `download` (published outputs streamed out of the publication
-//! store). `caller` turns a bearer token into a [`Caller`]; `error` is the
+//! store), `erasure` (deletion lists), `download` (published outputs
+//! streamed out of the publication store, by role). `caller` turns a bearer token into a [`Caller`]; `error` is the
 //! one [`ApiError`] every handler answers with.
 
 mod caller;
 mod download;
+mod erasure;
 mod error;
 mod projects;
 mod runs;
@@ -43,6 +44,12 @@ pub fn router(linker: Linker) -> Router {
         .route(
             "/v1/projects/{project}/datasets/{dataset}/versions",
             post(upload::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/v1/projects/{project}/datasets/{dataset}/erasures",
+            post(erasure::erase).layer(DefaultBodyLimit::max(
+                crate::erasure::MAX_DELETION_LIST_BYTES,
+            )),
         )
         .route(
             "/v1/projects/{project}/runs",

@@ -1,13 +1,21 @@
 //! The outputs of a run: `links.parquet` (one row per record: its person,
-//! dataset, declared attributes, and how it was linked), `report.json` (the
-//! linkage quality report) and `model.json` (the fitted weights).
+//! dataset, the attributes the project selects for it, and how it was
+//! linked), `report.json` (the linkage quality report) and `model.json` (the
+//! fitted weights).
+//!
+//! `links.parquet` is written only when the project's `[outputs] links`
+//! asks for it, and is read only by linkage analysts (issue 17).
 //!
 //! Architecture invariant: nothing written here holds a token or a record
-//! reference; persons appear under their run-stable random identifiers.
+//! reference; persons appear under their run-stable random identifiers;
+//! `links.parquet` holds no attribute the project did not select for it,
+//! and no exact date unless the project's date precision is `day`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use arrow_array::cast::AsArray;
+use arrow_array::types::Date32Type;
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, new_null_array};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
@@ -20,6 +28,8 @@ use serde::Serialize;
 use super::identity::Changes;
 use super::score::Model;
 use super::{Linkage, Records, Stats};
+use crate::cohort::config::DatePrecision;
+use crate::cohort::parquet::coarsen;
 
 /// File names of a publication.
 pub const LINKS_FILE: &str = "links.parquet";
@@ -29,16 +39,32 @@ pub const MODEL_FILE: &str = "model.json";
 /// Columns every links file starts with.
 pub const FIXED_COLUMNS: [&str; 4] = ["person_id", "dataset", "match_probability", "match_rule"];
 
-/// The union of the datasets' attribute columns, in first-seen order; a
-/// name declared with different types by two datasets becomes
+/// What `links.parquet` may carry besides its fixed columns.
+#[derive(Debug, Clone, Copy)]
+pub struct LinksSelection<'a> {
+    /// Attribute names (as declared), in any dataset; nothing else passes.
+    pub attributes: &'a [String],
+    /// The precision of date attributes (`days_since_index`: the month,
+    /// since a record of `links.parquet` has no index date).
+    pub date_precision: DatePrecision,
+}
+
+/// The union of the datasets' selected attribute columns, in first-seen
+/// order; a name declared with different types by two datasets becomes
 /// `<dataset>_<name>` for the later ones.
-fn attribute_columns(records: &Records) -> (Vec<Field>, Vec<Vec<(usize, usize)>>) {
+fn attribute_columns(
+    records: &Records,
+    selection: &LinksSelection<'_>,
+) -> (Vec<Field>, Vec<Vec<(usize, usize)>>) {
     let mut fields: Vec<Field> = Vec::new();
     // For each dataset: (its attribute index, output column index).
     let mut mapping = Vec::new();
     for d in &records.datasets {
         let mut map = Vec::new();
         for (i, f) in d.attribute_schema.iter().enumerate() {
+            if !selection.attributes.iter().any(|a| a == f.name()) {
+                continue;
+            }
             let name = match fields.iter().position(|g| g.name() == f.name()) {
                 Some(j) if fields[j].data_type() == f.data_type() => {
                     map.push((i, j));
@@ -56,25 +82,26 @@ fn attribute_columns(records: &Records) -> (Vec<Field>, Vec<Vec<(usize, usize)>>
 }
 
 /// The Arrow schema of `links.parquet` for these records.
-pub fn links_schema(records: &Records) -> Schema {
+pub fn links_schema(records: &Records, selection: &LinksSelection<'_>) -> Schema {
     let mut fields = vec![
         Field::new("person_id", DataType::Utf8, false),
         Field::new("dataset", DataType::Utf8, false),
         Field::new("match_probability", DataType::Float64, true),
         Field::new("match_rule", DataType::Utf8, true),
     ];
-    fields.extend(attribute_columns(records).0);
+    fields.extend(attribute_columns(records, selection).0);
     Schema::new(fields)
 }
 
-/// Writes `links.parquet` to `out`.
+/// Writes `links.parquet` to `out`, with the selected attributes only.
 pub fn write_links(
     out: impl std::io::Write + Send,
     records: &Records,
     linkage: &Linkage,
+    selection: &LinksSelection<'_>,
 ) -> Result<(), parquet::errors::ParquetError> {
-    let (attributes, mapping) = attribute_columns(records);
-    let schema = Arc::new(links_schema(records));
+    let (attributes, mapping) = attribute_columns(records, selection);
+    let schema = Arc::new(links_schema(records, selection));
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_created_by(format!("pprl-linker {}", env!("CARGO_PKG_VERSION")))
@@ -109,7 +136,9 @@ pub fn write_links(
             ];
             for (j, field) in attributes.iter().enumerate() {
                 match mapping[d].iter().find(|(_, out)| *out == j) {
-                    Some((i, _)) => columns.push(batch.column(*i).clone()),
+                    Some((i, _)) => {
+                        columns.push(at_precision(batch.column(*i), selection.date_precision))
+                    }
                     None => columns.push(new_null_array(field.data_type(), rows)),
                 }
             }
@@ -118,6 +147,18 @@ pub fn write_links(
     }
     writer.close()?;
     Ok(())
+}
+
+/// A date column at the project's precision; other columns as they are.
+fn at_precision(column: &ArrayRef, precision: DatePrecision) -> ArrayRef {
+    match (column.data_type(), precision) {
+        (DataType::Date32, DatePrecision::Month | DatePrecision::DaysSinceIndex) => Arc::new(
+            column
+                .as_primitive::<Date32Type>()
+                .unary::<_, Date32Type>(|d| coarsen(d, DatePrecision::Month)),
+        ),
+        _ => column.clone(),
+    }
 }
 
 /// The linkage quality report.

@@ -1,7 +1,8 @@
 //! Loading a run's records: the current version of each dataset's token
 //! file read, through the one token-file reader, into the engine's
-//! in-memory columns.
+//! in-memory columns, leaving out the records erased by deletion lists.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::Path;
 
@@ -45,8 +46,21 @@ pub fn load(records: &mut Records, path: &Path, input: DatasetInput) -> Result<(
 pub fn load_from<R: ChunkReader + 'static>(
     records: &mut Records,
     reader: R,
-    mut input: DatasetInput,
+    input: DatasetInput,
 ) -> Result<(), LoadError> {
+    load_from_except(records, reader, input, &HashSet::new()).map(|_| ())
+}
+
+/// [`load_from`], leaving out every record whose reference is in `erased`
+/// (issue 17: the dataset's deletion lists); returns how many were left out.
+/// The rows kept are numbered from 0 in file order, and their attributes
+/// are the kept rows' only.
+pub fn load_from_except<R: ChunkReader + 'static>(
+    records: &mut Records,
+    reader: R,
+    mut input: DatasetInput,
+    erased: &HashSet<Token>,
+) -> Result<usize, LoadError> {
     let fail = |source: ReadError| LoadError::Read {
         path: input.name.clone(),
         source,
@@ -56,17 +70,23 @@ pub fn load_from<R: ChunkReader + 'static>(
     input.attribute_schema = file.attribute_fields();
     let index = u16::try_from(records.datasets.len()).map_err(|_| LoadError::TooMany)?;
     let mut row = 0u32;
+    let mut left_out = 0usize;
     for batch in file.batches().map_err(fail)? {
         let batch = batch.map_err(fail)?;
         let n = batch.len();
-        for i in 0..n {
+        let keep: Vec<bool> = (0..n)
+            .map(|i| erased.is_empty() || !erased.contains(&token(batch.record_ref.value(i))))
+            .collect();
+        let kept = keep.iter().filter(|k| **k).count();
+        left_out += n - kept;
+        for i in (0..n).filter(|&i| keep[i]) {
             records.dataset.push(index);
             records.record_ref.push(token(batch.record_ref.value(i)));
             records.row.push(row);
             row = row.checked_add(1).ok_or(LoadError::TooMany)?;
         }
         for (column, key) in batch.keys.iter().zip(&mut records.keys) {
-            for i in 0..n {
+            for i in (0..n).filter(|&i| keep[i]) {
                 let present = column.is_valid(i);
                 key.present.push(present);
                 key.tokens.push(if present {
@@ -76,7 +96,7 @@ pub fn load_from<R: ChunkReader + 'static>(
                 });
             }
         }
-        for i in 0..n {
+        for i in (0..n).filter(|&i| keep[i]) {
             let present = batch.bloom.is_valid(i);
             records.has_bloom.push(present);
             let mut e = [0u8; BLOOM_BYTES];
@@ -85,13 +105,31 @@ pub fn load_from<R: ChunkReader + 'static>(
             }
             records.bloom.push(e);
         }
-        input.attributes.push(batch.attributes);
+        if kept == n {
+            input.attributes.push(batch.attributes);
+        } else {
+            // The kept rows' attributes, as slices of each run of kept rows.
+            let mut i = 0;
+            while i < n {
+                if !keep[i] {
+                    i += 1;
+                    continue;
+                }
+                let start = i;
+                while i < n && keep[i] {
+                    i += 1;
+                }
+                input
+                    .attributes
+                    .push(batch.attributes.slice(start, i - start));
+            }
+        }
     }
     if records.len() > u32::MAX as usize {
         return Err(LoadError::TooMany);
     }
     records.datasets.push(input);
-    Ok(())
+    Ok(left_out)
 }
 
 fn token(bytes: &[u8]) -> Token {

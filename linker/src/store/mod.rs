@@ -140,6 +140,46 @@ pub struct PersonIdRecord {
     pub person_id: String,
 }
 
+/// A partner's record reference (spec §5.3): 16 bytes, keyed; never shown.
+pub type RecordRef = [u8; 16];
+
+/// A deletion list to store (issue 17, opt-out and erasure).
+#[derive(Clone, Copy)]
+pub struct NewDeletionList<'a> {
+    pub project: &'a str,
+    pub dataset: &'a str,
+    pub uploaded_at: &'a str,
+    /// Token id of the uploader, or `cli`.
+    pub uploaded_by: &'a str,
+    pub refs: &'a [RecordRef],
+}
+
+impl std::fmt::Debug for NewDeletionList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewDeletionList")
+            .field("project", &self.project)
+            .field("dataset", &self.dataset)
+            .field("refs", &self.refs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stored deletion list: what it held, never its references.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeletionListRecord {
+    pub id: u64,
+    pub project: String,
+    pub dataset: String,
+    pub uploaded_at: String,
+    pub uploaded_by: String,
+    /// References in the list (after removing repeats).
+    pub refs: u64,
+    /// Of those, how many no live earlier list of the dataset held.
+    pub new_refs: u64,
+    /// When an administrator revoked it (its references apply again no more).
+    pub revoked_at: Option<String>,
+}
+
 /// A storage failure. Backend errors are kept as their source, so no
 /// backend's types appear here.
 #[derive(Debug, thiserror::Error)]
@@ -242,6 +282,18 @@ pub trait MetaStore: Send + Sync + 'static {
         project: &str,
         fresh: CellKeySecret,
     ) -> Result<CellKeySecret, StoreError>;
+    /// Stores a deletion list (the references deduplicated) in one
+    /// transaction; deletion lists are cumulative per dataset.
+    fn add_deletion_list(
+        &self,
+        list: &NewDeletionList<'_>,
+    ) -> Result<DeletionListRecord, StoreError>;
+    /// A project's deletion lists, oldest first.
+    fn deletion_lists(&self, project: &str) -> Result<Vec<DeletionListRecord>, StoreError>;
+    /// Revokes a deletion list; `false` if there is no such live list.
+    fn revoke_deletion_list(&self, project: &str, id: u64, at: &str) -> Result<bool, StoreError>;
+    /// The references erased from a dataset: those of its live deletion lists.
+    fn erased_refs(&self, project: &str, dataset: &str) -> Result<Vec<RecordRef>, StoreError>;
 
     fn audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// The newest `limit` audit entries, newest first.

@@ -9,8 +9,9 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use zeroize::Zeroizing;
 
 use super::{
-    AddVersion, AuditEvent, MetaStore, PersonIdRecord, ProjectRecord, PublicationRecord, RunRecord,
-    RunStart, StoreError, TokenRecord, VersionRecord,
+    AddVersion, AuditEvent, DeletionListRecord, MetaStore, NewDeletionList, PersonIdRecord,
+    ProjectRecord, PublicationRecord, RecordRef, RunRecord, RunStart, StoreError, TokenRecord,
+    VersionRecord,
 };
 use crate::auth::Role;
 use crate::cohort::record_keys::CellKeySecret;
@@ -79,6 +80,23 @@ CREATE TABLE IF NOT EXISTS cell_key_secrets (
     secret     BLOB NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS deletion_lists (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    project     TEXT NOT NULL,
+    dataset     TEXT NOT NULL,
+    uploaded_at TEXT NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    refs        INTEGER NOT NULL,
+    new_refs    INTEGER NOT NULL,
+    revoked_at  TEXT
+);
+CREATE TABLE IF NOT EXISTS erased_refs (
+    project    TEXT NOT NULL,
+    dataset    TEXT NOT NULL,
+    record_ref BLOB NOT NULL,
+    list       INTEGER NOT NULL REFERENCES deletion_lists (id),
+    PRIMARY KEY (project, dataset, record_ref, list)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS audit (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
     at      TEXT NOT NULL,
@@ -688,6 +706,111 @@ impl MetaStore for SqliteStore {
             // Its length only: never the value.
             value: format!("{} bytes", stored.len()),
         })
+    }
+
+    fn add_deletion_list(
+        &self,
+        list: &NewDeletionList<'_>,
+    ) -> Result<DeletionListRecord, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut new_refs = 0u64;
+        {
+            let mut live = tx.prepare(
+                "SELECT 1 FROM erased_refs e JOIN deletion_lists l ON e.list = l.id \
+                 WHERE e.project = ?1 AND e.dataset = ?2 AND e.record_ref = ?3 AND l.revoked_at IS NULL LIMIT 1",
+            )?;
+            for r in list.refs {
+                if !live.exists(params![list.project, list.dataset, &r[..]])? {
+                    new_refs += 1;
+                }
+            }
+        }
+        tx.execute(
+            "INSERT INTO deletion_lists (project, dataset, uploaded_at, uploaded_by, refs, new_refs) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                list.project,
+                list.dataset,
+                list.uploaded_at,
+                list.uploaded_by,
+                list.refs.len() as i64,
+                new_refs as i64
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut sorted: Vec<&RecordRef> = list.refs.iter().collect();
+            sorted.sort_unstable();
+            sorted.dedup();
+            let mut insert = tx.prepare(
+                "INSERT OR IGNORE INTO erased_refs (project, dataset, record_ref, list) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for r in sorted {
+                insert.execute(params![list.project, list.dataset, &r[..], id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(DeletionListRecord {
+            id: id as u64,
+            project: list.project.to_owned(),
+            dataset: list.dataset.to_owned(),
+            uploaded_at: list.uploaded_at.to_owned(),
+            uploaded_by: list.uploaded_by.to_owned(),
+            refs: list.refs.len() as u64,
+            new_refs,
+            revoked_at: None,
+        })
+    }
+
+    fn deletion_lists(&self, project: &str) -> Result<Vec<DeletionListRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, project, dataset, uploaded_at, uploaded_by, refs, new_refs, revoked_at FROM deletion_lists WHERE project = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([project], |row| {
+                Ok(DeletionListRecord {
+                    id: row.get::<_, i64>(0)? as u64,
+                    project: row.get(1)?,
+                    dataset: row.get(2)?,
+                    uploaded_at: row.get(3)?,
+                    uploaded_by: row.get(4)?,
+                    refs: row.get::<_, i64>(5)? as u64,
+                    new_refs: row.get::<_, i64>(6)? as u64,
+                    revoked_at: row.get(7)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn revoke_deletion_list(&self, project: &str, id: u64, at: &str) -> Result<bool, StoreError> {
+        let changed = self.conn().execute(
+            "UPDATE deletion_lists SET revoked_at = ?3 WHERE project = ?1 AND id = ?2 AND revoked_at IS NULL",
+            params![project, id as i64, at],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn erased_refs(&self, project: &str, dataset: &str) -> Result<Vec<RecordRef>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT DISTINCT e.record_ref FROM erased_refs e JOIN deletion_lists l ON e.list = l.id \
+             WHERE e.project = ?1 AND e.dataset = ?2 AND l.revoked_at IS NULL",
+        )?;
+        let rows = stmt
+            .query_map([project, dataset], |row| {
+                let bytes: Vec<u8> = row.get(0)?;
+                <RecordRef>::try_from(bytes.as_slice()).map_err(|_| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        0,
+                        rusqlite::types::Type::Blob,
+                        "a stored record reference is not 16 bytes".into(),
+                    )
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
     }
 
     fn audit(&self, e: &AuditEvent) -> Result<(), StoreError> {
