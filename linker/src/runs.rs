@@ -351,6 +351,7 @@ impl Runs<'_> {
             }
         }
         refuse_mixed_keys(&config.fingerprint(), &current)?;
+        self.refuse_not_rekeyed(project, &current)?;
         for (dataset, version) in current {
             if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&version.uploaded_at) {
                 as_of.insert(dataset.name.clone(), at.date_naive());
@@ -717,6 +718,42 @@ fn process_alive(runner: Option<&str>) -> Option<bool> {
     process_identity()?;
     let pid = runner.split(':').next()?;
     Some(identity_of(pid).as_deref() == Some(runner))
+}
+
+impl Runs<'_> {
+    /// Refuses a run whose datasets' stored files were not all re-keyed
+    /// under the project's re-keying secret (spec §10.4): their tokens would
+    /// silently match nothing.
+    fn refuse_not_rekeyed(
+        &self,
+        project: &str,
+        current: &[(&crate::project::DatasetConfig, VersionRecord)],
+    ) -> Result<(), OpError> {
+        let secret = self
+            .linker
+            .secrets
+            .rekey_secret(project)
+            .map_err(crate::store::StoreError::Secrets)?;
+        let mut stale = Vec::new();
+        for (dataset, version) in current {
+            let blob = self.linker.blobs.open(&version.checksum)?;
+            if crate::rekey::note(blob).map(|n| n.secret_id).as_deref() != Some(secret.id()) {
+                stale.push(StaleDataset {
+                    dataset: dataset.name.clone(),
+                    version: version.version.0,
+                    fingerprint: version.key_fingerprint.clone(),
+                });
+            }
+        }
+        if stale.is_empty() {
+            Ok(())
+        } else {
+            Err(OpError::NotRekeyed {
+                expected: secret.id().to_owned(),
+                stale,
+            })
+        }
+    }
 }
 
 /// Refuses a run whose datasets' current versions were not all made with

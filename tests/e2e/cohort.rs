@@ -349,6 +349,7 @@ fn setup(min_cell: u64, rounding: u64) -> Setup {
     )
     .ok();
     let server = serve(&data, &[]);
+    let linker_key = crate::support::linker_key(&data);
     for (d, p) in DATASETS {
         let token = root.join(format!("{p}.token"));
         linker_cli(
@@ -396,6 +397,8 @@ fn setup(min_cell: u64, rounding: u64) -> Setup {
                 d,
                 "--token-file",
                 &path(&token),
+                "--linker-key",
+                &linker_key,
                 &format!("{d}.parquet"),
             ],
             None,

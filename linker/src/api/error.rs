@@ -81,6 +81,7 @@ impl From<OpError> for ApiError {
             | OpError::CohortColumns(_)
             | OpError::NoUploads { .. }
             | OpError::MixedKeys { .. }
+            | OpError::NotRekeyed { .. }
             | OpError::DatasetUnreadable { .. }
             | OpError::OutputsUnwritable { .. }
             | OpError::Cohort(_)

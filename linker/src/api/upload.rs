@@ -193,10 +193,7 @@ async fn receive(
     }
     let accepted = {
         let (linker, caller, dataset) = (linker.clone(), caller.clone(), dataset.to_owned());
-        blocking(move || {
-            linker.accept_upload(&caller, &config, &dataset, staged, &actual, received)
-        })
-        .await?
+        blocking(move || linker.accept_upload(&caller, &config, &dataset, staged)).await?
     };
     Ok(UploadResponse {
         project: project.to_owned(),
