@@ -28,7 +28,7 @@ use parquet::file::reader::ChunkReader;
 use parquet::schema::types::ColumnPath;
 use pprl_specs::matchkey::{MATCH_KEYS, TOKEN_LEN, column_name};
 use pprl_specs::tokenfile::{BLOOM_COLUMN, MANIFEST_METADATA_KEY, RECORD_REF_COLUMN};
-use pprl_tokenfile::{CHECK_BATCH_ROWS, TokenFile, token_column_names};
+use pprl_tokenfile::{CHECK_BATCH_ROWS, ReadError, TokenFile, token_column_names};
 use serde::{Deserialize, Serialize};
 
 use crate::secrets::RekeySecret;
@@ -155,18 +155,17 @@ fn rekey_column(
     .map_err(|e| RekeyError(e.to_string()))
 }
 
-/// The note of a stored token file, if it has one.
-pub fn note<R: ChunkReader + 'static>(file: R) -> Option<RekeyNote> {
-    let file = TokenFile::open(file).ok()?;
-    let json = file
+/// The note of a stored token file, if it has one (`Ok(None)` if not);
+/// `Err` if the file cannot be read as a token file at all.
+pub fn note<R: ChunkReader + 'static>(file: R) -> Result<Option<RekeyNote>, ReadError> {
+    let file = TokenFile::open(file)?;
+    Ok(file
         .metadata()
         .file_metadata()
-        .key_value_metadata()?
-        .iter()
-        .find(|e| e.key == REKEY_METADATA_KEY)?
-        .value
-        .clone()?;
-    serde_json::from_str(&json).ok()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|e| e.key == REKEY_METADATA_KEY))
+        .and_then(|e| e.value.as_deref())
+        .and_then(|json| serde_json::from_str(json).ok()))
 }
 
 /// A writer that hashes and counts what passes through it.

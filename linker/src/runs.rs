@@ -736,8 +736,18 @@ impl Runs<'_> {
             .map_err(crate::store::StoreError::Secrets)?;
         let mut stale = Vec::new();
         for (dataset, version) in current {
-            let blob = self.linker.blobs.open(&version.checksum)?;
-            if crate::rekey::note(blob).map(|n| n.secret_id).as_deref() != Some(secret.id()) {
+            // A file that cannot be read at all is the loader's to report.
+            let unreadable = |e: &dyn std::fmt::Display| OpError::DatasetUnreadable {
+                dataset: dataset.name.clone(),
+                reason: e.to_string(),
+            };
+            let blob = self
+                .linker
+                .blobs
+                .open(&version.checksum)
+                .map_err(|e| unreadable(&e))?;
+            let note = crate::rekey::note(blob).map_err(|e| unreadable(&e))?;
+            if note.map(|n| n.secret_id).as_deref() != Some(secret.id()) {
                 stale.push(StaleDataset {
                     dataset: dataset.name.clone(),
                     version: version.version.0,

@@ -323,6 +323,12 @@ mod tests {
         assert_ne!(secret.rekey(&token), token);
         assert_eq!(secret.rekey(&token), secret.rekey(&[0x11u8; 16]));
         assert_ne!(secret.rekey(&token), secret.rekey(&[0x12u8; 16]));
+        // The worked example of spec §10.4.
+        assert_eq!(secret.id(), "3f7bcdd389c09319");
+        assert_eq!(
+            hex::encode(secret.rekey(&token)),
+            "9007bf498be2e4c5135e2a8a5310a4e4"
+        );
     }
 
     #[test]

@@ -86,6 +86,11 @@ mod tests {
         assert_eq!(fp, linker_key_fingerprint(&recipient.to_ascii_uppercase()));
         assert_eq!(fp, linker_key_fingerprint(&format!(" {recipient}\n")));
         assert_eq!(fp.to_string().len(), 16);
+        assert_eq!(
+            fp.to_string(),
+            "f74270cefd76486b",
+            "the value in spec §10.2"
+        );
         let expected = blake3::derive_key(LINKER_KEY_FINGERPRINT_CONTEXT, recipient.as_bytes());
         assert_eq!(fp.to_string(), hex::encode(&expected[..8]));
     }

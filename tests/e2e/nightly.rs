@@ -11,7 +11,9 @@ use pprl_linker::service::{Actor, Linker};
 use pprl_linker::settings::{Overrides, Settings, SettingsFile};
 use serde_json::Value;
 
-use crate::support::{Project, Server, blob_path, linker_cli, serve, stored_checksum};
+use crate::support::{
+    Project, Server, blob_path, linker_cli, serve, stored_checksum, write_rekeyed,
+};
 
 /// Longest wait for something the scheduler should do within seconds.
 const PATIENCE: Duration = Duration::from_secs(90);
@@ -161,7 +163,9 @@ fn a_schedule_runs_on_new_versions_only_and_retries_failed_runs() {
             .contains("cannot load dataset `probation_caseload`"),
         "{failed}"
     );
-    std::fs::copy(&v3, &blob).expect("the blob is repaired");
+    let repaired = format!("{blob}.repaired");
+    write_rekeyed(&project.data, "pl", &v3, Path::new(&repaired));
+    std::fs::rename(&repaired, &blob).expect("the blob is repaired");
     let list = wait_for(&server, &project, "the retry", |l| {
         count(l, "succeeded") == 3
     });

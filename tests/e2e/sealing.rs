@@ -549,3 +549,46 @@ fn hex_bytes(text: &str) -> [u8; 32] {
     }
     out
 }
+
+#[test]
+fn issue_16_a_run_refuses_a_stored_file_that_was_not_re_keyed() {
+    let project = Project::new();
+    let server = serve(&project.data, &[]);
+    let file = project.tokenise("t.parquet", 300, 1607);
+    project
+        .upload(
+            &server.url,
+            "probation_caseload",
+            &project.partner_token,
+            &file,
+        )
+        .ok();
+    // As a file stored before re-keying existed would be: the raw file.
+    let stored = blob_path(
+        &project.data,
+        &stored_checksum_of(&project, "probation_caseload"),
+    );
+    std::fs::copy(&file, &stored).expect("the blob is replaced");
+    let refused = linker_cli(&project.data, &["run", "--project", "pl"]).fails();
+    assert!(
+        refused
+            .stderr
+            .contains("not re-keyed under this project's linker secret")
+            && refused.stderr.contains("`probation_caseload` (version 1)")
+            && refused.stderr.contains("upload them again"),
+        "{}",
+        refused.stderr
+    );
+    // Uploaded again, the dataset runs.
+    std::fs::remove_file(&stored).expect("the legacy blob goes");
+    let again = project.tokenise("t2.parquet", 301, 1607);
+    project
+        .upload(
+            &server.url,
+            "probation_caseload",
+            &project.partner_token,
+            &again,
+        )
+        .ok();
+    linker_cli(&project.data, &["run", "--project", "pl", "--accept"]).ok();
+}

@@ -228,6 +228,19 @@ pub fn stored_checksum(data: &Path, project: &str, file: &Path) -> (String, u64)
     (rewritten.checksum, rewritten.bytes)
 }
 
+/// Writes `file` to `out` as the linker of `data` stores it for project
+/// `project`: re-keyed (spec §10.4).
+pub fn write_rekeyed(data: &Path, project: &str, file: &Path, out: &Path) {
+    let secrets = pprl_linker::secrets::LinkerSecrets::open(data).expect("the secrets open");
+    let secret = secrets.rekey_secret(project).expect("the project's secret");
+    pprl_linker::rekey::rewrite(
+        std::fs::File::open(file).expect("the token file opens"),
+        &secret,
+        std::fs::File::create(out).expect("the copy is created"),
+    )
+    .expect("the token file re-keys");
+}
+
 /// Seals `file` to the age recipient `key` into `out`, as `pprl-client
 /// upload` does; returns the sealed bytes' BLAKE3 checksum.
 pub fn seal_file(file: &Path, key: &str, out: &Path) -> String {
