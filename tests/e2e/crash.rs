@@ -678,12 +678,13 @@ fn check_restarted(
             [
                 "blobs",
                 "staging",
+                "secrets",
                 "pprl.sqlite3",
                 "pprl.sqlite3-wal",
                 "pprl.sqlite3-shm"
             ]
             .contains(&name.to_str().unwrap_or_default()),
-            "the data folder holds the database, blobs/ and staging/ only: {name:?}"
+            "the data folder holds the database, blobs/, staging/ and secrets/ only: {name:?}"
         );
     }
 
