@@ -191,6 +191,17 @@ impl LinkerIdentity {
         })
     }
 
+    /// A fresh identity that is stored nowhere (tests).
+    #[cfg(test)]
+    pub(crate) fn generate() -> Self {
+        let identity = age::x25519::Identity::generate();
+        let recipient = identity.to_public().to_string();
+        LinkerIdentity {
+            identity,
+            recipient,
+        }
+    }
+
     /// The public key partners seal to (`age1…`).
     pub fn recipient(&self) -> &str {
         &self.recipient
