@@ -11,7 +11,7 @@
 //! that lacks it or names another secret.
 //!
 //! The file is read and written in batches of
-//! [`CHECK_BATCH_ROWS`](pprl_tokenfile::CHECK_BATCH_ROWS) rows, in row groups
+//! [`CHECK_BATCH_ROWS`] rows, in row groups
 //! of the same size, so one upload holds a few megabytes however large the
 //! file.
 
