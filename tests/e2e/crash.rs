@@ -49,6 +49,8 @@ const PATIENCE: Duration = Duration::from_secs(60);
 struct TokenFile {
     /// The file as sent: sealed to the linker's key.
     path: PathBuf,
+    /// The token file itself, unsealed, as the real client takes it.
+    plain: PathBuf,
     base: usize,
     dataset: &'static str,
     /// The checksum of the stored (re-keyed) file, which versions list.
@@ -461,14 +463,14 @@ fn uploads_survive_the_server_being_killed_at_any_point() {
                         &project.other_partner_token
                     };
                     let run = project
-                        .upload(&server.url, file.dataset, token, &file.path)
+                        .upload(&server.url, file.dataset, token, &file.plain)
                         .ok();
                     let was = listed.iter().any(|v| v.checksum == file.checksum);
                     let expected = if was { "unchanged: " } else { "uploaded " };
                     assert!(
                         run.stdout.starts_with(expected),
                         "{} was stored: {was}; the client said {}",
-                        file.path.display(),
+                        file.plain.display(),
                         run.stdout
                     );
                 }
@@ -529,6 +531,7 @@ fn restamped(
         bytes: fs::metadata(&sealed).expect("the sealed file exists").len(),
         stored_bytes,
         rows: BASE_ROWS[base],
+        plain: path,
         path: sealed,
         base,
         dataset,
