@@ -358,6 +358,12 @@ fn bench_profile(tools: &Tools, profile: Profile, n: usize, seed: u64) -> Vec<Su
         ]);
     }
     let server = start_server(&tools.linker, &data);
+    let linker_key = linker(&["admin", "linker-key"])
+        .lines()
+        .find_map(|l| l.strip_prefix("linker key "))
+        .expect("`admin linker-key` prints the key")
+        .trim()
+        .to_owned();
 
     let mut out = Vec::new();
     for method in METHODS {
@@ -374,6 +380,8 @@ fn bench_profile(tools: &Tools, profile: Profile, n: usize, seed: u64) -> Vec<Su
                 &e.spec.name,
                 "--token-file",
                 token.to_str().expect("utf-8"),
+                "--linker-key",
+                &linker_key,
                 &format!("{}.parquet", e.spec.name),
             ]);
         }

@@ -152,14 +152,17 @@ fn main() -> anyhow::Result<()> {
             partner: Some(partner),
         };
         let file = root.join(format!("{}.parquet", spec.name));
+        // Sealed to the linker's key, as `pprl-client upload` sends it.
+        let recipient = linker
+            .secrets
+            .identity()
+            .recipient()
+            .parse::<age::x25519::Recipient>()
+            .map_err(anyhow::Error::msg)?;
+        let sealed = pprl_client::seal::seal(&file, &recipient)?;
         let mut staged = linker.blobs.stage()?;
-        let bytes = std::io::copy(&mut std::fs::File::open(&file)?, &mut staged)?;
-        let checksum = blake3::Hasher::new()
-            .update_reader(std::fs::File::open(&file)?)?
-            .finalize()
-            .to_hex()
-            .to_string();
-        linker.accept_upload(&principal, &config, &spec.name, staged, &checksum, bytes)?;
+        std::io::copy(&mut sealed.file.reopen()?, &mut staged)?;
+        linker.accept_upload(&principal, &config, &spec.name, staged)?;
     }
     println!(
         "uploads checked and stored in {:.1} s",

@@ -84,6 +84,14 @@ fn main() -> Result<()> {
         ],
     )?;
     let token = std::fs::read_to_string(&token_file)?.trim().to_owned();
+    // Uploads are sealed to the linker's key, as `pprl-client upload` sends them.
+    let linker_key: age::x25519::Recipient = admin(&linker, &data, &["linker-key"])?
+        .lines()
+        .find_map(|l| l.strip_prefix("linker key "))
+        .context("`admin linker-key` prints the key")?
+        .trim()
+        .parse()
+        .map_err(anyhow::Error::msg)?;
 
     println!(
         "upload benchmark: {CONCURRENCY} concurrent uploads on loopback, {} cores",
@@ -91,7 +99,7 @@ fn main() -> Result<()> {
     );
     let mut results = Vec::new();
     for (label, batch_rows) in [("small", (rows / 10).max(1)), ("large", rows)] {
-        let files = token_files(&key, root, label, batch_rows, &datasets)?;
+        let files = token_files(&key, &linker_key, root, label, batch_rows, &datasets)?;
         let mut server = start_server(&linker, &data, root)?;
         let idle = peak_rss_mb(server.id())?;
         let batch = run_batch(&server.url, &token, &files)?;
@@ -143,6 +151,7 @@ struct Upload {
 /// Tokenises `rows` synthetic rows once, then restamps a copy per dataset.
 fn token_files(
     key: &ProjectKey,
+    linker_key: &age::x25519::Recipient,
     root: &Path,
     label: &str,
     rows: u64,
@@ -172,6 +181,10 @@ fn token_files(
     for dataset in datasets {
         let path = root.join(format!("{label}-{dataset}.parquet"));
         restamp(&base, &path, dataset)?;
+        let sealed = pprl_client::seal::seal(&path, linker_key)?;
+        std::fs::remove_file(&path)?;
+        let path = root.join(format!("{label}-{dataset}.parquet.age"));
+        sealed.file.persist(&path)?;
         let mut hasher = blake3::Hasher::new();
         hasher.update_reader(File::open(&path)?)?;
         files.push(Upload {
@@ -341,7 +354,7 @@ fn peak_rss_mb(pid: u32) -> Result<f64> {
     Ok(kb / 1024.0)
 }
 
-fn admin(linker: &Path, data: &Path, args: &[&str]) -> Result<()> {
+fn admin(linker: &Path, data: &Path, args: &[&str]) -> Result<String> {
     let output = Command::new(linker)
         .arg("--data-dir")
         .arg(data)
@@ -355,7 +368,7 @@ fn admin(linker: &Path, data: &Path, args: &[&str]) -> Result<()> {
         args.join(" "),
         String::from_utf8_lossy(&output.stderr)
     );
-    Ok(())
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 fn path_str(path: &Path) -> Result<&str> {

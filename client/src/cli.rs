@@ -64,10 +64,15 @@ pub enum Command {
     },
     /// Print a commented example partner configuration.
     ConfigTemplate,
-    /// Check a token file and upload it to the linker as a new dataset version.
+    /// Check a token file, seal it to the linker's key and upload it as a
+    /// new dataset version.
     ///
-    /// The API token comes from the PPRL_TOKEN environment variable or
-    /// --token-file; it is never accepted on the command line.
+    /// The linker's key must be pinned (`linker_key` or
+    /// `linker_key_fingerprint` in the partner config given with --config,
+    /// or the flags); without a pin nothing is sent. Only a sealed copy
+    /// leaves the machine; the token file itself stays as it is. The API
+    /// token comes from the PPRL_TOKEN environment variable or --token-file;
+    /// it is never accepted on the command line.
     Upload {
         /// The linker's address, e.g. `https://linker.example.org`
         #[arg(long)]
@@ -79,6 +84,15 @@ pub enum Command {
         /// File holding the API token (`-` for standard input); default: PPRL_TOKEN.
         #[arg(long)]
         token_file: Option<PathBuf>,
+        /// The partner configuration holding the linker-key pin.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The linker's public key (`age1…`) to seal to (overrides the config).
+        #[arg(long)]
+        linker_key: Option<String>,
+        /// The fingerprint the linker's key must have (overrides the config).
+        #[arg(long)]
+        linker_key_fingerprint: Option<String>,
         /// The token file to upload.
         file: PathBuf,
     },
@@ -118,6 +132,17 @@ pub enum Command {
         token_file: Option<PathBuf>,
         /// The deletion list (from `pprl-client deletion-list`).
         file: PathBuf,
+    },
+    /// Show the key the linker offers for sealing and its fingerprint, to
+    /// compare with what your project administrator gave you.
+    LinkerKey {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        project: String,
+        /// File holding the API token (`-` for standard input); default: PPRL_TOKEN.
+        #[arg(long)]
+        token_file: Option<PathBuf>,
     },
     /// Download the latest published outputs of a project that your token
     /// may read (evaluator: the cohort and reports; linkage analyst: the

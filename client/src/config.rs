@@ -15,6 +15,14 @@ use serde::Deserialize;
 pub struct PartnerConfig {
     /// The dataset this extract is a version of, as named in the project config.
     pub dataset: String,
+    /// The linker's public key (`age1…`), pinned: uploads are sealed to it
+    /// (spec §10).
+    #[serde(default)]
+    pub linker_key: Option<String>,
+    /// Or its fingerprint (16 hex digits): the key is fetched from the
+    /// linker and used only if it has this fingerprint.
+    #[serde(default)]
+    pub linker_key_fingerprint: Option<String>,
     #[serde(default)]
     pub input: InputConfig,
     /// Identifier kind → column name in the extract.

@@ -28,6 +28,7 @@ pub struct Inspection {
 /// rather than refused after upload). The key fingerprint and the dataset are
 /// shown, not checked: only the linker knows what its project expects.
 pub fn inspect(path: &Path) -> Result<Inspection> {
+    crate::seal::refuse_sealed(path)?;
     let at = |e: ReadError| anyhow::anyhow!("{}: {e}", path.display());
     let open = || -> Result<TokenFile<File>> {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;

@@ -11,5 +11,6 @@ pub mod inspect;
 pub mod keyfile;
 pub mod remote;
 pub mod row;
+pub mod seal;
 pub mod tokenise;
 pub mod writer;

@@ -8,7 +8,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use pprl_client::cli::{Cli, Command};
 use pprl_client::config::{self, PartnerConfig};
-use pprl_client::{erasure, inspect, keyfile, remote, tokenise};
+use pprl_client::{erasure, inspect, keyfile, remote, seal, tokenise};
 
 /// mimalloc rather than the system allocator: tokenising makes some ten
 /// small allocations a row on two or three threads at once, and frees many
@@ -126,13 +126,18 @@ fn run(command: Command) -> Result<()> {
             project,
             dataset,
             token_file,
+            config,
+            linker_key,
+            linker_key_fingerprint,
             file,
         } => {
+            let config = config.as_deref().map(PartnerConfig::load).transpose()?;
+            let pin = seal::Pin::resolve(linker_key, linker_key_fingerprint, config.as_ref())?;
             let token = remote::read_token(token_source(token_file.as_deref()))?;
-            let up = remote::upload(&server, &project, &dataset, &file, &token)?;
+            let up = remote::upload(&server, &project, &dataset, &file, &token, &pin)?;
             if up.new {
                 println!(
-                    "uploaded {} as {}/{} version {} ({} rows, blake3 {})",
+                    "uploaded {} sealed as {}/{} version {} ({} rows, stored re-keyed as blake3 {})",
                     file.display(),
                     up.project,
                     up.dataset,
@@ -203,6 +208,22 @@ fn run(command: Command) -> Result<()> {
             );
             println!(
                 "every later run leaves these records out, including from later uploads that still hold them"
+            );
+        }
+        Command::LinkerKey {
+            server,
+            project,
+            token_file,
+        } => {
+            let token = remote::read_token(token_source(token_file.as_deref()))?;
+            let key = remote::linker_key(&server, &project, &token)?;
+            println!("linker key {}", key.recipient);
+            println!(
+                "fingerprint {}",
+                pprl_specs::sealing::linker_key_fingerprint(&key.recipient)
+            );
+            println!(
+                "compare the fingerprint with the one your project administrator gave you before pinning it"
             );
         }
         Command::Download {

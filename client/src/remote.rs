@@ -132,13 +132,44 @@ pub struct Uploaded {
     pub new: bool,
 }
 
-/// Checks a token file locally, then streams it to the linker.
+/// The linker's public key as it offers it.
+#[derive(Debug, Deserialize)]
+pub struct OfferedKey {
+    pub project: String,
+    pub recipient: String,
+    pub fingerprint: String,
+}
+
+/// `GET /v1/projects/P/linker-key`: the key the linker offers. Not to be
+/// trusted alone: [`seal::Pin`](crate::seal::Pin) checks it.
+pub fn linker_key(server: &str, project: &str, token: &str) -> Result<OfferedKey> {
+    let base = base(server)?;
+    let project = url_name("--project", project)?;
+    let mut response = agent()
+        .get(&format!("{base}/v1/projects/{project}/linker-key"))
+        .header("Authorization", &format!("Bearer {}", token))
+        .call()
+        .with_context(|| format!("cannot reach the linker at {base}"))?;
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .context("cannot read the linker's answer")?;
+    if !(200..300).contains(&status) {
+        return Err(refusal(status, &text));
+    }
+    serde_json::from_str(&text).context("the linker's answer is not the expected JSON")
+}
+
+/// Checks a token file locally, seals it to the pinned linker key, then
+/// streams the sealed copy to the linker (spec §10.3).
 pub fn upload(
     server: &str,
     project: &str,
     dataset: &str,
     file: &Path,
     token: &str,
+    pin: &crate::seal::Pin,
 ) -> Result<Uploaded> {
     let base = base(server)?;
     let (project, dataset) = (
@@ -153,14 +184,18 @@ pub fn upload(
             inspection.manifest.dataset
         );
     }
-    let checksum = checksum(file)?;
-    let body = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let recipient = pin.recipient_for(|| Ok(linker_key(server, project, token)?.recipient))?;
+    let sealed = crate::seal::seal(file, &recipient)?;
+    let body = sealed
+        .file
+        .reopen()
+        .context("cannot reopen the sealed copy")?;
     let url = format!("{base}/v1/projects/{project}/datasets/{dataset}/versions");
     let mut response = agent()
         .post(&url)
         .header("Authorization", &format!("Bearer {}", token))
-        .header(CHECKSUM_HEADER, &checksum)
-        .header("Content-Type", "application/vnd.apache.parquet")
+        .header(CHECKSUM_HEADER, &sealed.checksum)
+        .header("Content-Type", pprl_specs::sealing::SEALED_MEDIA_TYPE)
         .send(body)
         .with_context(|| format!("cannot reach the linker at {base}"))?;
     let status = response.status().as_u16();

@@ -296,8 +296,15 @@ pub fn run(example: &Example, work: &Path, options: &Options) -> Result<Finished
     ])?;
 
     say(
-        "7. Each partner uploads its token file (API tokens come from files, never the command line)",
+        "7. Each partner seals its token file to the linker's key and uploads it (the key's fingerprint comes from the administrator; API tokens from files, never the command line)",
     );
+    let linker_key = tools.linker_output(&["admin", "linker-key"])?;
+    let fingerprint = linker_key
+        .lines()
+        .find_map(|l| l.strip_prefix("fingerprint "))
+        .context("`admin linker-key` prints the fingerprint")?
+        .trim()
+        .to_owned();
     for (dataset, partner) in &example.datasets {
         tools.client(&[
             "upload",
@@ -309,6 +316,8 @@ pub fn run(example: &Example, work: &Path, options: &Options) -> Result<Finished
             dataset,
             "--token-file",
             &format!("api-tokens/{partner}.token"),
+            "--linker-key-fingerprint",
+            &fingerprint,
             &format!("tokens/{dataset}.parquet"),
         ])?;
     }

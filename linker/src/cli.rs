@@ -135,6 +135,10 @@ pub enum Admin {
         #[arg(long)]
         id: u64,
     },
+    /// Print the linker's public key and its fingerprint: partners seal
+    /// their token files to it (made at the data folder's first use; the
+    /// private key stays in `<data-dir>/secrets/` and is never printed).
+    LinkerKey,
     /// Show the newest audit-log entries.
     Audit {
         #[arg(long, default_value_t = 50)]

@@ -3,7 +3,8 @@
 //! upload goes through, fed arbitrary and mutated bytes. Each property: no
 //! panic, and every refusal is an error value with a non-empty message (and,
 //! for uploads, a code and a next step). The case counts keep each harness
-//! to a few seconds, so they run with every `cargo test`.
+//! to a few seconds, so they run with every `cargo test`. Sealed uploads
+//! (spec §10) are fuzzed through `sealed::open` and the same validator.
 
 use std::sync::{Arc, OnceLock};
 
@@ -200,5 +201,74 @@ proptest! {
         file.extend_from_slice(&(len % 300).to_le_bytes());
         file.extend_from_slice(b"PAR1");
         validate_refusal_is_clear(&file);
+    }
+}
+
+/// An upload held in memory, as the blob store would hand it back.
+struct Memory(Vec<u8>);
+
+impl crate::store::BlobSource for Memory {
+    fn size(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let start = (offset as usize).min(self.0.len());
+        let n = buf.len().min(self.0.len() - start);
+        buf[..n].copy_from_slice(&self.0[start..start + n]);
+        Ok(n)
+    }
+}
+
+/// The linker identity the sealed fuzz inputs are sealed to, and the valid
+/// token file sealed to it.
+fn sealed_fixture() -> &'static (crate::secrets::LinkerIdentity, Vec<u8>) {
+    static SEALED: OnceLock<(crate::secrets::LinkerIdentity, Vec<u8>)> = OnceLock::new();
+    SEALED.get_or_init(|| {
+        let identity = crate::secrets::LinkerIdentity::generate();
+        let recipient: age::x25519::Recipient =
+            identity.recipient().parse().expect("the recipient parses");
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .expect("an encryptor");
+        let mut out = Vec::new();
+        let mut writer = encryptor.wrap_output(&mut out).expect("the header writes");
+        std::io::Write::write_all(&mut writer, token_file()).expect("the payload writes");
+        writer.finish().expect("the file closes");
+        (identity, out)
+    })
+}
+
+/// Opens and validates a sealed upload as the linker does.
+fn open_sealed(bytes: &[u8]) -> Result<(), crate::validate::Refusal> {
+    let (identity, _) = sealed_fixture();
+    let blob = crate::store::Blob::new(Memory(bytes.to_vec()));
+    let plain = crate::sealed::open(blob, identity)?;
+    check_token_reader(plain, FINGERPRINT, DATASET).map(|_| ())
+}
+
+#[test]
+fn the_valid_sealed_upload_is_accepted() {
+    open_sealed(&sealed_fixture().1).expect("the sealed fuzz token file opens and is valid");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Mutations of a sealed token file: refused with a code, a message and
+    /// a next step, never a panic; an edit of the header or payload is
+    /// never accepted (age authenticates both).
+    #[test]
+    fn sealed_upload_mutated(m in mutations()) {
+        let valid = &sealed_fixture().1;
+        let bytes = mutate(valid, &m);
+        match open_sealed(&bytes) {
+            Ok(()) => prop_assert_eq!(&bytes, valid, "a changed sealed file was accepted"),
+            Err(refusal) => {
+                prop_assert!(!refusal.code.is_empty());
+                prop_assert!(!refusal.message.trim().is_empty());
+                prop_assert!(!refusal.hint.trim().is_empty());
+            }
+        }
     }
 }

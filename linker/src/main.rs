@@ -232,6 +232,21 @@ fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
                 config.datasets.len(),
                 config.fingerprint()
             );
+            println!(
+                "partners seal uploads to linker key {} (fingerprint {}; see `admin linker-key`)",
+                linker.secrets.identity().recipient(),
+                linker.secrets.identity().fingerprint()
+            );
+        }
+        Admin::LinkerKey => {
+            let key = linker.secrets.identity();
+            println!("linker key {}", key.recipient());
+            println!("fingerprint {}", key.fingerprint());
+            println!(
+                "partners pin it in partner.toml: linker_key = \"{}\" (or linker_key_fingerprint = \"{}\")",
+                key.recipient(),
+                key.fingerprint()
+            );
         }
         Admin::UpdateProject { config } => {
             let config = linker

@@ -16,6 +16,11 @@ pub struct ProjectConfig {
     pub name: String,
     /// Fingerprint of the project key (`pprl-client fingerprint`).
     pub key_fingerprint: String,
+    /// Accept token files that are not sealed to the linker (spec §10.3).
+    /// Off by default; only for a migration from clients older than
+    /// sealing. Unsealed uploads are re-keyed like sealed ones.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_unsealed_uploads: bool,
     /// The datasets partners upload.
     #[serde(default)]
     pub datasets: Vec<DatasetConfig>,

@@ -378,6 +378,7 @@ impl Runs<'_> {
             }
         }
         refuse_mixed_keys(&config.fingerprint(), &current)?;
+        self.refuse_not_rekeyed(project, &current)?;
         for (dataset, version) in current {
             if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&version.uploaded_at) {
                 as_of.insert(dataset.name.clone(), at.date_naive());
@@ -791,6 +792,52 @@ fn undeclared<'a>(names: &'a [String], records: &Records) -> Vec<&'a str> {
                 .any(|d| d.attribute_schema.iter().any(|f| f.name() == n))
         })
         .collect()
+}
+
+impl Runs<'_> {
+    /// Refuses a run whose datasets' stored files were not all re-keyed
+    /// under the project's re-keying secret (spec §10.4): their tokens would
+    /// silently match nothing.
+    fn refuse_not_rekeyed(
+        &self,
+        project: &str,
+        current: &[(&crate::project::DatasetConfig, VersionRecord)],
+    ) -> Result<(), OpError> {
+        let secret = self
+            .linker
+            .secrets
+            .rekey_secret(project)
+            .map_err(crate::store::StoreError::Secrets)?;
+        let mut stale = Vec::new();
+        for (dataset, version) in current {
+            // A file that cannot be read at all is the loader's to report.
+            let unreadable = |e: &dyn std::fmt::Display| OpError::DatasetUnreadable {
+                dataset: dataset.name.clone(),
+                reason: e.to_string(),
+            };
+            let blob = self
+                .linker
+                .blobs
+                .open(&version.checksum)
+                .map_err(|e| unreadable(&e))?;
+            let note = crate::rekey::note(blob).map_err(|e| unreadable(&e))?;
+            if note.map(|n| n.secret_id).as_deref() != Some(secret.id()) {
+                stale.push(StaleDataset {
+                    dataset: dataset.name.clone(),
+                    version: version.version.0,
+                    fingerprint: version.key_fingerprint.clone(),
+                });
+            }
+        }
+        if stale.is_empty() {
+            Ok(())
+        } else {
+            Err(OpError::NotRekeyed {
+                expected: secret.id().to_owned(),
+                stale,
+            })
+        }
+    }
 }
 
 /// Refuses a run whose datasets' current versions were not all made with

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::auth::{IssuedToken, PresentedToken, Principal, Role, TokenId};
 use crate::ids::{DatasetVersion, RunId};
 use crate::project::{ProjectConfig, ProjectConfigError};
+use crate::secrets::LinkerSecrets;
 use crate::settings::Settings;
 use crate::store::blobs::FsBlobStore;
 use crate::store::publications::FsPublicationStore;
@@ -15,6 +16,8 @@ use crate::store::{
     StoreError, TokenRecord, VersionRecord, now,
 };
 use crate::validate::{self, Refusal};
+use crate::{rekey, sealed};
+use pprl_specs::sealing::Envelope;
 
 /// The linker's state: its stores and settings. Cheap to clone.
 #[derive(Clone)]
@@ -22,6 +25,8 @@ pub struct Linker {
     pub meta: Arc<dyn MetaStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub publications: Arc<dyn PublicationStore>,
+    /// The linker's identity and re-keying secrets (never logged).
+    pub secrets: Arc<LinkerSecrets>,
     pub settings: Arc<Settings>,
 }
 
@@ -31,6 +36,16 @@ impl std::fmt::Debug for Linker {
             .field("data_dir", &self.settings.data_dir)
             .finish_non_exhaustive()
     }
+}
+
+/// The linker's public key (spec §10.2): what partners seal to.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LinkerKey {
+    pub project: String,
+    /// The age X25519 recipient, `age1…`.
+    pub recipient: String,
+    /// Its fingerprint, 16 hex digits, to pin in partner configs.
+    pub fingerprint: String,
 }
 
 /// Who did something, for the audit log.
@@ -129,6 +144,18 @@ pub enum OpError {
         expected: String,
         stale: Vec<StaleDataset>,
     },
+    /// Some datasets' stored files were not re-keyed under the project's
+    /// current re-keying secret (stored before re-keying existed, or the
+    /// secret was replaced): their tokens cannot match the others'.
+    #[error(
+        "{} not re-keyed under this project's linker secret ({expected}): {}; a run never links files re-keyed differently, so the partners must upload them again",
+        if stale.len() == 1 { "dataset is" } else { "datasets are" },
+        stale.iter().map(|s| format!("`{}` (version {})", s.dataset, s.version)).collect::<Vec<_>>().join(", ")
+    )]
+    NotRekeyed {
+        expected: String,
+        stale: Vec<StaleDataset>,
+    },
     /// A dataset's current token file could not be read at run time.
     #[error("cannot load dataset `{dataset}`: {reason}")]
     DatasetUnreadable { dataset: String, reason: String },
@@ -162,6 +189,7 @@ pub enum Action {
     Upload,
     ListVersions,
     Erase,
+    LinkerKey,
 }
 
 impl Action {
@@ -180,6 +208,9 @@ impl Action {
             }
             (Action::ListVersions, _) => {
                 "evaluator and linkage-analyst tokens read published outputs only, not partners' uploads"
+            }
+            (Action::LinkerKey, _) => {
+                "the linker key is for partners, who seal their uploads to it, and administrators"
             }
         }
     }
@@ -238,10 +269,12 @@ impl Linker {
     pub fn open(settings: Settings) -> Result<Self, StoreError> {
         let meta = SqliteStore::open(&settings.data_dir)?;
         let blobs = FsBlobStore::open(&settings.data_dir)?;
+        let secrets = LinkerSecrets::open(&settings.data_dir)?;
         Ok(Linker {
             meta: Arc::new(meta),
             blobs: Arc::new(blobs),
             publications: Arc::new(FsPublicationStore::open(&settings.data_dir)),
+            secrets: Arc::new(secrets),
             settings: Arc::new(settings),
         })
     }
@@ -498,23 +531,55 @@ impl Linker {
         }
     }
 
-    /// Validates a staged upload and publishes it as a new version (or finds
-    /// it already published). The staged blob is consumed either way: it is
-    /// committed (synced, moved into place) before the version is recorded,
-    /// and deleted if refused.
+    /// Opens a staged upload (sealed to the linker, spec §10.3; unsealed only
+    /// where the project allows it), validates the token file inside, and
+    /// publishes it re-keyed (§10.4) as a new version (or finds it already
+    /// published). The staged upload is deleted either way; the re-keyed
+    /// file is written to a second staged blob, committed (synced, moved
+    /// into place, named by its own checksum) before the version is
+    /// recorded. The plaintext of a sealed upload is never written.
     pub fn accept_upload(
         &self,
         principal: &Principal,
         config: &ProjectConfig,
         dataset: &str,
         mut staged: Box<dyn StagedBlob>,
-        checksum: &str,
-        bytes: u64,
     ) -> Result<Accepted, OpError> {
         let contents = staged.contents()?;
-        let checked = validate::check_token_file(contents, &config.fingerprint(), dataset)
-            .map_err(OpError::Refused)?;
-        staged.commit(checksum)?;
+        let mut head = [0u8; pprl_specs::sealing::SEALED_PREFIX.len()];
+        let n = contents.read_at(0, &mut head).map_err(StoreError::Io)?;
+        let secret = self
+            .secrets
+            .rekey_secret(&config.name)
+            .map_err(StoreError::Secrets)?;
+        let mut stored = self.blobs.stage()?;
+        let (checked, rewritten) = match Envelope::of(&head[..n]) {
+            Envelope::Sealed => {
+                let plain =
+                    sealed::open(contents, self.secrets.identity()).map_err(OpError::Refused)?;
+                let checked =
+                    validate::check_token_reader(plain.clone(), &config.fingerprint(), dataset)
+                        .map_err(OpError::Refused)?;
+                (checked, rekey::rewrite(plain, &secret, &mut stored))
+            }
+            Envelope::Unsealed if !config.allow_unsealed_uploads => {
+                return Err(OpError::Refused(validate::unsealed_refusal(
+                    self.secrets.identity(),
+                )));
+            }
+            _ => {
+                let checked =
+                    validate::check_token_file(contents.clone(), &config.fingerprint(), dataset)
+                        .map_err(OpError::Refused)?;
+                (checked, rekey::rewrite(contents, &secret, &mut stored))
+            }
+        };
+        let rewritten = rewritten.map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
+        // The upload as received (sealed, or raw where the project allows
+        // it) is deleted now; only the re-keyed file is kept.
+        drop(staged);
+        stored.commit(&rewritten.checksum)?;
+        let (checksum, bytes) = (rewritten.checksum.as_str(), rewritten.bytes);
         let record = VersionRecord {
             project: config.name.clone(),
             dataset: dataset.to_owned(),
@@ -562,6 +627,32 @@ impl Linker {
             "retention removed old versions"
         );
         Ok(())
+    }
+
+    /// The linker's public key and its fingerprint (spec §10.2), for the
+    /// partners of `project` and administrators.
+    pub fn linker_key(&self, principal: &Principal, project: &str) -> Result<LinkerKey, OpError> {
+        if !principal.may_see(project) {
+            return Err(OpError::NotFound);
+        }
+        if principal.role == Role::Evaluator {
+            return Err(OpError::RoleCannot {
+                role: principal.role,
+                action: Action::LinkerKey,
+            });
+        }
+        self.project_config(project)?;
+        Ok(self.public_linker_key(project))
+    }
+
+    /// The public linker key as the admin CLI and the API show it.
+    pub fn public_linker_key(&self, project: &str) -> LinkerKey {
+        let identity = self.secrets.identity();
+        LinkerKey {
+            project: project.to_owned(),
+            recipient: identity.recipient().to_owned(),
+            fingerprint: identity.fingerprint().to_string(),
+        }
     }
 
     /// Versions the caller may list: administrators all, partners their own

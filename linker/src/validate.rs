@@ -24,7 +24,11 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn new(code: &'static str, message: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        code: &'static str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
         Refusal {
             code,
             message: message.into(),
@@ -88,6 +92,18 @@ pub fn check_token_reader<R: ChunkReader + 'static>(
     let manifest = file.manifest().clone();
     let rows = file.count_rows().map_err(refusal)?;
     Ok(Checked { manifest, rows })
+}
+
+/// The refusal of an unsealed upload to a project that wants it sealed.
+pub fn unsealed_refusal(identity: &crate::secrets::LinkerIdentity) -> Refusal {
+    Refusal::new(
+        "unsealed",
+        "the upload is an unsealed token file; this project accepts only token files sealed to its linker's key",
+        format!(
+            "upload it with a pprl-client that seals (`pprl-client upload` with `linker_key_fingerprint = \"{}\"` in your partner config); never send the unsealed file itself",
+            identity.fingerprint()
+        ),
+    )
 }
 
 /// The refusal for a file the reader could not accept.

@@ -374,6 +374,7 @@ fn setup(min_cell: u64, disclosure: Disclosure) -> Setup {
     )
     .ok();
     let server = serve(&data, &[]);
+    let linker_key = crate::support::linker_key(&data);
     for (d, p) in DATASETS {
         let token = root.join(format!("{p}.token"));
         linker_cli(
@@ -421,6 +422,8 @@ fn setup(min_cell: u64, disclosure: Disclosure) -> Setup {
                 d,
                 "--token-file",
                 &path(&token),
+                "--linker-key",
+                &linker_key,
                 &format!("{d}.parquet"),
             ],
             None,

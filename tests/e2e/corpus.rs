@@ -40,7 +40,7 @@ const FAMILIES: [(&str, usize); 5] = [
     ("project-config", 20),
     ("csv", 20),
     ("token-file", 20),
-    ("upload", 15),
+    ("upload", 21),
 ];
 
 /// Environment variable that regenerates the token-file cases (`1`), or
@@ -601,6 +601,8 @@ struct CorpusServer {
     address: String,
     /// Placeholders of the upload templates: tokens by holder.
     tokens: BTreeMap<&'static str, String>,
+    /// The linker's public key, which uploads are sealed to.
+    linker_key: String,
 }
 
 impl CorpusServer {
@@ -634,6 +636,13 @@ impl CorpusServer {
             ],
         );
         assert!(created.ok, "create-project: {}", created.text);
+        let linker_key = linker_cli(&data, &["admin".as_ref(), "linker-key".as_ref()])
+            .text
+            .lines()
+            .find_map(|l| l.strip_prefix("linker key "))
+            .expect("`admin linker-key` prints the key")
+            .trim()
+            .to_owned();
         let issue = |name: &str, args: &[&str]| -> String {
             let path = dir.path().join(name);
             let mut all: Vec<&std::ffi::OsStr> = vec![
@@ -711,11 +720,14 @@ impl CorpusServer {
             child,
             address,
             tokens,
+            linker_key,
         }
     }
 
-    /// A token file uploaded as `dataset`, as `pprl-client upload` sends it.
+    /// A token file uploaded as `dataset`, as `pprl-client upload` sends it:
+    /// sealed to the linker's key.
     fn upload(&self, dataset: &str, body: &[u8]) -> Response {
+        let body = &seal(body, &self.linker_key);
         let template = format!(
             "POST /v1/projects/corpus/datasets/{dataset}/versions HTTP/1.1\n\
              Authorization: Bearer {{partner}}\nx-pprl-blake3: {{blake3}}\n\
@@ -794,13 +806,59 @@ impl CorpusServer {
     }
 
     /// A body directive: `{base}`, `{extract}`, `{file:PATH}` (in
-    /// tests/corpus), `{zeros:N}`, or the text itself.
+    /// tests/corpus), `{zeros:N}`, a sealed file (`{sealed:PATH}` sealed to
+    /// the linker, `{sealed_to_other:PATH}` to another key,
+    /// `{sealed_cut:PATH}` with its last 100 bytes cut, `{sealed_flip:PATH}`
+    /// with one payload byte flipped, `{sealed_header:PATH}` its header
+    /// alone, `{sealed_passphrase:PATH}` sealed with a passphrase), or the
+    /// text itself.
     fn body(&self, directive: &str) -> Vec<u8> {
         let read = |p: &str| fs::read(corpus().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
-        match directive
+        let inner = directive
             .strip_prefix('{')
-            .and_then(|d| d.strip_suffix('}'))
+            .and_then(|d| d.strip_suffix('}'));
+        if let Some((kind, path)) = inner.and_then(|d| d.split_once(':'))
+            && kind.starts_with("sealed")
         {
+            let plain = read(path);
+            let other = age::x25519::Identity::generate().to_public().to_string();
+            let sealed = seal(&plain, &self.linker_key);
+            // The header ends at the line after `---`'s MAC, then the payload.
+            let header_end = sealed
+                .windows(4)
+                .position(|w| w == b"\n---")
+                .and_then(|at| {
+                    sealed[at + 1..]
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map(|n| at + 2 + n)
+                })
+                .expect("an age header");
+            return match kind {
+                "sealed" => sealed,
+                "sealed_to_other" => seal(&plain, &other),
+                "sealed_cut" => sealed[..sealed.len() - 100].to_vec(),
+                "sealed_flip" => {
+                    let mut damaged = sealed.clone();
+                    let at = header_end + (sealed.len() - header_end) / 2;
+                    damaged[at] ^= 0x01;
+                    damaged
+                }
+                "sealed_header" => sealed[..header_end].to_vec(),
+                "sealed_passphrase" => {
+                    let encryptor = age::Encryptor::with_user_passphrase(
+                        age::secrecy::SecretString::from("corpus passphrase".to_owned()),
+                    );
+                    let mut out = Vec::new();
+                    let mut w = encryptor.wrap_output(&mut out).expect("age header");
+                    w.write_all(&plain).expect("payload");
+                    w.finish().expect("sealed");
+                    out
+                }
+                _ => panic!("unknown body directive {directive}"),
+            };
+        }
+        match inner {
             Some("base") => read("token-file/_base.parquet"),
             Some("extract") => read("token-file/_base.csv"),
             Some(d) if d.starts_with("file:") => read(&d["file:".len()..]),
@@ -933,6 +991,21 @@ fn parse_response(raw: &[u8]) -> Response {
 
 // ---------------------------------------------------------------------------
 // The token-file cases, made from the base token file.
+
+/// `plain` sealed to the age recipient `key`, as `pprl-client upload` seals.
+fn seal(plain: &[u8], key: &str) -> Vec<u8> {
+    let recipient: age::x25519::Recipient = key.parse().expect("a linker key");
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .expect("an encryptor");
+    let mut out = Vec::new();
+    let mut writer = encryptor
+        .wrap_output(&mut out)
+        .expect("the age header writes");
+    writer.write_all(plain).expect("the payload writes");
+    writer.finish().expect("the sealed file closes");
+    out
+}
 
 fn case_path(name: &str) -> PathBuf {
     corpus().join("token-file").join(format!("{name}.parquet"))

@@ -31,7 +31,7 @@ use pprl_generate::Rng;
 
 use crate::support::{
     ListedVersion, Project, Server, blake3_file, blob_path, files_under, linker_cli,
-    parse_versions, restamp_token_file, serve, token_text,
+    parse_versions, restamp_token_file, seal_file, serve, stored_checksum, token_text,
 };
 
 /// How many times the server is killed.
@@ -47,11 +47,20 @@ const PATIENCE: Duration = Duration::from_secs(60);
 /// A token file the test uploads.
 #[derive(Debug)]
 struct TokenFile {
+    /// The file as sent: sealed to the linker's key.
     path: PathBuf,
+    /// The token file itself, unsealed, as the real client takes it.
+    plain: PathBuf,
     base: usize,
     dataset: &'static str,
+    /// The checksum of the stored (re-keyed) file, which versions list.
     checksum: String,
+    /// The sealed body's checksum, for the upload's header.
+    body_checksum: String,
+    /// The sealed body's size.
     bytes: u64,
+    /// The stored file's size.
+    stored_bytes: u64,
     rows: u64,
 }
 
@@ -241,7 +250,7 @@ fn uploads_survive_the_server_being_killed_at_any_point() {
                 .clone();
                 let url = server.url.clone();
                 let (path, dataset, checksum) =
-                    (file.path.clone(), file.dataset, file.checksum.clone());
+                    (file.path.clone(), file.dataset, file.body_checksum.clone());
                 InFlight {
                     file: i,
                     recorded_before: listed.iter().any(|v| v.checksum == file.checksum),
@@ -454,14 +463,14 @@ fn uploads_survive_the_server_being_killed_at_any_point() {
                         &project.other_partner_token
                     };
                     let run = project
-                        .upload(&server.url, file.dataset, token, &file.path)
+                        .upload(&server.url, file.dataset, token, &file.plain)
                         .ok();
                     let was = listed.iter().any(|v| v.checksum == file.checksum);
                     let expected = if was { "unchanged: " } else { "uploaded " };
                     assert!(
                         run.stdout.starts_with(expected),
                         "{} was stored: {was}; the client said {}",
-                        file.path.display(),
+                        file.plain.display(),
                         run.stdout
                     );
                 }
@@ -513,20 +522,24 @@ fn restamped(
         )
         .into();
     });
+    let (checksum, stored_bytes) = stored_checksum(&project.data, "pl", &path);
+    let sealed = path.with_extension("parquet.age");
+    let body_checksum = seal_file(&path, &project.linker_key, &sealed);
     TokenFile {
-        checksum: blake3_file(&path),
-        bytes: fs::metadata(&path)
-            .expect("the restamped file exists")
-            .len(),
+        checksum,
+        body_checksum,
+        bytes: fs::metadata(&sealed).expect("the sealed file exists").len(),
+        stored_bytes,
         rows: BASE_ROWS[base],
-        path,
+        plain: path,
+        path: sealed,
         base,
         dataset,
     }
 }
 
 fn post(url: &str, token: &str, file: &TokenFile) -> Answer {
-    post_file(url, token, file.dataset, &file.path, &file.checksum)
+    post_file(url, token, file.dataset, &file.path, &file.body_checksum)
 }
 
 /// Streams a token file to the upload endpoint; `Err` when no answer arrives.
@@ -621,8 +634,8 @@ fn check_restarted(
             .unwrap_or_else(|| panic!("every version is a file the test sent: {v:?}"))];
         assert_eq!(
             (v.dataset.as_str(), v.rows, v.bytes),
-            (file.dataset, file.rows, file.bytes),
-            "a version lists the dataset, rows and size of the file sent"
+            (file.dataset, file.rows, file.stored_bytes),
+            "a version lists the dataset, rows and size of the file sent, as stored re-keyed"
         );
         let blob = blob_path(data, &v.checksum);
         let meta = fs::metadata(&blob)
@@ -668,12 +681,13 @@ fn check_restarted(
             [
                 "blobs",
                 "staging",
+                "secrets",
                 "pprl.sqlite3",
                 "pprl.sqlite3-wal",
                 "pprl.sqlite3-shm"
             ]
             .contains(&name.to_str().unwrap_or_default()),
-            "the data folder holds the database, blobs/ and staging/ only: {name:?}"
+            "the data folder holds the database, blobs/, staging/ and secrets/ only: {name:?}"
         );
     }
 

@@ -31,6 +31,16 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// `plain` sealed to the project's linker key, as `pprl-client upload` sends it.
+fn sealed(project: &Project, plain: &[u8]) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("plain");
+    std::fs::write(&path, plain).expect("write");
+    let out = dir.path().join("sealed");
+    crate::support::seal_file(&path, &project.linker_key, &out);
+    std::fs::read(out).expect("sealed")
+}
+
 /// A raw upload request, for refusals the client would not send.
 fn raw_upload(
     url: &str,
@@ -127,14 +137,23 @@ fn keygen_tokenise_upload_and_the_version_is_listed() {
     assert!(listed.stdout.contains(&project.fingerprint));
     assert_eq!(project.versions().len(), 2);
 
-    // The stored blob is the uploaded file, byte for byte, under its checksum.
+    // The stored blob is the uploaded file re-keyed (spec §10.4), under its
+    // own checksum, with the partner's manifest unchanged.
     let bytes = std::fs::read(&file).expect("token file");
+    let (checksum, size) = crate::support::stored_checksum(&project.data, "pl", &file);
     let stored = project
         .data
         .join("blobs")
-        .join(&blake3_hex(&bytes)[..2])
-        .join(format!("{}.parquet", blake3_hex(&bytes)));
-    assert_eq!(std::fs::read(stored).expect("blob stored"), bytes);
+        .join(&checksum[..2])
+        .join(format!("{checksum}.parquet"));
+    let stored_bytes = std::fs::read(&stored).expect("blob stored");
+    assert_eq!(stored_bytes.len() as u64, size);
+    assert_eq!(blake3_hex(&stored_bytes), checksum);
+    assert_ne!(stored_bytes, bytes, "the raw file is not what is stored");
+    assert_eq!(
+        crate::support::manifest(&stored),
+        crate::support::manifest(&file)
+    );
 
     // The audit log records the uploads and never a token secret.
     let audit = linker_cli(&project.data, &["admin", "audit"]).ok().stdout;
@@ -245,8 +264,12 @@ fn refusals_leave_the_stored_state_unchanged() {
     assert_eq!(stored_state(&project), before);
 
     let bytes = std::fs::read(&good).expect("token file");
-    // Another spec version: the manifest rewritten to pprl/v0.
-    let v0 = rewrite_manifest(&good, |m| m["spec_version"] = "pprl/v0".into());
+    // Another spec version: the manifest rewritten to pprl/v0 (sealed, as
+    // the client sends it, so the linker reaches the token file's checks).
+    let v0 = sealed(
+        &project,
+        &rewrite_manifest(&good, |m| m["spec_version"] = "pprl/v0".into()),
+    );
     check(
         "spec version",
         422,
@@ -260,8 +283,8 @@ fn refusals_leave_the_stored_state_unchanged() {
             "",
         ),
     );
-    // A truncated file.
-    let half = &bytes[..bytes.len() / 2];
+    // A truncated file, sealed.
+    let half = &sealed(&project, &bytes[..bytes.len() / 2]);
     check(
         "truncated",
         422,

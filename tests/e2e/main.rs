@@ -13,4 +13,5 @@ mod linkage;
 mod linker;
 mod nightly;
 mod readme;
+mod sealing;
 mod support;

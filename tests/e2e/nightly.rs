@@ -11,7 +11,9 @@ use pprl_linker::service::{Actor, Linker};
 use pprl_linker::settings::{Overrides, Settings, SettingsFile};
 use serde_json::Value;
 
-use crate::support::{Project, Server, blake3_file, blob_path, linker_cli, serve};
+use crate::support::{
+    Project, Server, blob_path, linker_cli, serve, stored_checksum, write_rekeyed,
+};
 
 /// Longest wait for something the scheduler should do within seconds.
 const PATIENCE: Duration = Duration::from_secs(90);
@@ -98,7 +100,7 @@ fn upload(project: &Project, server: &Server, file: &Path) {
 /// as a disk fault would leave it: the upload is checked and accepted (the
 /// check reads the staged copy), but a run cannot load the dataset.
 fn upload_with_corrupt_blob(project: &Project, server: &Server, file: &Path) -> String {
-    let blob = blob_path(&project.data, &blake3_file(file));
+    let blob = blob_path(&project.data, &stored_checksum(&project.data, "pl", file).0);
     std::fs::create_dir_all(blob.parent().expect("blobs sit in a folder")).expect("folder");
     std::fs::write(&blob, b"not a parquet file").expect("the corrupt blob writes");
     upload(project, server, file);
@@ -161,7 +163,9 @@ fn a_schedule_runs_on_new_versions_only_and_retries_failed_runs() {
             .contains("cannot load dataset `probation_caseload`"),
         "{failed}"
     );
-    std::fs::copy(&v3, &blob).expect("the blob is repaired");
+    let repaired = format!("{blob}.repaired");
+    write_rekeyed(&project.data, "pl", &v3, Path::new(&repaired));
+    std::fs::rename(&repaired, &blob).expect("the blob is repaired");
     let list = wait_for(&server, &project, "the retry", |l| {
         count(l, "succeeded") == 3
     });

@@ -213,6 +213,65 @@ pub fn linker_cli(data: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// The checksum and size under which the linker of `data` stores `file` (a
+/// token file of project `project`): the file re-keyed under the project's
+/// re-keying secret, as an upload stores it (spec §10.4).
+pub fn stored_checksum(data: &Path, project: &str, file: &Path) -> (String, u64) {
+    let secrets = pprl_linker::secrets::LinkerSecrets::open(data).expect("the secrets open");
+    let secret = secrets.rekey_secret(project).expect("the project's secret");
+    let rewritten = pprl_linker::rekey::rewrite(
+        std::fs::File::open(file).expect("the token file opens"),
+        &secret,
+        std::io::sink(),
+    )
+    .expect("the token file re-keys");
+    (rewritten.checksum, rewritten.bytes)
+}
+
+/// Writes `file` to `out` as the linker of `data` stores it for project
+/// `project`: re-keyed (spec §10.4).
+pub fn write_rekeyed(data: &Path, project: &str, file: &Path, out: &Path) {
+    let secrets = pprl_linker::secrets::LinkerSecrets::open(data).expect("the secrets open");
+    let secret = secrets.rekey_secret(project).expect("the project's secret");
+    pprl_linker::rekey::rewrite(
+        std::fs::File::open(file).expect("the token file opens"),
+        &secret,
+        std::fs::File::create(out).expect("the copy is created"),
+    )
+    .expect("the token file re-keys");
+}
+
+/// Seals `file` to the age recipient `key` into `out`, as `pprl-client
+/// upload` does; returns the sealed bytes' BLAKE3 checksum.
+pub fn seal_file(file: &Path, key: &str, out: &Path) -> String {
+    let recipient: age::x25519::Recipient = key.parse().expect("a linker key");
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .expect("an encryptor");
+    let mut writer = encryptor
+        .wrap_output(std::fs::File::create(out).expect("the sealed file is created"))
+        .expect("the age header writes");
+    std::io::copy(
+        &mut std::fs::File::open(file).expect("the token file opens"),
+        &mut writer,
+    )
+    .expect("the file seals");
+    writer.finish().expect("the sealed file closes");
+    blake3_file(out)
+}
+
+/// The linker's public key (`age1…`), as `admin linker-key` prints it.
+pub fn linker_key(data: &Path) -> String {
+    linker_cli(data, &["admin", "linker-key"])
+        .ok()
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("linker key "))
+        .expect("`admin linker-key` prints the key")
+        .trim()
+        .to_owned()
+}
+
 /// Starts `pprl-linker --data-dir DATA serve` on a free loopback port, with
 /// `extra` serve flags and its stderr discarded, and waits until it listens.
 pub fn serve(data: &Path, extra: &[&str]) -> Server {
@@ -234,6 +293,8 @@ pub struct Project {
     /// A linkage-analyst token: the project publishes `links.parquet` to it.
     pub analyst_token: PathBuf,
     pub admin_token: PathBuf,
+    /// The linker's public key, which uploads are sealed to.
+    pub linker_key: String,
 }
 
 /// The police partner's config: the same columns as the probation extract.
@@ -340,7 +401,9 @@ impl Project {
         );
         let admin_token = token("admin.token", &["--role", "administrator"]);
         write(root, "partner.toml", PROBATION_CONFIG);
+        let linker_key = linker_key(&data);
         Project {
+            linker_key,
             dir,
             data,
             fingerprint,
@@ -418,6 +481,7 @@ impl Project {
     }
 
     /// `pprl-client upload` with a token file.
+    /// The file is sealed to the linker's key, pinned with `--linker-key`.
     pub fn upload(&self, server: &str, dataset: &str, token: &Path, file: &Path) -> Run {
         client(
             self.root(),
@@ -431,6 +495,8 @@ impl Project {
                 dataset,
                 "--token-file",
                 token.to_str().expect("utf-8 path"),
+                "--linker-key",
+                &self.linker_key,
                 file.to_str().expect("utf-8 path"),
             ],
             None,

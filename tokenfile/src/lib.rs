@@ -303,10 +303,16 @@ impl<R: ChunkReader + 'static> TokenFile<R> {
     /// Every row, in batches of [`BATCH_ROWS`]: the token columns and the
     /// attributes. Call [`check_structure`](Self::check_structure) first.
     pub fn batches(self) -> Result<Batches, ReadError> {
+        self.batches_of(BATCH_ROWS)
+    }
+
+    /// [`batches`](Self::batches) of at most `rows` rows (the linker
+    /// re-keys uploads in small batches, several at once).
+    pub fn batches_of(self, rows: usize) -> Result<Batches, ReadError> {
         let attributes = Arc::new(Schema::new(self.attribute_fields()));
         let reader = self
             .builder()
-            .with_batch_size(BATCH_ROWS)
+            .with_batch_size(rows.max(1))
             .build()
             .map_err(|e| ReadError::Damaged(e.to_string()))?;
         Ok(Batches {

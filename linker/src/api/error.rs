@@ -83,6 +83,7 @@ impl From<OpError> for ApiError {
             | OpError::CohortColumns(_)
             | OpError::NoUploads { .. }
             | OpError::MixedKeys { .. }
+            | OpError::NotRekeyed { .. }
             | OpError::DatasetUnreadable { .. }
             | OpError::OutputsUnwritable { .. }
             | OpError::Cohort(_)

@@ -42,6 +42,10 @@ pub fn router(linker: Linker) -> Router {
             get(projects::list_versions),
         )
         .route(
+            "/v1/projects/{project}/linker-key",
+            get(projects::linker_key),
+        )
+        .route(
             "/v1/projects/{project}/datasets/{dataset}/versions",
             post(upload::upload).layer(DefaultBodyLimit::disable()),
         )

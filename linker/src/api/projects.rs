@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::caller::require_admin;
 use super::{ApiError, Caller, blocking};
 use crate::ids::DatasetVersion;
-use crate::service::{Actor, Linker, OpError};
+use crate::service::{Actor, Linker, LinkerKey, OpError};
 use crate::store::{AuditEvent, VersionRecord};
 
 #[tracing::instrument(skip_all)]
@@ -79,6 +79,18 @@ pub(super) async fn list_versions(
 ) -> Result<Json<Vec<VersionView>>, ApiError> {
     let versions = blocking(move || linker.list_versions(&caller, &project)).await?;
     Ok(Json(versions.into_iter().map(VersionView::from).collect()))
+}
+
+/// `GET /v1/projects/{project}/linker-key`: the key partners seal to.
+#[tracing::instrument(skip_all, fields(project = %project))]
+pub(super) async fn linker_key(
+    State(linker): State<Linker>,
+    Path(project): Path<String>,
+    Caller(caller): Caller,
+) -> Result<Json<LinkerKey>, ApiError> {
+    Ok(Json(
+        blocking(move || linker.linker_key(&caller, &project)).await?,
+    ))
 }
 
 #[derive(Deserialize)]

@@ -153,3 +153,52 @@ async fn the_runs_view_shows_the_schedule_and_unforced_runs_skip_when_nothing_is
     );
     assert!(linker.meta.runs("p").expect("runs").is_empty());
 }
+
+#[tokio::test]
+async fn the_linker_key_is_shown_to_partners_and_administrators_only() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let linker = linker(dir.path());
+    let config = "name = \"p\"\nkey_fingerprint = \"0011223344556677\"\n[[datasets]]\nname = \"d\"\npartner = \"x\"\n";
+    linker.create_project(config, &Actor::Cli).expect("created");
+    let token = |role, project: Option<&str>, partner: Option<&str>| {
+        linker
+            .issue_token(role, project, partner, None, &Actor::Cli)
+            .expect("issued")
+            .expose_secret()
+            .to_string()
+    };
+    let get = |token: &str| {
+        Request::get("/v1/projects/p/linker-key")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let identity = linker.secrets.identity();
+    for token in [
+        token(Role::Partner, Some("p"), Some("x")),
+        token(Role::Administrator, None, None),
+    ] {
+        let (status, body) = send(router(linker.clone()), get(&token)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let view: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(view["recipient"], identity.recipient());
+        assert_eq!(view["fingerprint"], identity.fingerprint().to_string());
+        assert_eq!(view.as_object().map(|o| o.len()), Some(3), "{view}");
+        assert!(!body.contains("AGE-SECRET-KEY"), "{body}");
+    }
+    let evaluator = token(Role::Evaluator, Some("p"), None);
+    let (status, body) = send(router(linker.clone()), get(&evaluator)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _) = send(
+        router(linker.clone()),
+        Request::get("/v1/projects/other/linker-key")
+            .header(
+                "authorization",
+                format!("Bearer {}", token(Role::Partner, Some("p"), Some("x"))),
+            )
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

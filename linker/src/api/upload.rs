@@ -86,6 +86,15 @@ pub(super) async fn upload(
     Ok((status, Json(response)).into_response())
 }
 
+/// Uploads opened, checked and re-keyed at once: one per core, 2 to 8.
+fn check_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores.clamp(2, 8))
+    })
+}
+
 /// Body bytes gathered before one blocking write to the staged blob.
 const WRITE_BATCH_BYTES: usize = 64 * 1024;
 
@@ -191,12 +200,16 @@ async fn receive(
         )
         .hint("send it again; if it keeps failing, check that nothing is writing the file while it uploads"));
     }
+    // Opening, checking and re-keying decode every column (a few tens of
+    // MB per upload); more of them at once than cores gains no speed, only
+    // memory, so the rest wait here with their bodies safely staged.
+    let _permit = check_permits()
+        .acquire()
+        .await
+        .expect("the check semaphore is never closed");
     let accepted = {
         let (linker, caller, dataset) = (linker.clone(), caller.clone(), dataset.to_owned());
-        blocking(move || {
-            linker.accept_upload(&caller, &config, &dataset, staged, &actual, received)
-        })
-        .await?
+        blocking(move || linker.accept_upload(&caller, &config, &dataset, staged)).await?
     };
     Ok(UploadResponse {
         project: project.to_owned(),

@@ -189,6 +189,9 @@ pub enum StoreError {
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("storage I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// The linker's identity or a re-keying secret (`secrets.rs`).
+    #[error(transparent)]
+    Secrets(#[from] crate::secrets::SecretsError),
     /// A value read back from storage is not one this linker writes.
     #[error("stored {what} `{value}` is not valid")]
     Corrupt { what: &'static str, value: String },
