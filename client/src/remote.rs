@@ -143,10 +143,21 @@ pub struct OfferedKey {
 /// `GET /v1/projects/P/linker-key`: the key the linker offers. Not to be
 /// trusted alone: [`seal::Pin`](crate::seal::Pin) checks it.
 pub fn linker_key(server: &str, project: &str, token: &str) -> Result<OfferedKey> {
+    get_json(server, project, "linker-key", token)
+}
+
+/// `GET /v1/projects/P/<path>` with the token, its JSON answer read as `T`,
+/// or the linker's refusal.
+fn get_json<T: serde::de::DeserializeOwned>(
+    server: &str,
+    project: &str,
+    path: &str,
+    token: &str,
+) -> Result<T> {
     let base = base(server)?;
     let project = url_name("--project", project)?;
     let mut response = agent()
-        .get(&format!("{base}/v1/projects/{project}/linker-key"))
+        .get(&format!("{base}/v1/projects/{project}/{path}"))
         .header("Authorization", &format!("Bearer {}", token))
         .call()
         .with_context(|| format!("cannot reach the linker at {base}"))?;
@@ -223,22 +234,7 @@ pub struct Version {
 
 /// Lists the dataset versions of a project that this token may see.
 pub fn versions(server: &str, project: &str, token: &str) -> Result<Vec<Version>> {
-    let base = base(server)?;
-    let project = url_name("--project", project)?;
-    let mut response = agent()
-        .get(&format!("{base}/v1/projects/{project}/versions"))
-        .header("Authorization", &format!("Bearer {}", token))
-        .call()
-        .with_context(|| format!("cannot reach the linker at {base}"))?;
-    let status = response.status().as_u16();
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .context("cannot read the linker's answer")?;
-    if !(200..300).contains(&status) {
-        return Err(refusal(status, &text));
-    }
-    serde_json::from_str(&text).context("the linker's answer is not the expected JSON")
+    get_json(server, project, "versions", token)
 }
 
 /// BLAKE3 of a file, hex.
