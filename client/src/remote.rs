@@ -266,24 +266,10 @@ pub struct Outputs {
 /// Downloads the latest published outputs into `dir`, checking each file's
 /// size and BLAKE3 checksum; a file appears under its name only once whole.
 pub fn download(server: &str, project: &str, dir: &Path, token: &str) -> Result<Outputs> {
+    let outputs: Outputs = get_json(server, project, "outputs", token)?;
     let base = base(server)?;
     let project = url_name("--project", project)?;
     let agent = agent();
-    let mut response = agent
-        .get(&format!("{base}/v1/projects/{project}/outputs"))
-        .header("Authorization", &format!("Bearer {}", token))
-        .call()
-        .with_context(|| format!("cannot reach the linker at {base}"))?;
-    let status = response.status().as_u16();
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .context("cannot read the linker's answer")?;
-    if !(200..300).contains(&status) {
-        return Err(refusal(status, &text));
-    }
-    let outputs: Outputs =
-        serde_json::from_str(&text).context("the linker's answer is not the expected JSON")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for file in &outputs.files {
         url_name("file name", &file.name.replace('.', "_"))?;

@@ -19,7 +19,7 @@ use pprl_specs::matchkey::Token;
 use pprl_tokenfile::TokenFile;
 use serde::Serialize;
 
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::project::ProjectConfig;
 use crate::service::{Action, Actor, Linker, OpError};
 use crate::store::{DeletionListRecord, NewDeletionList, now};
@@ -71,27 +71,7 @@ impl Linker {
         project: &str,
         dataset: &str,
     ) -> Result<ProjectConfig, OpError> {
-        if !principal.may_see(project) {
-            return Err(OpError::NotFound);
-        }
-        let config = self.project_config(project)?;
-        let Some(ds) = config.dataset(dataset) else {
-            return Err(OpError::NotFound);
-        };
-        match principal.role {
-            Role::Administrator => Ok(config),
-            Role::Partner if principal.partner.as_deref() == Some(ds.partner.as_str()) => {
-                Ok(config)
-            }
-            Role::Partner => Err(OpError::NotTheDatasetsPartner {
-                dataset: dataset.to_owned(),
-                partner: ds.partner.clone(),
-            }),
-            role => Err(OpError::RoleCannot {
-                role,
-                action: Action::Erase,
-            }),
-        }
+        self.authorise_dataset(principal, project, dataset, Action::Erase, true)
     }
 
     /// Stores a deletion list for `dataset` and audits it (accepted or

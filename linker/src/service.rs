@@ -509,6 +509,20 @@ impl Linker {
         project: &str,
         dataset: &str,
     ) -> Result<ProjectConfig, OpError> {
+        self.authorise_dataset(principal, project, dataset, Action::Upload, false)
+    }
+
+    /// Checks that `principal` is the partner that supplies `dataset` of
+    /// `project` (or, where `administrator_may`, an administrator) and so
+    /// may do `action` to it; returns the project config.
+    pub(crate) fn authorise_dataset(
+        &self,
+        principal: &Principal,
+        project: &str,
+        dataset: &str,
+        action: Action,
+        administrator_may: bool,
+    ) -> Result<ProjectConfig, OpError> {
         if !principal.may_see(project) {
             return Err(OpError::NotFound);
         }
@@ -517,6 +531,7 @@ impl Linker {
             return Err(OpError::NotFound);
         };
         match principal.role {
+            Role::Administrator if administrator_may => Ok(config),
             Role::Partner if principal.partner.as_deref() == Some(ds.partner.as_str()) => {
                 Ok(config)
             }
@@ -524,10 +539,7 @@ impl Linker {
                 dataset: dataset.to_owned(),
                 partner: ds.partner.clone(),
             }),
-            role => Err(OpError::RoleCannot {
-                role,
-                action: Action::Upload,
-            }),
+            role => Err(OpError::RoleCannot { role, action }),
         }
     }
 
