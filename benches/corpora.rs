@@ -29,7 +29,9 @@
 //! `PPRL_CORPORA_MODEL=1` prints each fitted model; `PPRL_CORPORA_DICE=1`
 //! the Dice similarity of the candidate pairs of each comparison group and
 //! of 4 million random pairs, split by the truth (how the evidence looks
-//! on a corpus, before any model).
+//! on a corpus, before any model); `PPRL_CORPORA_LEVELS=1` the candidate
+//! pairs per name level and national-number level, with the share true,
+//! the mean probability and how many reach the threshold.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -419,6 +421,9 @@ fn measure(records: &Records, truth: &[u32], settings: &LinkageConfig) -> Measur
     if std::env::var_os("PPRL_CORPORA_DICE").is_some() {
         dice_histograms(records, &scored, truth);
     }
+    if std::env::var_os("PPRL_CORPORA_LEVELS").is_some() {
+        levels(&scored, truth, settings.threshold);
+    }
     if std::env::var_os("PPRL_CORPORA_MODEL").is_some() {
         println!(
             "{}",
@@ -469,6 +474,49 @@ fn calibration(scored: &linkage::Scored, truth: &[u32]) -> String {
         );
     }
     out
+}
+
+/// Diagnostic (`PPRL_CORPORA_LEVELS=1`): per name level and national-number
+/// level, the candidate pairs, the share that are true, their mean
+/// probability, and how many (and how many true) reach the threshold.
+fn levels(scored: &linkage::Scored, truth: &[u32], threshold: f64) {
+    use std::collections::BTreeMap;
+    // (name, numbers) -> [pairs, true, probability sum, accepted, accepted true]
+    let mut cells: BTreeMap<(u8, u8), [f64; 5]> = BTreeMap::new();
+    for ((pair, c), p) in scored
+        .blocking
+        .pairs
+        .iter()
+        .zip(&scored.comparisons)
+        .zip(&scored.probabilities)
+    {
+        let (a, b) = linkage::candidates::unpack(*pair);
+        let t = f64::from(u8::from(truth[a as usize] == truth[b as usize]));
+        let e = cells.entry((c.name, c.numbers)).or_default();
+        let accepted = f64::from(u8::from(*p >= threshold));
+        e[0] += 1.0;
+        e[1] += t;
+        e[2] += p;
+        e[3] += accepted;
+        e[4] += accepted * t;
+    }
+    println!(
+        "  levels: name level, numbers level, pairs, share true, mean p, accepted, accepted true"
+    );
+    for ((name, numbers), e) in cells {
+        let label = linkage::score::NAME_KEYS
+            .get(name as usize)
+            .copied()
+            .unwrap_or("none");
+        println!(
+            "    {label:<26} {numbers} {:>9} {:>6.3} {:>6.3} {:>9} {:>9}",
+            e[0],
+            e[1] / e[0],
+            e[2] / e[0],
+            e[3],
+            e[4]
+        );
+    }
 }
 
 /// Diagnostic (`PPRL_CORPORA_DICE=1`): the Dice similarity of candidate

@@ -15,6 +15,11 @@
 //!   encoding repeats what the keys say; see [`compare`]), with m and u per
 //!   bin learnt separately for three groups of pairs ([`DICE_GROUPS`]).
 //!
+//! The pairs a name key joins and the pairs none joins (the Bloom LSH's,
+//! and a national number's alone) have a prior each
+//! ([`Model::lambda_by_stratum`]), so that how many pairs the LSH proposes
+//! does not change what the key-joined pairs' evidence means.
+//!
 //! The u-probability of a national-number agreement is fixed
 //! ([`U_NUMBER_AGREE`]), not learnt; the u of the name keys the cascade
 //! links on is capped, more tightly where no national numbers let EM learn
@@ -106,7 +111,8 @@ const DICE_MISSING: usize = DICE_LEVELS - 1;
 /// the cap is loose ([`U_FULL_NAME_MAX`], [`U_PARTIAL_NAME_MAX`]: relatives
 /// of one name and address, twins); where they do not, nothing in the data
 /// tells a coincidence from a match, and the cap is a tenth of that — at
-/// most one candidate pair of different people in ten thousand agreeing on
+/// most one key-joined candidate pair of different people in ten thousand
+/// (u is a share of the name-key stratum, [`Model::lambda_by_stratum`]) agreeing on
 /// a full name and date of birth, one in a thousand on an initial, family
 /// name and date of birth, or a name and postcode (a common name and birth
 /// date among a million records each side: some hundreds of coincidences
@@ -122,7 +128,7 @@ pub const IDENTIFIED_SHARE: f64 = 0.1;
 /// The level of the `dob_district` blocking key.
 const BLOCKING_LEVELS: std::ops::Range<usize> = 11..12;
 /// The cap on the u of `dob_district`'s level where no national numbers
-/// identify it: one candidate pair of different people in a hundred
+/// identify it: one key-joined candidate pair of different people in a hundred
 /// sharing a date of birth and a postcode district (in a UK population of
 /// a million, some thousands of such coincidences against millions of
 /// candidate non-matches; the district of another country's code is the
@@ -256,11 +262,34 @@ pub fn compare(
         .collect()
 }
 
-/// The fitted model: prior and per-level m and u probabilities.
+/// The two strata of candidate pairs, each with its own prior: pairs a name
+/// key joins, and pairs no name key joins (the Bloom LSH's, and a national
+/// number's alone). See [`Model::lambda_by_stratum`].
+pub const STRATA: [&str; 2] = ["name key", "no name key"];
+const NO_NAME_LEVEL: usize = NAME_KEYS.len();
+
+fn stratum(name: usize) -> usize {
+    usize::from(name == NO_NAME_LEVEL)
+}
+
+/// The fitted model: priors and per-level m and u probabilities.
 #[derive(Debug, Clone, Serialize)]
 pub struct Model {
-    /// Share of candidate pairs that are matches.
+    /// Share of candidate pairs that are matches (over both strata).
     pub lambda: f64,
+    /// Share of candidate pairs that are matches, per [`STRATA`].
+    ///
+    /// The name field is the stratum: a pair a name key joins is at one of
+    /// its levels, a pair no name key joins at none. With one prior over
+    /// both, the number of LSH pairs (a few per record at 100k, far fewer at
+    /// 5k; it depends on the run's size and the encodings, not on the
+    /// people) set the prior of the key-joined pairs, and with it what their
+    /// capped u meant: at 100k records without national numbers the
+    /// partial levels fell under the threshold although 78–99% of their
+    /// pairs were true (`gen-no-national`, session 10). Per stratum, the
+    /// name levels' m and u (and their caps) are shares of the key-joined
+    /// pairs only, and the LSH pairs are weighed among themselves.
+    pub lambda_by_stratum: [f64; 2],
     pub m_name: Vec<f64>,
     pub u_name: Vec<f64>,
     pub m_numbers: Vec<f64>,
@@ -329,6 +358,7 @@ impl Model {
         };
         let mut model = Model {
             lambda: 0.3,
+            lambda_by_stratum: [0.3, 0.3],
             m_name: decreasing(NAME_LEVELS, 0.5),
             u_name: {
                 let mut u = vec![0.01; NAME_LEVELS];
@@ -356,10 +386,12 @@ impl Model {
         };
         model.fix_missing();
         for iteration in 1..=MAX_ITERATIONS {
-            let previous = model.lambda;
+            let previous = model.lambda_by_stratum;
             model.step(&counts);
             model.iterations = iteration;
-            if (model.lambda - previous).abs() < CONVERGED {
+            if (0..STRATA.len())
+                .all(|s| (model.lambda_by_stratum[s] - previous[s]).abs() < CONVERGED)
+            {
                 model.converged = true;
                 break;
             }
@@ -372,7 +404,15 @@ impl Model {
     /// (see [`U_FULL_NAME_MAX`]); and within each Dice group, a higher Dice
     /// is never weaker evidence than a lower one ([`monotone_ratio`]).
     fn fix_missing(&mut self) {
+        // The no-name-key level is a stratum of its own: within it the name
+        // field says nothing.
+        self.m_name[NO_NAME_LEVEL] = 0.0;
+        self.u_name[NO_NAME_LEVEL] = 0.0;
+        normalise(&mut self.m_name);
+        normalise(&mut self.u_name);
         cap_levels(&mut self.u_name, &self.u_name_cap);
+        self.m_name[NO_NAME_LEVEL] = 1.0;
+        self.u_name[NO_NAME_LEVEL] = 1.0;
         for (m, u) in self.m_dice.iter_mut().zip(&mut self.u_dice) {
             monotone_ratio(&mut m[..DICE_MISSING], &mut u[..DICE_MISSING]);
         }
@@ -401,8 +441,10 @@ impl Model {
         let mut u_numbers = vec![1e-6; NUMBER_LEVELS];
         let mut m_dice = vec![vec![1e-6; DICE_LEVELS]; DICE_GROUPS.len()];
         let mut u_dice = vec![vec![1e-6; DICE_LEVELS]; DICE_GROUPS.len()];
-        let (mut matches, mut total) = (0.0, 0.0);
+        let (mut matches, mut total) = ([0.0; 2], [0.0; 2]);
         for name in 0..NAME_LEVELS {
+            let stratum = stratum(name);
+            let lambda = self.lambda_by_stratum[stratum];
             for numbers in 0..NUMBER_LEVELS {
                 for d in 0..DICE_LEVELS {
                     let n = counts[(name * NUMBER_LEVELS + numbers) * DICE_LEVELS + d];
@@ -410,9 +452,9 @@ impl Model {
                         continue;
                     }
                     let (m, u) = self.cell_likelihoods(name, numbers, d);
-                    let w = self.lambda * m / (self.lambda * m + (1.0 - self.lambda) * u);
-                    matches += n * w;
-                    total += n;
+                    let w = lambda * m / (lambda * m + (1.0 - lambda) * u);
+                    matches[stratum] += n * w;
+                    total[stratum] += n;
                     m_name[name] += n * w;
                     u_name[name] += n * (1.0 - w);
                     if numbers != NUMBER_MISSING {
@@ -426,7 +468,11 @@ impl Model {
                 }
             }
         }
-        self.lambda = (matches / total.max(1.0)).clamp(1e-6, 1.0 - 1e-6);
+        for s in 0..STRATA.len() {
+            self.lambda_by_stratum[s] = (matches[s] / total[s].max(1.0)).clamp(1e-6, 1.0 - 1e-6);
+        }
+        self.lambda = (self.lambda_by_stratum[0] * total[0] + self.lambda_by_stratum[1] * total[1])
+            / (total[0] + total[1]).max(1.0);
         for (v, missing) in [
             (&mut m_name, None),
             (&mut u_name, None),
@@ -464,7 +510,8 @@ impl Model {
         if name < NAME_KEYS.len() && c.frequency > 0 {
             bayes *= (self.mean_frequency[name] / f64::from(c.frequency)).clamp(0.05, 20.0);
         }
-        let odds = self.lambda / (1.0 - self.lambda) * bayes;
+        let lambda = self.lambda_by_stratum[stratum(name)];
+        let odds = lambda / (1.0 - lambda) * bayes;
         if odds.is_infinite() {
             1.0
         } else {
@@ -643,6 +690,46 @@ mod tests {
         assert!(full > 0.99, "first_family_dob: {full}");
         let partial = model.probability(&c(soundex, NUMBER_MISSING, 2));
         assert!(partial > 0.9, "soundex_initial_dob at Dice 0.88: {partial}");
+    }
+
+    /// The key-joined pairs' probabilities do not depend on how many pairs
+    /// the Bloom LSH proposed besides (a few per record at 100k, far fewer
+    /// at 5k): the two have priors of their own. With one prior, a
+    /// hundredfold more LSH strangers lowered it and took the partial
+    /// levels, at their capped u, under the threshold.
+    #[test]
+    fn lsh_pairs_do_not_move_the_key_joined_pairs() {
+        let (bloom, postcode) = (NAME_KEYS.len(), 8);
+        assert_eq!(NAME_KEYS[postcode], "first_family_postcode");
+        let fit = |strangers: usize| {
+            let mut pairs = Vec::new();
+            for _ in 0..2000 {
+                pairs.push(c(0, NUMBER_MISSING, DICE_MISSING));
+            }
+            for _ in 0..100 {
+                pairs.push(c(postcode, NUMBER_MISSING, DICE_MISSING));
+            }
+            for i in 0..300 {
+                pairs.push(c(11, NUMBER_MISSING, [0, 1, 7, 8][i % 4]));
+            }
+            for i in 0..strangers {
+                pairs.push(c(bloom, NUMBER_MISSING, [8, 8, 8, 7, 6][i % 5]));
+            }
+            Model::fit(&pairs)
+        };
+        let (few, many) = (fit(1_000), fit(100_000));
+        let p = |m: &Model| m.probability(&c(postcode, NUMBER_MISSING, DICE_MISSING));
+        assert!(p(&many) > 0.9, "first_family_postcode: {}", p(&many));
+        assert!(
+            (p(&few) - p(&many)).abs() < 1e-4,
+            "{} {}",
+            p(&few),
+            p(&many)
+        );
+        assert!(
+            many.lambda < few.lambda,
+            "the overall prior still counts them"
+        );
     }
 
     #[test]
