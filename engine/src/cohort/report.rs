@@ -10,9 +10,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::build::Cohort;
-use super::config::{DatePrecision, DisclosureConfig, DisclosureMethod, OutcomeKind};
+use super::build::{Cohort, Value};
+use super::comparison_report::{ComparisonReport, comparison_report};
+use super::config::{CohortConfig, DatePrecision, DisclosureConfig, DisclosureMethod, OutcomeKind};
 use super::disclosure::{Protected, Rules, Suppression, Table};
+use super::evaluation::Role;
 use super::ptable::{self, CellKey};
 use super::stats::{self, Interval, Test};
 
@@ -32,7 +34,74 @@ pub struct OutcomesReport {
     /// Why groups are not compared (a group under the minimum cell count), if so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups_withheld: Option<String>,
+    /// Who counts as a participant (issue 18).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participation: Option<ParticipationSummary>,
+    /// How participants are compared: the propensity model, the matching
+    /// and the balance table (issue 18).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<ComparisonReport>,
     pub indicators: Vec<IndicatorReport>,
+}
+
+/// The participation rule that applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParticipationSummary {
+    /// `window` or `ever_linked`.
+    pub rule: String,
+    pub dataset: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<[i64; 2]>,
+    pub statement: String,
+}
+
+impl ParticipationSummary {
+    pub fn of(config: &CohortConfig) -> ParticipationSummary {
+        let flagged = config
+            .participants_flag
+            .as_ref()
+            .map(|f| format!(" where `{f}` is true"))
+            .unwrap_or_default();
+        let (rule, statement) = match &config.participation {
+            Some(p) => {
+                let [a, b] = p.window;
+                let day = |d: i64| match d {
+                    0 => "the index date".to_owned(),
+                    d if d < 0 => format!("{} days before the index date", -d),
+                    d => format!("{d} days after the index date"),
+                };
+                (
+                    "window",
+                    format!(
+                        "a participant is linked to a record of `{}`{flagged} whose `{}` is from {} to {}; everyone else in the cohort is in the comparison pool",
+                        config.participants_dataset,
+                        p.date,
+                        day(a),
+                        day(b)
+                    ),
+                )
+            }
+            None => (
+                "ever_linked",
+                format!(
+                    "a participant is linked to any record of `{}`{flagged}, whenever dated (no participation window is set); everyone else in the cohort is in the comparison pool",
+                    config.participants_dataset
+                ),
+            ),
+        };
+        ParticipationSummary {
+            rule: rule.to_owned(),
+            dataset: config.participants_dataset.clone(),
+            flag: config.participants_flag.clone(),
+            date: config.participation.as_ref().map(|p| p.date.clone()),
+            window: config.participation.as_ref().map(|p| p.window),
+            statement,
+        }
+    }
 }
 
 /// The disclosure rules a report was published under, for its readers.
@@ -123,6 +192,12 @@ pub struct GroupSizes {
     pub persons: Count,
     pub participant: Count,
     pub comparison: Count,
+    /// Under matching: participants with a match, and the comparison
+    /// people matched to them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_participant: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_comparison: Option<Count>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,13 +210,35 @@ pub struct IndicatorReport {
     pub window: [i64; 2],
     /// Follow-up ends on this date; windows ending later are not counted.
     pub as_of: String,
-    /// `participant`, `comparison` (when compared) and `all`.
+    /// `participant`, `comparison` (when compared), `matched_participant`
+    /// and `matched_comparison` (under matching), and `all`.
     pub groups: Vec<GroupResult>,
-    /// Participants minus comparison group.
+    /// The group the primary difference is taken against:
+    /// `matched_comparison` (its participants `matched_participant`) or
+    /// `comparison` (against `participant`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compared_with: Option<String>,
+    /// The primary difference: (matched) participants minus the
+    /// `compared_with` group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub difference: Option<Difference>,
+    /// Under matching, the secondary line: all participants minus the
+    /// whole comparison group, before matching.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary_difference: Option<Difference>,
+    /// Each group's own rate over the baseline window before the index
+    /// date, when the indicator asks for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineReport>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// An indicator over its baseline window (before the index date).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineReport {
+    pub window: [i64; 2],
+    pub groups: Vec<GroupResult>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -235,6 +332,8 @@ pub fn report(
         withheld: None,
         cohort: None,
         groups_withheld: None,
+        participation: cohort.participation.clone(),
+        comparison: None,
         indicators: Vec::new(),
     };
     let total = cohort.members.len() as u64;
@@ -245,67 +344,131 @@ pub fn report(
         ));
         return out;
     }
-    let participants = cohort.members.iter().filter(|m| m.participant).count() as u64;
-    let group_key = |participant: bool| {
-        CellKey::sum(
-            cohort
-                .members
-                .iter()
-                .zip(record_keys)
-                .filter(|(m, _)| m.participant == participant)
-                .map(|(_, k)| *k),
-        )
-    };
+    let layout = Layout::of(cohort);
+    let part_of: Vec<usize> = (0..cohort.members.len())
+        .map(|i| layout.part(cohort, i))
+        .collect();
+    // Group sizes: one table over the parts, printed once, fixed in every
+    // indicator table. Under matching, the matched groups are kept
+    // published when they are not small (secondary suppression then takes
+    // the wider groups), so that the primary comparison survives a small
+    // remainder.
+    let mut part_sizes = vec![0u64; layout.parts];
+    let mut part_keys = vec![CellKey::default(); layout.parts];
+    for (i, &k) in record_keys.iter().enumerate() {
+        part_sizes[part_of[i]] += 1;
+        part_keys[part_of[i]] = part_keys[part_of[i]].plus(k);
+    }
+    let mut sizes_builder = Items::new(layout.parts);
+    let size_items: Vec<usize> = layout
+        .groups
+        .iter()
+        .map(|(_, parts)| sizes_builder.item(parts.clone()))
+        .collect();
+    let total_item = size_items[layout.groups.len() - 1];
+    let mut fixed = vec![total_item];
+    for (g, (name, parts)) in layout.groups.iter().enumerate() {
+        let size: u64 = parts.iter().map(|&p| part_sizes[p]).sum();
+        if name.starts_with("matched_") && size >= rules.min_cell {
+            fixed.push(size_items[g]);
+        }
+    }
     let sizes = Table {
-        cells: vec![participants, total - participants],
-        sums: vec![vec![0, 1]],
-        fixed: vec![2],
-        keys: vec![group_key(true), group_key(false)],
+        cells: part_sizes,
+        sums: sizes_builder.sums.clone(),
+        fixed,
+        keys: part_keys,
     }
     .protect(&r);
     let count = |p: &Protected, i: usize| match p.items[i] {
         Ok(v) => Count::Value(v),
         Err(s) => Count::Suppressed(s.explain(rules.min_cell)),
     };
-    let compared = sizes.items.iter().all(Result::is_ok);
+    let size_of = |name: &str| {
+        layout
+            .groups
+            .iter()
+            .position(|(n, _)| *n == name)
+            .map(|g| count(&sizes, size_items[g]))
+    };
     out.cohort = Some(GroupSizes {
-        persons: count(&sizes, 2),
-        participant: count(&sizes, 0),
-        comparison: count(&sizes, 1),
+        persons: size_of("all").expect("the layout has everyone"),
+        participant: size_of("participant").expect("the layout has participants"),
+        comparison: size_of("comparison").expect("the layout has the comparison group"),
+        matched_participant: size_of("matched_participant"),
+        matched_comparison: size_of("matched_comparison"),
     });
-    if !compared {
+    let published = |name: &str| size_of(name).is_some_and(|c| c.value().is_some());
+    // The pairs compared: the primary, then the secondary line.
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    if layout.matched {
+        pairs.push(("matched_participant", "matched_comparison"));
+    }
+    pairs.push(("participant", "comparison"));
+    pairs.retain(|(a, b)| published(a) && published(b));
+    // The groups shown: those of a published pair, and everyone.
+    let shown: Vec<usize> = layout
+        .groups
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _))| {
+            *name == "all" || pairs.iter().any(|(a, b)| a == name || b == name)
+        })
+        .map(|(g, _)| g)
+        .collect();
+    if pairs.is_empty() {
         out.groups_withheld = Some(format!(
             "one group has fewer than {} people: indicators are given for the whole cohort only",
             rules.min_cell
         ));
+    } else if layout.matched && pairs.len() == 1 && pairs[0].0 == "participant" {
+        out.groups_withheld = Some(format!(
+            "a matched group has fewer than {} people: participants are compared with the whole comparison group only",
+            rules.min_cell
+        ));
+    } else if layout.matched && pairs.len() == 1 {
+        out.groups_withheld = Some(
+            "the whole groups are withheld so that the few people left out of the matching cannot be worked out: only the matched groups are compared"
+                .to_owned(),
+        );
     }
-    for indicator in &cohort.indicators {
-        let mut groups = [Counts::default(); 2];
-        let mut days: [Vec<i32>; 2] = [Vec::new(), Vec::new()];
-        for ((m, v), &key) in cohort
-            .members
-            .iter()
-            .zip(&indicator.values)
-            .zip(record_keys)
-        {
-            let g = &mut groups[usize::from(!m.participant)];
-            if !v.closed {
-                g.open += 1;
-                g.open_key = g.open_key.plus(key);
-            } else if v.hit {
-                g.yes += 1;
-                g.yes_key = g.yes_key.plus(key);
-                g.events += u64::from(v.count);
-                g.events_key = g.events_key.plus(key.times(u64::from(v.count)));
-                if let Some(d) = v.days {
-                    days[usize::from(!m.participant)].push(d);
-                }
-            } else {
-                g.no += 1;
-                g.no_key = g.no_key.plus(key);
-            }
+    // A group whose size is suppressed stays suppressed in every table.
+    let (sized, withheld): (Vec<usize>, Vec<usize>) =
+        (0..layout.groups.len()).partition(|&g| sizes.items[size_items[g]].is_ok());
+    // With no pair to compare, the indicators are tabulated over everyone
+    // alone (the tables before issue 18 did the same).
+    let (layout, part_of) = if pairs.is_empty() {
+        (Layout::everyone(), vec![0; cohort.members.len()])
+    } else {
+        (layout, part_of)
+    };
+    let (sized, withheld, shown) = if layout.parts == 1 {
+        (vec![0], vec![], vec![0])
+    } else {
+        (sized, withheld, shown)
+    };
+    out.comparison = Some(match &cohort.comparison {
+        Some(c) => {
+            // Part 1 is the unmatched participants.
+            comparison_report(c, record_keys, rules, &r, count(&sizes, 1))
         }
+        None => ComparisonReport::unmatched(cohort),
+    });
+    for indicator in &cohort.indicators {
         let c = &indicator.config;
+        let tabulate = |values: &[Value]| {
+            tabulate(
+                values,
+                &part_of,
+                record_keys,
+                &layout,
+                (&sized, &withheld, &shown),
+                c.kind,
+                &count,
+                &r,
+            )
+        };
+        let groups = tabulate(&indicator.values);
         let mut report = IndicatorReport {
             name: c.name.clone(),
             label: c.title().to_owned(),
@@ -316,8 +479,11 @@ pub fn report(
                 [a, b]
             },
             as_of: indicator.as_of.to_string(),
-            groups: Vec::new(),
+            groups,
+            compared_with: None,
             difference: None,
+            secondary_difference: None,
+            baseline: None,
             notes: Vec::new(),
         };
         if c.kind == OutcomeKind::TimeToFirst {
@@ -326,67 +492,194 @@ pub fn report(
                     .to_owned(),
             );
         }
-        let all = groups[0].plus(groups[1]);
-        let mut all_days: Vec<i32> = days.concat();
-        if compared {
-            let (p, q) = (groups[0], groups[1]);
-            let table = Table {
-                cells: vec![p.yes, p.no, p.open, q.yes, q.no, q.open],
-                sums: vec![
-                    vec![0, 1],
-                    vec![3, 4],
-                    vec![0, 1, 2],
-                    vec![3, 4, 5],
-                    vec![0, 3],
-                    vec![1, 4],
-                    vec![2, 5],
-                    vec![0, 1, 3, 4],
-                    vec![0, 1, 2, 3, 4, 5],
-                ],
-                fixed: vec![8, 9, 14],
-                keys: vec![
-                    p.yes_key, p.no_key, p.open_key, q.yes_key, q.no_key, q.open_key,
-                ],
+        let find = |groups: &[GroupResult], name: &str| groups.iter().position(|g| g.group == name);
+        for (k, (a, b)) in pairs.iter().enumerate() {
+            let (Some(i), Some(j)) = (find(&report.groups, a), find(&report.groups, b)) else {
+                continue;
             };
-            let pr = table.protect(&r);
-            // Items: (numerator, without, open, denominator, persons).
-            let layout = [(0, 1, 2, 6, 8), (3, 4, 5, 7, 9), (10, 11, 12, 13, 14)];
-            let [d0, d1] = &mut days;
-            for (g, (name, counts, d)) in [
-                ("participant", p, d0),
-                ("comparison", q, d1),
-                ("all", all, &mut all_days),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                report
-                    .groups
-                    .push(group(name, &pr, layout[g], counts, d, c.kind, &count, &r));
+            let d = difference(&report.groups[i], &report.groups[j]);
+            if k == 0 {
+                report.compared_with = Some((*b).to_owned());
+                report.difference = Some(d);
+            } else {
+                report.secondary_difference = Some(d);
             }
-            report.difference = Some(difference(&report.groups[0], &report.groups[1]));
-        } else {
-            let table = Table {
-                cells: vec![all.yes, all.no, all.open],
-                sums: vec![vec![0, 1], vec![0, 1, 2]],
-                fixed: vec![4],
-                keys: vec![all.yes_key, all.no_key, all.open_key],
-            };
-            let pr = table.protect(&r);
-            report.groups.push(group(
-                "all",
-                &pr,
-                (0, 1, 2, 3, 4),
-                all,
-                &mut all_days,
-                c.kind,
-                &count,
-                &r,
-            ));
+        }
+        if let (Some(values), Some((a, b))) = (&indicator.baseline, c.baseline_days()) {
+            report.baseline = Some(BaselineReport {
+                window: [a, b],
+                groups: tabulate(values),
+            });
         }
         out.indicators.push(report);
     }
     out
+}
+
+/// How the cohort is partitioned for the tables: disjoint parts, and the
+/// published groups as unions of parts (the last one everyone).
+#[derive(Debug, Clone)]
+struct Layout {
+    parts: usize,
+    groups: Vec<(&'static str, Vec<usize>)>,
+    matched: bool,
+}
+
+impl Layout {
+    fn of(cohort: &Cohort) -> Layout {
+        if cohort.comparison.is_some() {
+            // Parts: matched participants, unmatched participants, matched
+            // comparison, unmatched comparison.
+            Layout {
+                parts: 4,
+                groups: vec![
+                    ("participant", vec![0, 1]),
+                    ("comparison", vec![2, 3]),
+                    ("matched_participant", vec![0]),
+                    ("matched_comparison", vec![2]),
+                    ("all", vec![0, 1, 2, 3]),
+                ],
+                matched: true,
+            }
+        } else {
+            Layout {
+                parts: 2,
+                groups: vec![
+                    ("participant", vec![0]),
+                    ("comparison", vec![1]),
+                    ("all", vec![0, 1]),
+                ],
+                matched: false,
+            }
+        }
+    }
+
+    fn everyone() -> Layout {
+        Layout {
+            parts: 1,
+            groups: vec![("all", vec![0])],
+            matched: false,
+        }
+    }
+
+    fn part(&self, cohort: &Cohort, member: usize) -> usize {
+        match &cohort.comparison {
+            Some(c) => match c.role[member] {
+                Role::MatchedParticipant => 0,
+                Role::UnmatchedParticipant => 1,
+                Role::MatchedComparison => 2,
+                Role::UnmatchedComparison => 3,
+            },
+            None => usize::from(!cohort.members[member].participant),
+        }
+    }
+}
+
+/// Builds a table's items: a set of cells is the cell itself when it is
+/// one, else a sum (each distinct sum once).
+struct Items {
+    cells: usize,
+    sums: Vec<Vec<usize>>,
+}
+
+impl Items {
+    fn new(cells: usize) -> Items {
+        Items {
+            cells,
+            sums: Vec::new(),
+        }
+    }
+
+    fn item(&mut self, mut cells: Vec<usize>) -> usize {
+        cells.sort_unstable();
+        if let [one] = cells[..] {
+            return one;
+        }
+        if let Some(i) = self.sums.iter().position(|s| *s == cells) {
+            return self.cells + i;
+        }
+        self.sums.push(cells);
+        self.cells + self.sums.len() - 1
+    }
+}
+
+/// One indicator (or its baseline) per shown group: a table of yes / no /
+/// open per part, each group's items as sums of parts.
+#[allow(clippy::too_many_arguments, reason = "the report's context, passed in")]
+fn tabulate(
+    values: &[Value],
+    part_of: &[usize],
+    record_keys: &[CellKey],
+    layout: &Layout,
+    (sized, withheld, shown): (&[usize], &[usize], &[usize]),
+    kind: OutcomeKind,
+    count: &dyn Fn(&Protected, usize) -> Count,
+    r: &Rules,
+) -> Vec<GroupResult> {
+    let mut parts = vec![Counts::default(); layout.parts];
+    let mut days: Vec<Vec<i32>> = vec![Vec::new(); layout.parts];
+    for ((v, &key), &p) in values.iter().zip(record_keys).zip(part_of) {
+        let g = &mut parts[p];
+        if !v.closed {
+            g.open += 1;
+            g.open_key = g.open_key.plus(key);
+        } else if v.hit {
+            g.yes += 1;
+            g.yes_key = g.yes_key.plus(key);
+            g.events += u64::from(v.count);
+            g.events_key = g.events_key.plus(key.times(u64::from(v.count)));
+            if let Some(d) = v.days {
+                days[p].push(d);
+            }
+        } else {
+            g.no += 1;
+            g.no_key = g.no_key.plus(key);
+        }
+    }
+    let mut items = Items::new(3 * layout.parts);
+    let cells_of = |parts: &[usize], which: &[usize]| -> Vec<usize> {
+        parts
+            .iter()
+            .flat_map(|p| which.iter().map(move |w| 3 * p + w))
+            .collect()
+    };
+    // Per group: (numerator, without, open, denominator, persons).
+    let group_items: Vec<(usize, usize, usize, usize, usize)> = layout
+        .groups
+        .iter()
+        .map(|(_, ps)| {
+            (
+                items.item(cells_of(ps, &[0])),
+                items.item(cells_of(ps, &[1])),
+                items.item(cells_of(ps, &[2])),
+                items.item(cells_of(ps, &[0, 1])),
+                items.item(cells_of(ps, &[0, 1, 2])),
+            )
+        })
+        .collect();
+    let table = Table {
+        cells: parts.iter().flat_map(|c| [c.yes, c.no, c.open]).collect(),
+        sums: items.sums,
+        fixed: sized.iter().map(|&g| group_items[g].4).collect(),
+        keys: parts
+            .iter()
+            .flat_map(|c| [c.yes_key, c.no_key, c.open_key])
+            .collect(),
+    };
+    let forced: Vec<usize> = withheld.iter().map(|&g| group_items[g].4).collect();
+    let state = table.suppression_with(r.min_cell, &forced);
+    let pr = table.publish(&state, r);
+    shown
+        .iter()
+        .map(|&g| {
+            let (name, ps) = &layout.groups[g];
+            let counts = ps
+                .iter()
+                .fold(Counts::default(), |acc, &p| acc.plus(parts[p]));
+            let mut d: Vec<i32> = ps.iter().flat_map(|&p| days[p].iter().copied()).collect();
+            group(name, &pr, group_items[g], counts, &mut d, kind, count, r)
+        })
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments, reason = "one call site per table layout")]
