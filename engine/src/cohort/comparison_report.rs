@@ -43,6 +43,9 @@ pub struct ModelReport {
     pub kind: String,
     /// The covariates as configured (or defaulted).
     pub covariates: Vec<String>,
+    /// The prior-history counts among them (`cohort.comparison.prior`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prior: Vec<String>,
     pub ridge: f64,
     pub converged: bool,
     pub iterations: u32,
@@ -252,6 +255,7 @@ pub fn comparison_report(
         model: Some(ModelReport {
             kind: "logistic regression (IRLS)".to_owned(),
             covariates: c.covariates.clone(),
+            prior: c.config.prior.iter().map(|p| p.name.clone()).collect(),
             ridge: propensity::RIDGE,
             converged: c.fit.converged,
             iterations: c.fit.iterations,

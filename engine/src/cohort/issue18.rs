@@ -341,6 +341,13 @@ dataset = "police"
 date = "offence_date"
 window = [1, 182]
 baseline = true
+
+[[outcomes]]
+name = "days_to_offence"
+kind = "time_to_first"
+dataset = "police"
+date = "offence_date"
+window = [1, 182]
 "#
     );
     let c = built(&people, &text);
@@ -401,6 +408,27 @@ baseline = true
         comparison.balance[2].mean_participant.is_none(),
         "never a 0/1 column's mean"
     );
+    let curves = &r.indicators[1].survival;
+    let names: Vec<&str> = curves.iter().map(|c| c.group.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "participant",
+            "comparison",
+            "matched_participant",
+            "matched_comparison",
+            "all"
+        ]
+    );
+    for curve in curves {
+        assert!(curve.steps.len() >= 3, "{curve:?}");
+        // Offences fall on days 30 to 129: no one offends in the first interval.
+        assert_eq!(curve.steps[0].survival, 1.0, "{curve:?}");
+        assert!(
+            curve.steps.last().is_some_and(|s| s.survival < 0.9),
+            "{curve:?}"
+        );
+    }
     let json = serde_json::to_string(&r).expect("serialises");
     let back: report::OutcomesReport = serde_json::from_str(&json).expect("reads back");
     assert_eq!(back.indicators[0].groups.len(), 5);

@@ -19,6 +19,7 @@ pub mod propensity;
 pub mod ptable;
 pub mod report;
 pub mod stats;
+pub mod survival;
 
 #[cfg(test)]
 mod issue18;

@@ -17,6 +17,7 @@ use super::disclosure::{Protected, Rules, Suppression, Table};
 use super::evaluation::Role;
 use super::ptable::{self, CellKey};
 use super::stats::{self, Interval, Test};
+use super::survival::{self, Curve};
 
 /// The outcomes report of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -230,6 +231,9 @@ pub struct IndicatorReport {
     /// date, when the indicator asks for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineReport>,
+    /// `time_to_first`: a Kaplan–Meier curve per group shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub survival: Vec<Curve>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
@@ -484,8 +488,22 @@ pub fn report(
             difference: None,
             secondary_difference: None,
             baseline: None,
+            survival: Vec::new(),
             notes: Vec::new(),
         };
+        if c.kind == OutcomeKind::TimeToFirst {
+            let times = survival::times(indicator, &cohort.members);
+            report.survival = shown
+                .iter()
+                .map(|&g| {
+                    let (name, parts) = &layout.groups[g];
+                    let members: Vec<usize> = (0..part_of.len())
+                        .filter(|&i| parts.contains(&part_of[i]))
+                        .collect();
+                    survival::curve(name, &times, &members, record_keys, c.days(), &r)
+                })
+                .collect();
+        }
         if c.kind == OutcomeKind::TimeToFirst {
             report.notes.push(
                 "the rate is the share with a first event within the window; cohort.parquet has the days to it, censored at the window's end"
