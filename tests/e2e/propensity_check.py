@@ -20,23 +20,24 @@ import math
 import sys
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import statsmodels.api as sm
 
 MISSING = "(missing)"
 
 
-def design(df, covariates, prior):
+def design(df, types, y, covariates, prior):
     columns = []
     for name in covariates:
         col = df[name]
-        if col.dtype == object and any(isinstance(v, str) for v in col if v is not None):
+        if pa.types.is_string(types[name]) or pa.types.is_large_string(types[name]):
             values = [v if isinstance(v, str) else None for v in col]
             levels = sorted({v for v in values if v is not None})
             if any(v is None for v in values):
                 levels.append(MISSING)
             for level in levels[1:]:
-                columns.append((f"{name}={level}", np.array([1.0 if (v if v is not None else MISSING) == level else 0.0 for v in values])))
+                columns.append((f"{name}={level}", True, np.array([1.0 if (v if v is not None else MISSING) == level else 0.0 for v in values])))
             continue
         raw = [None if (v is None or (isinstance(v, float) and math.isnan(v))) else float(v) for v in col]
         present = sorted(v for v in raw if v is not None)
@@ -44,12 +45,15 @@ def design(df, covariates, prior):
             continue
         k = len(present)
         median = present[k // 2] if k % 2 == 1 else (present[k // 2 - 1] + present[k // 2]) / 2
-        columns.append((name, np.array([median if v is None else v for v in raw])))
+        columns.append((name, pa.types.is_boolean(types[name]), np.array([median if v is None else v for v in raw])))
         if any(v is None for v in raw):
-            columns.append((f"{name}_missing", np.array([1.0 if v is None else 0.0 for v in raw])))
+            columns.append((f"{name}_missing", True, np.array([1.0 if v is None else 0.0 for v in raw])))
     for name in prior:
-        columns.append((name, df[name].astype(float).to_numpy()))
-    return [(n, v) for n, v in columns if np.any(v != v[0])]
+        columns.append((name, False, df[name].astype(float).to_numpy()))
+    columns = [c for c in columns if np.any(c[2] != c[2][0])]
+    # A 0/1 column whose ones are all in one group separates the groups.
+    return [(n, v) for n, indicator, v in columns
+            if not indicator or 0 < y[v == 1].sum() < (v == 1).sum()]
 
 
 def variance(v):
@@ -58,17 +62,19 @@ def variance(v):
 
 def main():
     cohort_path, outcomes_path = sys.argv[1:3]
-    df = pq.read_table(cohort_path).to_pandas()
+    table = pq.read_table(cohort_path)
+    types = {f.name: f.type for f in table.schema}
+    df = table.to_pandas()
     df = df.sort_values("person_id", kind="stable").reset_index(drop=True)
     report = json.load(open(outcomes_path))
     comparison = report["comparison"]
     assert comparison["method"] == "matched", comparison
     model, matching = comparison["model"], comparison["matching"]
 
-    cols = design(df, model["covariates"], model.get("prior", []))
+    y = (df["group"] == "participant").astype(float).to_numpy()
+    cols = design(df, types, y, model["covariates"], model.get("prior", []))
     terms = [c["term"] for c in model["coefficients"]]
     assert terms == ["(intercept)"] + [n for n, _ in cols], f"design {terms} vs {[n for n, _ in cols]}"
-    y = (df["group"] == "participant").astype(float).to_numpy()
     x = sm.add_constant(np.column_stack([v for _, v in cols]), has_constant="add")
     fit = sm.Logit(y, x).fit(method="newton", tol=1e-12, maxiter=200, disp=0)
     for c, b, se in zip(model["coefficients"], fit.params, fit.bse):

@@ -220,25 +220,13 @@ impl Table {
 
     /// Primary and secondary suppression, decided on the true counts.
     pub fn suppression(&self, min_cell: u64) -> Vec<Option<Suppression>> {
-        self.suppression_with(min_cell, &[])
-    }
-
-    /// [`Table::suppression`] with the items `forced` withheld from the
-    /// start (a group size suppressed in an earlier table stays suppressed).
-    pub fn suppression_with(&self, min_cell: u64, forced: &[usize]) -> Vec<Option<Suppression>> {
         let values = self.values();
         let n = self.len();
         let fixed = |i: usize| self.fixed.contains(&i);
         let mut state: Vec<Option<Suppression>> = values
             .iter()
             .enumerate()
-            .map(|(i, &v)| {
-                if forced.contains(&i) {
-                    Some(Suppression::Secondary)
-                } else {
-                    (!fixed(i) && v > 0 && v < min_cell).then_some(Suppression::SmallCount)
-                }
-            })
+            .map(|(i, &v)| (!fixed(i) && v > 0 && v < min_cell).then_some(Suppression::SmallCount))
             .collect();
         let lines = self.lines();
         // The free, published item of a line to suppress next: the smallest.

@@ -14,7 +14,9 @@
 //!   first in sorted (byte) order, the reference; a missing value is the
 //!   level `(missing)`, sorted last;
 //! - a prior-history count is a column as it is (never missing);
-//! - a column with the same value for everyone is left out.
+//! - a column with the same value for everyone is left out, and so is a
+//!   0/1 column (a level, a boolean, a `_missing` flag) whose ones are all
+//!   participants or all comparison people (it separates the groups).
 //!
 //! Nobody is dropped for a missing value: the report counts them per
 //! covariate.
@@ -432,6 +434,24 @@ fn design(cohort: &Cohort, config: &CohortConfig) -> Design {
         .partition(|(_, v)| v.iter().any(|x| *x != v[0]));
     for (c, _) in constant {
         dropped.push((c.name, "the same for every member".to_owned()));
+    }
+    // A 0/1 column whose ones are all in one group separates the groups:
+    // the model has no finite estimate for it, and its people have no
+    // counterpart to match on it. It is left out (the balance table still
+    // shows nothing for it; its people are scored on the other columns).
+    let participant = |i: usize| cohort.members[i].participant;
+    let (kept, separating): (Vec<_>, Vec<_>) = kept.into_iter().partition(|(c, v)| {
+        let ones: Vec<usize> = (0..n).filter(|&i| v[i] == 1.0).collect();
+        !c.indicator
+            || (ones.iter().any(|&i| participant(i)) && ones.iter().any(|&i| !participant(i)))
+    });
+    for (c, v) in separating {
+        let who = if (0..n).any(|i| v[i] == 1.0 && participant(i)) {
+            "only participants have it"
+        } else {
+            "no participant has it"
+        };
+        dropped.push((c.name, format!("{who}, so it separates the groups")));
     }
     let design = (0..n)
         .map(|i| kept.iter().map(|(_, v)| v[i]).collect())

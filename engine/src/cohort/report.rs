@@ -70,10 +70,17 @@ impl ParticipationSummary {
         let (rule, statement) = match &config.participation {
             Some(p) => {
                 let [a, b] = p.window;
+                let days = |d: i64| {
+                    if d == 1 {
+                        "1 day".to_owned()
+                    } else {
+                        format!("{d} days")
+                    }
+                };
                 let day = |d: i64| match d {
                     0 => "the index date".to_owned(),
-                    d if d < 0 => format!("{} days before the index date", -d),
-                    d => format!("{d} days after the index date"),
+                    d if d < 0 => format!("{} before the index date", days(-d)),
+                    d => format!("{} after the index date", days(d)),
                 };
                 (
                     "window",
@@ -436,21 +443,6 @@ pub fn report(
                 .to_owned(),
         );
     }
-    // A group whose size is suppressed stays suppressed in every table.
-    let (sized, withheld): (Vec<usize>, Vec<usize>) =
-        (0..layout.groups.len()).partition(|&g| sizes.items[size_items[g]].is_ok());
-    // With no pair to compare, the indicators are tabulated over everyone
-    // alone (the tables before issue 18 did the same).
-    let (layout, part_of) = if pairs.is_empty() {
-        (Layout::everyone(), vec![0; cohort.members.len()])
-    } else {
-        (layout, part_of)
-    };
-    let (sized, withheld, shown) = if layout.parts == 1 {
-        (vec![0], vec![], vec![0])
-    } else {
-        (sized, withheld, shown)
-    };
     out.comparison = Some(match &cohort.comparison {
         Some(c) => {
             // Part 1 is the unmatched participants.
@@ -458,6 +450,14 @@ pub fn report(
         }
         None => ComparisonReport::unmatched(cohort),
     });
+    // The indicator tables hold the shown groups only (each size published
+    // above, and fixed), over the coarsest parts that tell them apart: a
+    // group withheld above is in no table, and the parts only it told apart
+    // are merged. With no pair to compare, that is everyone alone (as the
+    // tables before issue 18 were).
+    let (layout, merged) = layout.coarsen(&shown);
+    let part_of: Vec<usize> = part_of.iter().map(|&p| merged[p]).collect();
+    let shown: Vec<usize> = (0..layout.groups.len()).collect();
     for indicator in &cohort.indicators {
         let c = &indicator.config;
         let tabulate = |values: &[Value]| {
@@ -466,7 +466,7 @@ pub fn report(
                 &part_of,
                 record_keys,
                 &layout,
-                (&sized, &withheld, &shown),
+                &shown,
                 c.kind,
                 &count,
                 &r,
@@ -572,12 +572,42 @@ impl Layout {
         }
     }
 
-    fn everyone() -> Layout {
-        Layout {
-            parts: 1,
-            groups: vec![("all", vec![0])],
-            matched: false,
-        }
+    /// The layout of `keep` (group indices) alone, over the coarsest
+    /// parts that tell them apart, and each old part's new part.
+    fn coarsen(&self, keep: &[usize]) -> (Layout, Vec<usize>) {
+        let signature = |p: usize| -> Vec<bool> {
+            keep.iter()
+                .map(|&g| self.groups[g].1.contains(&p))
+                .collect()
+        };
+        let mut seen: Vec<Vec<bool>> = Vec::new();
+        let merged: Vec<usize> = (0..self.parts)
+            .map(|p| {
+                let s = signature(p);
+                seen.iter().position(|x| *x == s).unwrap_or_else(|| {
+                    seen.push(s);
+                    seen.len() - 1
+                })
+            })
+            .collect();
+        let groups = keep
+            .iter()
+            .map(|&g| {
+                let (name, parts) = &self.groups[g];
+                let mut new: Vec<usize> = parts.iter().map(|&p| merged[p]).collect();
+                new.sort_unstable();
+                new.dedup();
+                (*name, new)
+            })
+            .collect();
+        (
+            Layout {
+                parts: seen.len(),
+                groups,
+                matched: self.matched,
+            },
+            merged,
+        )
     }
 
     fn part(&self, cohort: &Cohort, member: usize) -> usize {
@@ -629,7 +659,7 @@ fn tabulate(
     part_of: &[usize],
     record_keys: &[CellKey],
     layout: &Layout,
-    (sized, withheld, shown): (&[usize], &[usize], &[usize]),
+    shown: &[usize],
     kind: OutcomeKind,
     count: &dyn Fn(&Protected, usize) -> Count,
     r: &Rules,
@@ -675,18 +705,39 @@ fn tabulate(
             )
         })
         .collect();
+    let cells: Vec<u64> = parts.iter().flat_map(|c| [c.yes, c.no, c.open]).collect();
+    // Every shown group's size was published with the group sizes. Under
+    // matching, the matched groups' counts that are not small are kept too,
+    // so that secondary suppression takes the wider groups' and the
+    // remainder's counts rather than the primary comparison's.
+    let mut fixed: Vec<usize> = shown.iter().map(|&g| group_items[g].4).collect();
+    let values = Table {
+        cells: cells.clone(),
+        sums: items.sums.clone(),
+        fixed: Vec::new(),
+        keys: Vec::new(),
+    }
+    .values();
+    for &g in shown {
+        if layout.groups[g].0.starts_with("matched_") {
+            let (a, b, c, d, _) = group_items[g];
+            fixed.extend(
+                [a, b, c, d]
+                    .into_iter()
+                    .filter(|&i| values[i] == 0 || values[i] >= r.min_cell),
+            );
+        }
+    }
     let table = Table {
-        cells: parts.iter().flat_map(|c| [c.yes, c.no, c.open]).collect(),
+        cells,
         sums: items.sums,
-        fixed: sized.iter().map(|&g| group_items[g].4).collect(),
+        fixed,
         keys: parts
             .iter()
             .flat_map(|c| [c.yes_key, c.no_key, c.open_key])
             .collect(),
     };
-    let forced: Vec<usize> = withheld.iter().map(|&g| group_items[g].4).collect();
-    let state = table.suppression_with(r.min_cell, &forced);
-    let pr = table.publish(&state, r);
+    let pr = table.protect(r);
     shown
         .iter()
         .map(|&g| {
