@@ -718,14 +718,14 @@ fn tabulate(
         keys: Vec::new(),
     }
     .values();
+    // Only a group none of whose counts is small: otherwise one of them is
+    // suppressed, and with the group's size published the others must give
+    // way too.
+    let safe = |i: usize| values[i] == 0 || values[i] >= r.min_cell;
     for &g in shown {
-        if layout.groups[g].0.starts_with("matched_") {
-            let (a, b, c, d, _) = group_items[g];
-            fixed.extend(
-                [a, b, c, d]
-                    .into_iter()
-                    .filter(|&i| values[i] == 0 || values[i] >= r.min_cell),
-            );
+        let (a, b, c, d, _) = group_items[g];
+        if layout.groups[g].0.starts_with("matched_") && [a, b, c, d].into_iter().all(safe) {
+            fixed.extend([a, b, c, d]);
         }
     }
     let table = Table {
@@ -861,5 +861,69 @@ mod tests {
             d.statement
                 .contains("totals need not equal the sum of their parts")
         );
+    }
+}
+#[cfg(test)]
+mod matched_tables {
+    use super::*;
+
+    /// Issue 18: a small count in one matched group, or in the remainder,
+    /// costs that group's and the wider groups' counts, never the group
+    /// sizes, and never the other matched group's counts.
+    #[test]
+    fn a_small_cell_does_not_withhold_the_whole_table() {
+        let layout = Layout {
+            parts: 3,
+            groups: vec![
+                ("matched_participant", vec![0]),
+                ("matched_comparison", vec![1]),
+                ("all", vec![0, 1, 2]),
+            ],
+            matched: true,
+        };
+        let rules = DisclosureConfig {
+            method: DisclosureMethod::Round,
+            rounding: 1,
+            ..DisclosureConfig::default()
+        };
+        let r = rules.rules();
+        let count = |p: &Protected, i: usize| match p.items[i] {
+            Ok(v) => Count::Value(v),
+            Err(s) => Count::Suppressed(s.explain(10)),
+        };
+        for (mp, rest) in [((40, 70, 25), (3, 600, 130)), ((40, 70, 5), (30, 600, 130))] {
+            let mut values = Vec::new();
+            let mut part_of = Vec::new();
+            for (p, (yes, no, open)) in [mp, (45, 65, 25), rest].into_iter().enumerate() {
+                for k in 0..yes + no + open {
+                    part_of.push(p);
+                    values.push(Value {
+                        closed: k < yes + no,
+                        hit: k < yes,
+                        ..Value::default()
+                    });
+                }
+            }
+            let keys = vec![CellKey(0); values.len()];
+            let g = tabulate(
+                &values,
+                &part_of,
+                &keys,
+                &layout,
+                &[0, 1, 2],
+                OutcomeKind::AnyEvent,
+                &count,
+                &r,
+            );
+            let n = |c: &Count| c.value();
+            for group in &g {
+                assert!(n(&group.persons).is_some(), "{group:?}");
+            }
+            assert_eq!(n(&g[1].numerator), Some(45), "{g:?}");
+            assert_eq!(n(&g[1].without), Some(65), "{g:?}");
+            if mp.2 >= 10 {
+                assert_eq!(n(&g[0].numerator), Some(40), "{g:?}");
+            }
+        }
     }
 }
