@@ -413,7 +413,7 @@ fn curves(curves: &[Curve], window: [i64; 2]) -> String {
 
 /// Horizontal bars with interval whiskers, one per group, on a 0–100% axis.
 fn bars(groups: &[GroupResult]) -> String {
-    let (w, row, left) = (520.0, 26.0, 110.0);
+    let (w, row, left) = (560.0, 26.0, 150.0);
     let height = row * groups.len() as f64 + 24.0;
     let x = |p: f64| left + p * (w - left - 10.0);
     let mut s = format!(
