@@ -84,9 +84,9 @@ pub fn render(report: &OutcomesReport, history: &[OutcomesReport]) -> String {
         h.push_str(&headline(ind));
         h.push_str(&bars(&ind.groups));
         let baseline = ind.baseline.as_ref();
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<table><tr><th>group</th><th>people</th><th>not yet followed up</th><th>denominator</th><th>with outcome</th><th>per 100 people (95% CI)</th>{}</tr>\n",
+            "<table><tr><th>group</th><th>people</th><th>not yet followed up</th><th>denominator</th><th>with outcome</th><th>per 100 people (95% CI)</th>{}</tr>",
             baseline
                 .map(|b| format!(
                     "<th>before: days {} to {}, per 100</th>",
