@@ -434,3 +434,30 @@ window = [1, 182]
     assert_eq!(back.indicators[0].groups.len(), 5);
     assert_eq!(back.comparison.map(|c| c.balance.len()), Some(3));
 }
+
+/// The README's evaluation example is a valid configuration with the
+/// agreed key names (issue 18).
+#[test]
+fn the_readmes_evaluation_example_is_valid() {
+    let readme = include_str!("../../../README.md");
+    let start = readme
+        .find("```toml\n[cohort.participation]")
+        .expect("the README shows the evaluation keys");
+    let block = &readme[start + "```toml\n".len()..];
+    let block = &block[..block.find("```").expect("the block ends")];
+    let f: ConfigFile = toml::from_str(&format!("{BASE}{block}")).expect("the example parses");
+    CohortSettings {
+        cohort: &f.cohort,
+        outcomes: &f.outcomes,
+        disclosure: &DisclosureConfig::default(),
+    }
+    .check(&["prison", "programme", "police_offences"])
+    .expect("the example passes the checks");
+    let p = f.cohort.participation.expect("participation");
+    assert_eq!((p.date.as_str(), p.window), ("referral_date", [-90, 28]));
+    let c = &f.cohort.comparison;
+    assert_eq!(c.method, super::config::ComparisonMethod::Matched);
+    assert_eq!((c.caliper, c.replacement, c.ratio), (0.2, false, 1));
+    assert_eq!(c.prior[0].window, [-730, -1]);
+    assert_eq!(f.outcomes[0].baseline_days(), Some((-182, -1)));
+}
