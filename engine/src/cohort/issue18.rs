@@ -300,7 +300,11 @@ struct ConfigFile {
 /// A cohort where older people and those from HMP B join more often, and
 /// participants offend less.
 fn confounded(n: usize) -> Vec<Person> {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    confounded_from(n, 0x9e37_79b9_7f4a_7c15)
+}
+
+fn confounded_from(n: usize, seed: u64) -> Vec<Person> {
+    let mut state = seed | 1;
     let mut next = move || {
         state ^= state << 13;
         state ^= state >> 7;
@@ -460,4 +464,87 @@ fn the_readmes_evaluation_example_is_valid() {
     assert_eq!((c.caliper, c.replacement, c.ratio), (0.2, false, 1));
     assert_eq!(c.prior[0].window, [-730, -1]);
     assert_eq!(f.outcomes[0].baseline_days(), Some((-182, -1)));
+}
+
+/// Every count a report publishes, wherever it is.
+fn all_counts(r: &report::OutcomesReport) -> Vec<Count> {
+    let json = serde_json::to_value(r).expect("serialises");
+    fn walk(v: &serde_json::Value, out: &mut Vec<Count>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let (1, Some(n)) = (m.len(), m.get("value").and_then(|n| n.as_u64())) {
+                    out.push(Count::Value(n));
+                } else if let (1, Some(why)) =
+                    (m.len(), m.get("suppressed").and_then(|s| s.as_str()))
+                {
+                    out.push(Count::Suppressed(why.to_owned()));
+                } else {
+                    m.values().for_each(|x| walk(x, out));
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(&json, &mut out);
+    out
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Matched reports, with baselines and curves, publish no count from 1
+    /// to min_cell - 1 anywhere, and every matched pair is within the caliper.
+    #[test]
+    fn matched_reports_publish_only_safe_counts(
+        n in 60usize..400,
+        seed in proptest::prelude::any::<u64>(),
+        min_cell in 2u64..15,
+        replacement in proptest::prelude::any::<bool>(),
+        ratio in 1u32..3,
+    ) {
+        let people = confounded_from(n, seed);
+        let text = format!(
+            "{BASE}[cohort.comparison]\nreplacement = {replacement}\nratio = {ratio}\n{}",
+            r#"
+[[outcomes]]
+name = "offended_6m"
+kind = "any_event"
+dataset = "police"
+date = "offence_date"
+window = [1, 182]
+baseline = true
+
+[[outcomes]]
+name = "days_to_offence"
+kind = "time_to_first"
+dataset = "police"
+date = "offence_date"
+window = [1, 182]
+"#
+        );
+        let c = built(&people, &text);
+        let keys: Vec<CellKey> = (0..c.members.len())
+            .map(|i| CellKey(((i as u64 * 2_654_435_761) >> 7) as u8))
+            .collect();
+        let rules = DisclosureConfig {
+            min_cell,
+            min_cohort: 60.max(min_cell),
+            ..DisclosureConfig::default()
+        };
+        let r = report::report("p", 1, "now", &c, &rules, &keys);
+        let counts = all_counts(&r);
+        proptest::prop_assert!(counts.len() > 20, "counts found: {}", counts.len());
+        for count in counts {
+            if let Count::Value(v) = count {
+                proptest::prop_assert!(v == 0 || v >= min_cell, "{} under min_cell {}", v, min_cell);
+            }
+        }
+        if let Some(cmp) = &c.comparison {
+            for &(t, k) in &cmp.matches.pairs {
+                proptest::prop_assert!((cmp.logit[t] - cmp.logit[k]).abs() <= cmp.caliper_width);
+            }
+        }
+    }
 }
