@@ -377,6 +377,15 @@ pub fn headline(outcomes: &Value) -> Vec<String> {
             count(&cohort["comparison"])
         ));
     }
+    if let Some(cohort) = outcomes.get("cohort")
+        && cohort.get("matched_participant").is_some()
+    {
+        out.push(format!(
+            "Matched: {} participants to {} comparison people on the propensity score",
+            count(&cohort["matched_participant"]),
+            count(&cohort["matched_comparison"])
+        ));
+    }
     if let Some(reason) = outcomes.get("groups_withheld").and_then(Value::as_str) {
         out.push(format!("Groups not compared: {reason}"));
     }
@@ -390,7 +399,7 @@ pub fn headline(outcomes: &Value) -> Vec<String> {
             let name = group["group"].as_str().unwrap_or("?");
             let mut line = match group.get("rate") {
                 Some(r) if r.is_object() => format!(
-                    "   {name:<11} {:5.1}% (95% CI {:.1}–{:.1})  {} of {}",
+                    "   {name:<19} {:5.1}% (95% CI {:.1}–{:.1})  {} of {}",
                     100.0 * r["estimate"].as_f64().unwrap_or(f64::NAN),
                     100.0 * r["low"].as_f64().unwrap_or(f64::NAN),
                     100.0 * r["high"].as_f64().unwrap_or(f64::NAN),
@@ -402,7 +411,7 @@ pub fn headline(outcomes: &Value) -> Vec<String> {
                         .iter()
                         .find_map(|k| group[*k].get("suppressed").and_then(Value::as_str))
                         .unwrap_or("no one followed up yet");
-                    format!("   {name:<11} not published: {why}")
+                    format!("   {name:<19} not published: {why}")
                 }
             };
             if let Some(open) = group["not_yet_followed_up"]
@@ -423,12 +432,16 @@ pub fn headline(outcomes: &Value) -> Vec<String> {
             }
             out.push(line);
         }
+        let against = indicator
+            .get("compared_with")
+            .and_then(Value::as_str)
+            .unwrap_or("comparison");
         match indicator.get("difference") {
             Some(d) if d.get("estimate").is_some() => {
                 let e = &d["estimate"];
                 let p = e["test"]["p_value"].as_f64().unwrap_or(f64::NAN);
                 out.push(format!(
-                    "   difference  {:+.1} points (95% CI {:+.1} to {:+.1}), {} ({})",
+                    "   difference vs {against}  {:+.1} points (95% CI {:+.1} to {:+.1}), {} ({})",
                     100.0 * e["interval"]["estimate"].as_f64().unwrap_or(f64::NAN),
                     100.0 * e["interval"]["low"].as_f64().unwrap_or(f64::NAN),
                     100.0 * e["interval"]["high"].as_f64().unwrap_or(f64::NAN),
@@ -445,7 +458,7 @@ pub fn headline(outcomes: &Value) -> Vec<String> {
             }
             Some(d) if d.get("withheld").is_some() => {
                 out.push(format!(
-                    "   difference  withheld: {}",
+                    "   difference vs {against}  withheld: {}",
                     d["withheld"].as_str().unwrap_or("?")
                 ));
             }

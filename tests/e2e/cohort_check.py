@@ -74,12 +74,20 @@ def main():
             close(g["rate"]["high"], high, f"{ind['name']} {g['group']} high")
             rates[g["group"]] = (x, n, est, low, high)
             checked += 1
-        diff = ind.get("difference", {}).get("estimate")
-        if diff:
-            x1, n1, p1, l1, u1 = rates["participant"]
-            x2, n2, p2, l2, u2 = rates["comparison"]
+        # The primary difference is against `compared_with` (the matched
+        # comparison, its participants the matched ones); under matching the
+        # secondary line is all participants against the whole comparison group.
+        against = ind.get("compared_with", "comparison")
+        primary = "matched_participant" if against == "matched_comparison" else "participant"
+        pairs = [("difference", primary, against), ("secondary_difference", "participant", "comparison")]
+        for key, a, b in pairs:
+            diff = (ind.get(key) or {}).get("estimate")
+            if not diff:
+                continue
+            x1, n1, p1, l1, u1 = rates[a]
+            x2, n2, p2, l2, u2 = rates[b]
             d = p1 - p2
-            close(diff["interval"]["estimate"], d, "difference")
+            close(diff["interval"]["estimate"], d, f"{key} {a} - {b}")
             close(diff["interval"]["low"], d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), "newcombe low")
             close(diff["interval"]["high"], d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2), "newcombe high")
             method, z, p = test(x1, n1, x2, n2)

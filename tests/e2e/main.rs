@@ -6,6 +6,7 @@ mod cohort;
 mod corpus;
 mod crash;
 mod erasure;
+mod evaluation;
 mod examples;
 mod guard;
 mod keys;

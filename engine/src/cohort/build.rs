@@ -10,7 +10,9 @@ use arrow_array::{Array, ArrayRef};
 use arrow_schema::{DataType, Field};
 use chrono::{Datelike, NaiveDate};
 
-use super::config::{CohortConfig, Filter, OutcomeConfig, OutcomeKind, Rule};
+use super::config::{CohortConfig, ComparisonMethod, Filter, OutcomeConfig, OutcomeKind, Rule};
+use super::evaluation::Comparison;
+use super::report::ParticipationSummary;
 use crate::linkage::{Linkage, Records};
 
 /// Why a cohort could not be built (a definition the data does not fit).
@@ -205,6 +207,17 @@ pub struct Indicator {
     pub as_of: NaiveDate,
     /// One per member, in member order.
     pub values: Vec<Value>,
+    /// The same indicator over its baseline window (issue 18), when it has one.
+    pub baseline: Option<Vec<Value>>,
+}
+
+/// A prior-history covariate: each member's count of linked records in the
+/// window before the index date.
+#[derive(Debug, Clone)]
+pub struct Prior {
+    pub name: String,
+    /// One per member, in member order.
+    pub counts: Vec<u32>,
 }
 
 /// The cohort of a run.
@@ -212,9 +225,19 @@ pub struct Indicator {
 pub struct Cohort {
     /// Sorted by person identifier.
     pub members: Vec<Member>,
-    /// The declared cohort attributes of the index dataset.
+    /// The declared cohort attributes of the index dataset, then any
+    /// covariate not declared among them.
     pub attributes: Vec<Column>,
+    /// The prior-history covariates.
+    pub priors: Vec<Prior>,
     pub indicators: Vec<Indicator>,
+    /// The participation rule that made the participants, for the report.
+    pub participation: Option<ParticipationSummary>,
+    /// How the project asked to compare.
+    pub comparison_method: ComparisonMethod,
+    /// The propensity model and the matched comparison group, when the
+    /// project compares with one (and both groups have people).
+    pub comparison: Option<Comparison>,
 }
 
 /// Builds the cohort. `as_of(dataset)` is the follow-up date of indicators
@@ -226,8 +249,27 @@ pub fn build(
     outcomes: &[OutcomeConfig],
     as_of: &HashMap<String, NaiveDate>,
 ) -> Result<Cohort, CohortError> {
-    let cluster = &linkage.clustering.cluster;
-    let clusters = linkage.clustering.clusters;
+    build_over(
+        records,
+        &linkage.clustering.cluster,
+        &linkage.person_ids,
+        cohort,
+        outcomes,
+        as_of,
+    )
+}
+
+/// [`build`] over a clustering given as each record's cluster number and
+/// each cluster's person identifier.
+pub fn build_over(
+    records: &Records,
+    cluster: &[u32],
+    person_ids: &[String],
+    cohort: &CohortConfig,
+    outcomes: &[OutcomeConfig],
+    as_of: &HashMap<String, NaiveDate>,
+) -> Result<Cohort, CohortError> {
+    let clusters = person_ids.len();
 
     // The index event: each person's earliest index record passing the filters.
     let index = DatasetView::find(records, &cohort.index_dataset)?;
@@ -247,20 +289,39 @@ pub fn build(
         }
     }
 
-    // Participants: linked to a (flagged) record of the participants dataset.
+    // Participants: linked to a (flagged) record of the participants
+    // dataset — dated within the participation window around the index
+    // date when the project sets one (issue 18), else whenever.
     let participants = DatasetView::find(records, &cohort.participants_dataset)?;
     let flag = cohort
         .participants_flag
         .as_deref()
         .map(|f| participants.column(f))
         .transpose()?;
+    let timing = cohort
+        .participation
+        .as_ref()
+        .map(|p| Ok::<_, CohortError>((participants.column(&p.date)?, p.window)))
+        .transpose()?;
     let mut participant = vec![false; clusters];
     for row in 0..participants.len {
-        if flag
+        let c = cluster[participants.offset + row] as usize;
+        if !flag
             .as_ref()
             .is_none_or(|f| f.test(row, &Rule::Is(true), None))
         {
-            participant[cluster[participants.offset + row] as usize] = true;
+            continue;
+        }
+        let in_window = match (&timing, best[c]) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some((date, [from, to])), Some((index, _))) => date.date(row).is_some_and(|d| {
+                let days = i64::from(d) - i64::from(index);
+                days >= *from && days <= *to
+            }),
+        };
+        if in_window {
+            participant[c] = true;
         }
     }
 
@@ -272,7 +333,7 @@ pub fn build(
                 (
                     c,
                     Member {
-                        person_id: linkage.person_ids[c].clone(),
+                        person_id: person_ids[c].clone(),
                         participant: participant[c],
                         index_date: d,
                         index_row: row,
@@ -283,11 +344,43 @@ pub fn build(
         .collect();
     members.sort_by(|a, b| a.1.person_id.cmp(&b.1.person_id));
 
-    let attributes = cohort
-        .attributes
-        .iter()
+    // The declared attributes, then any covariate not among them (so that
+    // cohort.parquet carries every covariate the propensity model reads).
+    let mut names: Vec<&String> = cohort.attributes.iter().collect();
+    for v in cohort.comparison.covariates.iter().flatten() {
+        if !names.contains(&v) {
+            names.push(v);
+        }
+    }
+    let attributes: Vec<Column> = names
+        .into_iter()
         .map(|a| index.column(a))
         .collect::<Result<_, _>>()?;
+
+    // Prior history: linked records in a window before the index date.
+    let mut priors = Vec::with_capacity(cohort.comparison.prior.len());
+    for p in &cohort.comparison.prior {
+        let config = OutcomeConfig {
+            name: p.name.clone(),
+            label: None,
+            kind: OutcomeKind::Count,
+            dataset: p.dataset.clone(),
+            date: Some(p.date.clone()),
+            window: Some(p.window),
+            start: None,
+            end: None,
+            day: None,
+            filters: Vec::new(),
+            baseline: false,
+            baseline_window: None,
+        };
+        let view = DatasetView::find(records, &p.dataset)?;
+        let values = indicator(&view, cluster, clusters, &members, &config, i32::MAX)?;
+        priors.push(Prior {
+            name: p.name.clone(),
+            counts: values.iter().map(|v| v.count).collect(),
+        });
+    }
 
     let mut indicators = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {
@@ -306,17 +399,37 @@ pub fn build(
             outcome,
             day_number(&follow_up),
         )?;
+        let baseline = outcome
+            .as_baseline()
+            .map(|b| {
+                indicator(
+                    &view,
+                    cluster,
+                    clusters,
+                    &members,
+                    &b,
+                    day_number(&follow_up),
+                )
+            })
+            .transpose()?;
         indicators.push(Indicator {
             config: outcome.clone(),
             as_of: follow_up,
             values,
+            baseline,
         });
     }
-    Ok(Cohort {
+    let mut built = Cohort {
         members: members.into_iter().map(|(_, m)| m).collect(),
         attributes,
+        priors,
         indicators,
-    })
+        participation: Some(ParticipationSummary::of(cohort)),
+        comparison_method: cohort.comparison.method,
+        comparison: None,
+    };
+    built.comparison = super::evaluation::evaluate(&built, cohort);
+    Ok(built)
 }
 
 /// Each member's value of one indicator.

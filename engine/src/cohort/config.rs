@@ -38,6 +38,98 @@ pub struct CohortConfig {
     /// Conditions on the index record; all must hold.
     #[serde(default)]
     pub filters: Vec<Filter>,
+    /// When a participants record makes a participant (issue 18); absent:
+    /// any linked (flagged) record, whenever dated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participation: Option<ParticipationConfig>,
+    /// How participants are compared (issue 18): a propensity-matched
+    /// comparison group by default.
+    #[serde(default)]
+    pub comparison: ComparisonConfig,
+}
+
+/// `[cohort.participation]`: a person is a participant only when the
+/// participants dataset has a (flagged) record for them dated within the
+/// window around the index date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipationConfig {
+    /// The date attribute of the participants dataset (a referral or start).
+    pub date: String,
+    /// `[first, last]` day relative to the index date, inclusive: `[-90, 28]`
+    /// is from 90 days before release to 28 days after.
+    pub window: [i64; 2],
+}
+
+/// `[cohort.comparison] method`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComparisonMethod {
+    /// Participants against a propensity-score-matched comparison group,
+    /// with everyone else as a secondary line.
+    #[default]
+    Matched,
+    /// Participants against everyone else in the cohort.
+    All,
+}
+
+impl ComparisonMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            ComparisonMethod::Matched => "matched",
+            ComparisonMethod::All => "all",
+        }
+    }
+}
+
+/// `[cohort.comparison]`: the propensity model and the matching.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ComparisonConfig {
+    pub method: ComparisonMethod,
+    /// Attributes of the index record in the propensity model: numbers and
+    /// booleans as they are, strings one-hot against their first level in
+    /// sorted order. Absent: the cohort's `attributes` that are not dates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covariates: Option<Vec<String>>,
+    /// Counts of linked records in a window before the index date, as
+    /// covariates (and columns of `cohort.parquet`).
+    pub prior: Vec<PriorConfig>,
+    /// The caliper, in standard deviations of the logit of the propensity
+    /// score (pooled over the two groups): 0.2, Austin's rule.
+    pub caliper: f64,
+    /// Whether a comparison person may be matched to more than one participant.
+    pub replacement: bool,
+    /// Comparison people matched to each participant.
+    pub ratio: u32,
+}
+
+impl Default for ComparisonConfig {
+    fn default() -> Self {
+        ComparisonConfig {
+            method: ComparisonMethod::Matched,
+            covariates: None,
+            prior: Vec::new(),
+            caliper: 0.2,
+            replacement: false,
+            ratio: 1,
+        }
+    }
+}
+
+/// One prior-history covariate: the number of linked records of `dataset`
+/// dated within `window` days of the index date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriorConfig {
+    /// Column name in `cohort.parquet` and in the balance table.
+    pub name: String,
+    pub dataset: String,
+    /// The date attribute of the dataset.
+    pub date: String,
+    /// `[first, last]` day relative to the index date, inclusive; must end
+    /// before the index date (`[-730, -1]`).
+    pub window: [i64; 2],
 }
 
 /// A condition on one attribute of a record. Exactly one kind of condition:
@@ -155,6 +247,18 @@ pub enum DefinitionError {
         outcome: String,
         source: FilterError,
     },
+    #[error(
+        "outcome `{outcome}` (time_to_first): the window must start on or after the index date (day 0), not day {from}"
+    )]
+    TimeBeforeIndex { outcome: String, from: i64 },
+    #[error(
+        "outcome `{outcome}`: baseline_window [{from}, {to}] must run forwards and end before the index date (day -1 at the latest)"
+    )]
+    BaselineWindow { outcome: String, from: i64, to: i64 },
+    #[error("cohort.participation.window [{from}, {to}] must run forwards and within 100 years")]
+    ParticipationWindow { from: i64, to: i64 },
+    #[error("cohort.comparison.{key}: {problem}")]
+    Comparison { key: String, problem: String },
     #[error(
         "disclosure: min_cell ({min_cell}) and rounding ({rounding}) must be at least 1 and min_cohort ({min_cohort}) at least min_cell"
     )]
@@ -338,9 +442,47 @@ pub struct OutcomeConfig {
     /// Conditions on the outcome record; all must hold.
     #[serde(default)]
     pub filters: Vec<Filter>,
+    /// Also report each group's own rate over a window before the index
+    /// date (issue 18): `baseline_window`, or by default the window of the
+    /// same length ending the day before the index date.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub baseline: bool,
+    /// `[first, last]` days of the baseline; implies `baseline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_window: Option<[i64; 2]>,
 }
 
 impl OutcomeConfig {
+    /// The baseline window, when the indicator has one: the configured one,
+    /// or the window's length ending on day -1 (a status day `d` reads on
+    /// day `-d`).
+    pub fn baseline_days(&self) -> Option<(i64, i64)> {
+        if let Some([a, b]) = self.baseline_window {
+            return Some((a, b));
+        }
+        if !self.baseline {
+            return None;
+        }
+        let (a, b) = self.days();
+        Some(match self.kind {
+            OutcomeKind::StatusOnDay => (-a.abs().max(1), -a.abs().max(1)),
+            _ => (a - b - 1, -1),
+        })
+    }
+
+    /// This indicator measured over its baseline window instead.
+    pub fn as_baseline(&self) -> Option<OutcomeConfig> {
+        let (a, b) = self.baseline_days()?;
+        let mut c = self.clone();
+        match c.kind {
+            OutcomeKind::StatusOnDay => c.day = Some(a),
+            _ => c.window = Some([a, b]),
+        }
+        c.baseline = false;
+        c.baseline_window = None;
+        Some(c)
+    }
+
     /// `[first, last]` days of the window: the event window, or the one day.
     pub fn days(&self) -> (i64, i64) {
         match (self.kind, self.window, self.day) {
@@ -469,7 +611,18 @@ pub struct CohortSettings<'a> {
 }
 
 /// Column names of `cohort.parquet` that indicators and attributes may not take.
-pub const FIXED_COLUMNS: [&str; 3] = ["person_id", "group", "index_date"];
+pub const FIXED_COLUMNS: [&str; 7] = [
+    "person_id",
+    "group",
+    "index_date",
+    "propensity_score",
+    "propensity_logit",
+    "match_set",
+    "match_count",
+];
+
+/// The most comparison people a participant may be matched to.
+pub const MAX_RATIO: u32 = 10;
 
 impl CohortSettings<'_> {
     /// Checks what can be checked without the data: datasets exist, filters
@@ -506,6 +659,56 @@ impl CohortSettings<'_> {
         };
         for a in &c.attributes {
             add(a.clone())?;
+        }
+        if let Some(p) = &c.participation {
+            let [a, b] = p.window;
+            if a > b || a < -36_600 || b > 36_600 {
+                return Err(DefinitionError::ParticipationWindow { from: a, to: b });
+            }
+        }
+        let cmp = &c.comparison;
+        let bad = |key: &str, problem: String| DefinitionError::Comparison {
+            key: key.to_owned(),
+            problem,
+        };
+        if !(cmp.caliper.is_finite() && cmp.caliper > 0.0) {
+            return Err(bad(
+                "caliper",
+                format!(
+                    "{} is not a positive number of standard deviations (0.2 is usual)",
+                    cmp.caliper
+                ),
+            ));
+        }
+        if cmp.ratio < 1 || cmp.ratio > MAX_RATIO {
+            return Err(bad(
+                "ratio",
+                format!("{} is not between 1 and {MAX_RATIO}", cmp.ratio),
+            ));
+        }
+        for v in cmp.covariates.iter().flatten() {
+            if !c.attributes.contains(v) {
+                add(v.clone())?;
+            }
+        }
+        for p in &cmp.prior {
+            pprl_specs::tokenfile::check_attribute_name(&p.name)
+                .map_err(|e| bad("prior", e.to_string()))?;
+            known(
+                &format!("cohort.comparison.prior `{}`: dataset", p.name),
+                &p.dataset,
+            )?;
+            add(p.name.clone())?;
+            let [a, b] = p.window;
+            if a > b || b > -1 || a < -36_600 {
+                return Err(bad(
+                    "prior",
+                    format!(
+                        "`{}`: the window [{a}, {b}] must run forwards and end before the index date (day -1 at the latest)",
+                        p.name
+                    ),
+                ));
+            }
         }
         for o in self.outcomes {
             pprl_specs::tokenfile::check_attribute_name(&o.name)?;
@@ -552,6 +755,21 @@ impl CohortSettings<'_> {
             let (a, b) = o.days();
             if a > b || b > 36_600 || a < -36_600 {
                 return Err(DefinitionError::Window {
+                    outcome: o.name.clone(),
+                    from: a,
+                    to: b,
+                });
+            }
+            if o.kind == OutcomeKind::TimeToFirst && a < 0 {
+                return Err(DefinitionError::TimeBeforeIndex {
+                    outcome: o.name.clone(),
+                    from: a,
+                });
+            }
+            if let Some((a, b)) = o.baseline_days()
+                && (a > b || b > -1 || a < -36_600)
+            {
+                return Err(DefinitionError::BaselineWindow {
                     outcome: o.name.clone(),
                     from: a,
                     to: b,
@@ -624,6 +842,26 @@ impl CohortSettings<'_> {
         }
         for a in &c.attributes {
             check(&c.index_dataset, a, &any, "column")?;
+        }
+        if let Some(p) = &c.participation {
+            check(&c.participants_dataset, &p.date, &date, "date")?;
+        }
+        let covariate = |t: &DataType| {
+            matches!(
+                t,
+                DataType::Int64 | DataType::Float64 | DataType::Boolean | DataType::Utf8
+            )
+        };
+        for v in c.comparison.covariates.iter().flatten() {
+            check(
+                &c.index_dataset,
+                v,
+                &covariate,
+                "number, integer, boolean or string (a covariate)",
+            )?;
+        }
+        for p in &c.comparison.prior {
+            check(&p.dataset, &p.date, &date, "date")?;
         }
         let filter = |dataset: &str, f: &Filter| {
             let rule = f.rule()?;

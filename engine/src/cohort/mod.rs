@@ -10,12 +10,19 @@
 //! `outcomes.json` and `outcomes.html` from what these return.
 
 pub mod build;
+pub mod comparison_report;
 pub mod config;
 pub mod disclosure;
+pub mod evaluation;
+pub mod matching;
+pub mod propensity;
 pub mod ptable;
 pub mod report;
 pub mod stats;
+pub mod survival;
 
+#[cfg(test)]
+mod issue18;
 #[cfg(test)]
 mod props;
 

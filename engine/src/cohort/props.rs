@@ -16,7 +16,9 @@ use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
 use super::build::{Cohort, Indicator, Member, Value};
-use super::config::{DisclosureConfig, DisclosureMethod, OutcomeConfig, OutcomeKind};
+use super::config::{
+    ComparisonMethod, DisclosureConfig, DisclosureMethod, OutcomeConfig, OutcomeKind,
+};
 use super::disclosure::{Perturbation, Rules, Table};
 use super::ptable::{CellKey, MAX_PERTURBATION};
 use super::report::{self, Count};
@@ -220,6 +222,8 @@ fn cohort(n: usize, seed: Vec<(bool, u8, u8)>) -> Cohort {
                 end: None,
                 day: None,
                 filters: vec![],
+                baseline: false,
+                baseline_window: None,
             },
             as_of: NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid"),
             values: (0..n)
@@ -234,12 +238,17 @@ fn cohort(n: usize, seed: Vec<(bool, u8, u8)>) -> Cohort {
                     }
                 })
                 .collect(),
+            baseline: None,
         })
         .collect();
     Cohort {
         members,
         attributes: vec![],
+        priors: vec![],
         indicators,
+        participation: None,
+        comparison_method: ComparisonMethod::All,
+        comparison: None,
     }
 }
 
@@ -488,7 +497,11 @@ fn copy(c: &Cohort) -> Cohort {
     Cohort {
         members: c.members.clone(),
         attributes: vec![],
+        priors: vec![],
         indicators: c.indicators.clone(),
+        participation: None,
+        comparison_method: ComparisonMethod::All,
+        comparison: None,
     }
 }
 

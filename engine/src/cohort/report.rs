@@ -10,11 +10,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::build::Cohort;
-use super::config::{DatePrecision, DisclosureConfig, DisclosureMethod, OutcomeKind};
+use super::build::{Cohort, Value};
+use super::comparison_report::{ComparisonReport, comparison_report};
+use super::config::{CohortConfig, DatePrecision, DisclosureConfig, DisclosureMethod, OutcomeKind};
 use super::disclosure::{Protected, Rules, Suppression, Table};
+use super::evaluation::Role;
 use super::ptable::{self, CellKey};
 use super::stats::{self, Interval, Test};
+use super::survival::{self, Curve};
 
 /// The outcomes report of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,7 +35,81 @@ pub struct OutcomesReport {
     /// Why groups are not compared (a group under the minimum cell count), if so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups_withheld: Option<String>,
+    /// Who counts as a participant (issue 18).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participation: Option<ParticipationSummary>,
+    /// How participants are compared: the propensity model, the matching
+    /// and the balance table (issue 18).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<ComparisonReport>,
     pub indicators: Vec<IndicatorReport>,
+}
+
+/// The participation rule that applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParticipationSummary {
+    /// `window` or `ever_linked`.
+    pub rule: String,
+    pub dataset: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<[i64; 2]>,
+    pub statement: String,
+}
+
+impl ParticipationSummary {
+    pub fn of(config: &CohortConfig) -> ParticipationSummary {
+        let flagged = config
+            .participants_flag
+            .as_ref()
+            .map(|f| format!(" where `{f}` is true"))
+            .unwrap_or_default();
+        let (rule, statement) = match &config.participation {
+            Some(p) => {
+                let [a, b] = p.window;
+                let days = |d: i64| {
+                    if d == 1 {
+                        "1 day".to_owned()
+                    } else {
+                        format!("{d} days")
+                    }
+                };
+                let day = |d: i64| match d {
+                    0 => "the index date".to_owned(),
+                    d if d < 0 => format!("{} before the index date", days(-d)),
+                    d => format!("{} after the index date", days(d)),
+                };
+                (
+                    "window",
+                    format!(
+                        "a participant is linked to a record of `{}`{flagged} whose `{}` is from {} to {}; everyone else in the cohort is in the comparison pool",
+                        config.participants_dataset,
+                        p.date,
+                        day(a),
+                        day(b)
+                    ),
+                )
+            }
+            None => (
+                "ever_linked",
+                format!(
+                    "a participant is linked to any record of `{}`{flagged}, whenever dated (no participation window is set); everyone else in the cohort is in the comparison pool",
+                    config.participants_dataset
+                ),
+            ),
+        };
+        ParticipationSummary {
+            rule: rule.to_owned(),
+            dataset: config.participants_dataset.clone(),
+            flag: config.participants_flag.clone(),
+            date: config.participation.as_ref().map(|p| p.date.clone()),
+            window: config.participation.as_ref().map(|p| p.window),
+            statement,
+        }
+    }
 }
 
 /// The disclosure rules a report was published under, for its readers.
@@ -123,6 +200,12 @@ pub struct GroupSizes {
     pub persons: Count,
     pub participant: Count,
     pub comparison: Count,
+    /// Under matching: participants with a match, and the comparison
+    /// people matched to them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_participant: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_comparison: Option<Count>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,13 +218,38 @@ pub struct IndicatorReport {
     pub window: [i64; 2],
     /// Follow-up ends on this date; windows ending later are not counted.
     pub as_of: String,
-    /// `participant`, `comparison` (when compared) and `all`.
+    /// `participant`, `comparison` (when compared), `matched_participant`
+    /// and `matched_comparison` (under matching), and `all`.
     pub groups: Vec<GroupResult>,
-    /// Participants minus comparison group.
+    /// The group the primary difference is taken against:
+    /// `matched_comparison` (its participants `matched_participant`) or
+    /// `comparison` (against `participant`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compared_with: Option<String>,
+    /// The primary difference: (matched) participants minus the
+    /// `compared_with` group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub difference: Option<Difference>,
+    /// Under matching, the secondary line: all participants minus the
+    /// whole comparison group, before matching.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary_difference: Option<Difference>,
+    /// Each group's own rate over the baseline window before the index
+    /// date, when the indicator asks for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineReport>,
+    /// `time_to_first`: a Kaplan–Meier curve per group shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub survival: Vec<Curve>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// An indicator over its baseline window (before the index date).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineReport {
+    pub window: [i64; 2],
+    pub groups: Vec<GroupResult>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -235,6 +343,8 @@ pub fn report(
         withheld: None,
         cohort: None,
         groups_withheld: None,
+        participation: cohort.participation.clone(),
+        comparison: None,
         indicators: Vec::new(),
     };
     let total = cohort.members.len() as u64;
@@ -245,67 +355,124 @@ pub fn report(
         ));
         return out;
     }
-    let participants = cohort.members.iter().filter(|m| m.participant).count() as u64;
-    let group_key = |participant: bool| {
-        CellKey::sum(
-            cohort
-                .members
-                .iter()
-                .zip(record_keys)
-                .filter(|(m, _)| m.participant == participant)
-                .map(|(_, k)| *k),
-        )
-    };
+    let layout = Layout::of(cohort);
+    let part_of: Vec<usize> = (0..cohort.members.len())
+        .map(|i| layout.part(cohort, i))
+        .collect();
+    // Group sizes: one table over the parts, printed once, fixed in every
+    // indicator table. Under matching, the matched groups are kept
+    // published when they are not small (secondary suppression then takes
+    // the wider groups), so that the primary comparison survives a small
+    // remainder.
+    let mut part_sizes = vec![0u64; layout.parts];
+    let mut part_keys = vec![CellKey::default(); layout.parts];
+    for (i, &k) in record_keys.iter().enumerate() {
+        part_sizes[part_of[i]] += 1;
+        part_keys[part_of[i]] = part_keys[part_of[i]].plus(k);
+    }
+    let mut sizes_builder = Items::new(layout.parts);
+    let size_items: Vec<usize> = layout
+        .groups
+        .iter()
+        .map(|(_, parts)| sizes_builder.item(parts.clone()))
+        .collect();
+    let total_item = size_items[layout.groups.len() - 1];
+    let mut fixed = vec![total_item];
+    for (g, (name, parts)) in layout.groups.iter().enumerate() {
+        let size: u64 = parts.iter().map(|&p| part_sizes[p]).sum();
+        if name.starts_with("matched_") && size >= rules.min_cell {
+            fixed.push(size_items[g]);
+        }
+    }
     let sizes = Table {
-        cells: vec![participants, total - participants],
-        sums: vec![vec![0, 1]],
-        fixed: vec![2],
-        keys: vec![group_key(true), group_key(false)],
+        cells: part_sizes,
+        sums: sizes_builder.sums.clone(),
+        fixed,
+        keys: part_keys,
     }
     .protect(&r);
     let count = |p: &Protected, i: usize| match p.items[i] {
         Ok(v) => Count::Value(v),
         Err(s) => Count::Suppressed(s.explain(rules.min_cell)),
     };
-    let compared = sizes.items.iter().all(Result::is_ok);
+    let size_of = |name: &str| {
+        layout
+            .groups
+            .iter()
+            .position(|(n, _)| *n == name)
+            .map(|g| count(&sizes, size_items[g]))
+    };
     out.cohort = Some(GroupSizes {
-        persons: count(&sizes, 2),
-        participant: count(&sizes, 0),
-        comparison: count(&sizes, 1),
+        persons: size_of("all").expect("the layout has everyone"),
+        participant: size_of("participant").expect("the layout has participants"),
+        comparison: size_of("comparison").expect("the layout has the comparison group"),
+        matched_participant: size_of("matched_participant"),
+        matched_comparison: size_of("matched_comparison"),
     });
-    if !compared {
+    let published = |name: &str| size_of(name).is_some_and(|c| c.value().is_some());
+    // The pairs compared: the primary, then the secondary line.
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    if layout.matched {
+        pairs.push(("matched_participant", "matched_comparison"));
+    }
+    pairs.push(("participant", "comparison"));
+    pairs.retain(|(a, b)| published(a) && published(b));
+    // The groups shown: those of a published pair, and everyone.
+    let shown: Vec<usize> = layout
+        .groups
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _))| {
+            *name == "all" || pairs.iter().any(|(a, b)| a == name || b == name)
+        })
+        .map(|(g, _)| g)
+        .collect();
+    if pairs.is_empty() {
         out.groups_withheld = Some(format!(
             "one group has fewer than {} people: indicators are given for the whole cohort only",
             rules.min_cell
         ));
+    } else if layout.matched && pairs.len() == 1 && pairs[0].0 == "participant" {
+        out.groups_withheld = Some(format!(
+            "a matched group has fewer than {} people: participants are compared with the whole comparison group only",
+            rules.min_cell
+        ));
+    } else if layout.matched && pairs.len() == 1 {
+        out.groups_withheld = Some(
+            "the whole groups are withheld so that the few people left out of the matching cannot be worked out: only the matched groups are compared"
+                .to_owned(),
+        );
     }
-    for indicator in &cohort.indicators {
-        let mut groups = [Counts::default(); 2];
-        let mut days: [Vec<i32>; 2] = [Vec::new(), Vec::new()];
-        for ((m, v), &key) in cohort
-            .members
-            .iter()
-            .zip(&indicator.values)
-            .zip(record_keys)
-        {
-            let g = &mut groups[usize::from(!m.participant)];
-            if !v.closed {
-                g.open += 1;
-                g.open_key = g.open_key.plus(key);
-            } else if v.hit {
-                g.yes += 1;
-                g.yes_key = g.yes_key.plus(key);
-                g.events += u64::from(v.count);
-                g.events_key = g.events_key.plus(key.times(u64::from(v.count)));
-                if let Some(d) = v.days {
-                    days[usize::from(!m.participant)].push(d);
-                }
-            } else {
-                g.no += 1;
-                g.no_key = g.no_key.plus(key);
-            }
+    out.comparison = Some(match &cohort.comparison {
+        Some(c) => {
+            // Part 1 is the unmatched participants.
+            comparison_report(c, record_keys, rules, &r, count(&sizes, 1))
         }
+        None => ComparisonReport::unmatched(cohort),
+    });
+    // The indicator tables hold the shown groups only (each size published
+    // above, and fixed), over the coarsest parts that tell them apart: a
+    // group withheld above is in no table, and the parts only it told apart
+    // are merged. With no pair to compare, that is everyone alone (as the
+    // tables before issue 18 were).
+    let (layout, merged) = layout.coarsen(&shown);
+    let part_of: Vec<usize> = part_of.iter().map(|&p| merged[p]).collect();
+    let shown: Vec<usize> = (0..layout.groups.len()).collect();
+    for indicator in &cohort.indicators {
         let c = &indicator.config;
+        let tabulate = |values: &[Value]| {
+            tabulate(
+                values,
+                &part_of,
+                record_keys,
+                &layout,
+                &shown,
+                c.kind,
+                &count,
+                &r,
+            )
+        };
+        let groups = tabulate(&indicator.values);
         let mut report = IndicatorReport {
             name: c.name.clone(),
             label: c.title().to_owned(),
@@ -316,77 +483,272 @@ pub fn report(
                 [a, b]
             },
             as_of: indicator.as_of.to_string(),
-            groups: Vec::new(),
+            groups,
+            compared_with: None,
             difference: None,
+            secondary_difference: None,
+            baseline: None,
+            survival: Vec::new(),
             notes: Vec::new(),
         };
+        if c.kind == OutcomeKind::TimeToFirst {
+            let times = survival::times(indicator, &cohort.members);
+            report.survival = shown
+                .iter()
+                .map(|&g| {
+                    let (name, parts) = &layout.groups[g];
+                    let members: Vec<usize> = (0..part_of.len())
+                        .filter(|&i| parts.contains(&part_of[i]))
+                        .collect();
+                    survival::curve(name, &times, &members, record_keys, c.days(), &r)
+                })
+                .collect();
+        }
         if c.kind == OutcomeKind::TimeToFirst {
             report.notes.push(
                 "the rate is the share with a first event within the window; cohort.parquet has the days to it, censored at the window's end"
                     .to_owned(),
             );
         }
-        let all = groups[0].plus(groups[1]);
-        let mut all_days: Vec<i32> = days.concat();
-        if compared {
-            let (p, q) = (groups[0], groups[1]);
-            let table = Table {
-                cells: vec![p.yes, p.no, p.open, q.yes, q.no, q.open],
-                sums: vec![
-                    vec![0, 1],
-                    vec![3, 4],
-                    vec![0, 1, 2],
-                    vec![3, 4, 5],
-                    vec![0, 3],
-                    vec![1, 4],
-                    vec![2, 5],
-                    vec![0, 1, 3, 4],
-                    vec![0, 1, 2, 3, 4, 5],
-                ],
-                fixed: vec![8, 9, 14],
-                keys: vec![
-                    p.yes_key, p.no_key, p.open_key, q.yes_key, q.no_key, q.open_key,
-                ],
+        let find = |groups: &[GroupResult], name: &str| groups.iter().position(|g| g.group == name);
+        for (k, (a, b)) in pairs.iter().enumerate() {
+            let (Some(i), Some(j)) = (find(&report.groups, a), find(&report.groups, b)) else {
+                continue;
             };
-            let pr = table.protect(&r);
-            // Items: (numerator, without, open, denominator, persons).
-            let layout = [(0, 1, 2, 6, 8), (3, 4, 5, 7, 9), (10, 11, 12, 13, 14)];
-            let [d0, d1] = &mut days;
-            for (g, (name, counts, d)) in [
-                ("participant", p, d0),
-                ("comparison", q, d1),
-                ("all", all, &mut all_days),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                report
-                    .groups
-                    .push(group(name, &pr, layout[g], counts, d, c.kind, &count, &r));
+            let d = difference(&report.groups[i], &report.groups[j]);
+            if k == 0 {
+                report.compared_with = Some((*b).to_owned());
+                report.difference = Some(d);
+            } else {
+                report.secondary_difference = Some(d);
             }
-            report.difference = Some(difference(&report.groups[0], &report.groups[1]));
-        } else {
-            let table = Table {
-                cells: vec![all.yes, all.no, all.open],
-                sums: vec![vec![0, 1], vec![0, 1, 2]],
-                fixed: vec![4],
-                keys: vec![all.yes_key, all.no_key, all.open_key],
-            };
-            let pr = table.protect(&r);
-            report.groups.push(group(
-                "all",
-                &pr,
-                (0, 1, 2, 3, 4),
-                all,
-                &mut all_days,
-                c.kind,
-                &count,
-                &r,
-            ));
+        }
+        if let (Some(values), Some((a, b))) = (&indicator.baseline, c.baseline_days()) {
+            report.baseline = Some(BaselineReport {
+                window: [a, b],
+                groups: tabulate(values),
+            });
         }
         out.indicators.push(report);
     }
     out
+}
+
+/// How the cohort is partitioned for the tables: disjoint parts, and the
+/// published groups as unions of parts (the last one everyone).
+#[derive(Debug, Clone)]
+struct Layout {
+    parts: usize,
+    groups: Vec<(&'static str, Vec<usize>)>,
+    matched: bool,
+}
+
+impl Layout {
+    fn of(cohort: &Cohort) -> Layout {
+        if cohort.comparison.is_some() {
+            // Parts: matched participants, unmatched participants, matched
+            // comparison, unmatched comparison.
+            Layout {
+                parts: 4,
+                groups: vec![
+                    ("participant", vec![0, 1]),
+                    ("comparison", vec![2, 3]),
+                    ("matched_participant", vec![0]),
+                    ("matched_comparison", vec![2]),
+                    ("all", vec![0, 1, 2, 3]),
+                ],
+                matched: true,
+            }
+        } else {
+            Layout {
+                parts: 2,
+                groups: vec![
+                    ("participant", vec![0]),
+                    ("comparison", vec![1]),
+                    ("all", vec![0, 1]),
+                ],
+                matched: false,
+            }
+        }
+    }
+
+    /// The layout of `keep` (group indices) alone, over the coarsest
+    /// parts that tell them apart, and each old part's new part.
+    fn coarsen(&self, keep: &[usize]) -> (Layout, Vec<usize>) {
+        let signature = |p: usize| -> Vec<bool> {
+            keep.iter()
+                .map(|&g| self.groups[g].1.contains(&p))
+                .collect()
+        };
+        let mut seen: Vec<Vec<bool>> = Vec::new();
+        let merged: Vec<usize> = (0..self.parts)
+            .map(|p| {
+                let s = signature(p);
+                seen.iter().position(|x| *x == s).unwrap_or_else(|| {
+                    seen.push(s);
+                    seen.len() - 1
+                })
+            })
+            .collect();
+        let groups = keep
+            .iter()
+            .map(|&g| {
+                let (name, parts) = &self.groups[g];
+                let mut new: Vec<usize> = parts.iter().map(|&p| merged[p]).collect();
+                new.sort_unstable();
+                new.dedup();
+                (*name, new)
+            })
+            .collect();
+        (
+            Layout {
+                parts: seen.len(),
+                groups,
+                matched: self.matched,
+            },
+            merged,
+        )
+    }
+
+    fn part(&self, cohort: &Cohort, member: usize) -> usize {
+        match &cohort.comparison {
+            Some(c) => match c.role[member] {
+                Role::MatchedParticipant => 0,
+                Role::UnmatchedParticipant => 1,
+                Role::MatchedComparison => 2,
+                Role::UnmatchedComparison => 3,
+            },
+            None => usize::from(!cohort.members[member].participant),
+        }
+    }
+}
+
+/// Builds a table's items: a set of cells is the cell itself when it is
+/// one, else a sum (each distinct sum once).
+struct Items {
+    cells: usize,
+    sums: Vec<Vec<usize>>,
+}
+
+impl Items {
+    fn new(cells: usize) -> Items {
+        Items {
+            cells,
+            sums: Vec::new(),
+        }
+    }
+
+    fn item(&mut self, mut cells: Vec<usize>) -> usize {
+        cells.sort_unstable();
+        if let [one] = cells[..] {
+            return one;
+        }
+        if let Some(i) = self.sums.iter().position(|s| *s == cells) {
+            return self.cells + i;
+        }
+        self.sums.push(cells);
+        self.cells + self.sums.len() - 1
+    }
+}
+
+/// One indicator (or its baseline) per shown group: a table of yes / no /
+/// open per part, each group's items as sums of parts.
+#[allow(clippy::too_many_arguments, reason = "the report's context, passed in")]
+fn tabulate(
+    values: &[Value],
+    part_of: &[usize],
+    record_keys: &[CellKey],
+    layout: &Layout,
+    shown: &[usize],
+    kind: OutcomeKind,
+    count: &dyn Fn(&Protected, usize) -> Count,
+    r: &Rules,
+) -> Vec<GroupResult> {
+    let mut parts = vec![Counts::default(); layout.parts];
+    let mut days: Vec<Vec<i32>> = vec![Vec::new(); layout.parts];
+    for ((v, &key), &p) in values.iter().zip(record_keys).zip(part_of) {
+        let g = &mut parts[p];
+        if !v.closed {
+            g.open += 1;
+            g.open_key = g.open_key.plus(key);
+        } else if v.hit {
+            g.yes += 1;
+            g.yes_key = g.yes_key.plus(key);
+            g.events += u64::from(v.count);
+            g.events_key = g.events_key.plus(key.times(u64::from(v.count)));
+            if let Some(d) = v.days {
+                days[p].push(d);
+            }
+        } else {
+            g.no += 1;
+            g.no_key = g.no_key.plus(key);
+        }
+    }
+    let mut items = Items::new(3 * layout.parts);
+    let cells_of = |parts: &[usize], which: &[usize]| -> Vec<usize> {
+        parts
+            .iter()
+            .flat_map(|p| which.iter().map(move |w| 3 * p + w))
+            .collect()
+    };
+    // Per group: (numerator, without, open, denominator, persons).
+    let group_items: Vec<(usize, usize, usize, usize, usize)> = layout
+        .groups
+        .iter()
+        .map(|(_, ps)| {
+            (
+                items.item(cells_of(ps, &[0])),
+                items.item(cells_of(ps, &[1])),
+                items.item(cells_of(ps, &[2])),
+                items.item(cells_of(ps, &[0, 1])),
+                items.item(cells_of(ps, &[0, 1, 2])),
+            )
+        })
+        .collect();
+    let cells: Vec<u64> = parts.iter().flat_map(|c| [c.yes, c.no, c.open]).collect();
+    // Every shown group's size was published with the group sizes. Under
+    // matching, the matched groups' counts that are not small are kept too,
+    // so that secondary suppression takes the wider groups' and the
+    // remainder's counts rather than the primary comparison's.
+    let mut fixed: Vec<usize> = shown.iter().map(|&g| group_items[g].4).collect();
+    let values = Table {
+        cells: cells.clone(),
+        sums: items.sums.clone(),
+        fixed: Vec::new(),
+        keys: Vec::new(),
+    }
+    .values();
+    // Only a group none of whose counts is small: otherwise one of them is
+    // suppressed, and with the group's size published the others must give
+    // way too.
+    let safe = |i: usize| values[i] == 0 || values[i] >= r.min_cell;
+    for &g in shown {
+        let (a, b, c, d, _) = group_items[g];
+        if layout.groups[g].0.starts_with("matched_") && [a, b, c, d].into_iter().all(safe) {
+            fixed.extend([a, b, c, d]);
+        }
+    }
+    let table = Table {
+        cells,
+        sums: items.sums,
+        fixed,
+        keys: parts
+            .iter()
+            .flat_map(|c| [c.yes_key, c.no_key, c.open_key])
+            .collect(),
+    };
+    let pr = table.protect(r);
+    shown
+        .iter()
+        .map(|&g| {
+            let (name, ps) = &layout.groups[g];
+            let counts = ps
+                .iter()
+                .fold(Counts::default(), |acc, &p| acc.plus(parts[p]));
+            let mut d: Vec<i32> = ps.iter().flat_map(|&p| days[p].iter().copied()).collect();
+            group(name, &pr, group_items[g], counts, &mut d, kind, count, r)
+        })
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments, reason = "one call site per table layout")]
@@ -499,5 +861,69 @@ mod tests {
             d.statement
                 .contains("totals need not equal the sum of their parts")
         );
+    }
+}
+#[cfg(test)]
+mod matched_tables {
+    use super::*;
+
+    /// Issue 18: a small count in one matched group, or in the remainder,
+    /// costs that group's and the wider groups' counts, never the group
+    /// sizes, and never the other matched group's counts.
+    #[test]
+    fn a_small_cell_does_not_withhold_the_whole_table() {
+        let layout = Layout {
+            parts: 3,
+            groups: vec![
+                ("matched_participant", vec![0]),
+                ("matched_comparison", vec![1]),
+                ("all", vec![0, 1, 2]),
+            ],
+            matched: true,
+        };
+        let rules = DisclosureConfig {
+            method: DisclosureMethod::Round,
+            rounding: 1,
+            ..DisclosureConfig::default()
+        };
+        let r = rules.rules();
+        let count = |p: &Protected, i: usize| match p.items[i] {
+            Ok(v) => Count::Value(v),
+            Err(s) => Count::Suppressed(s.explain(10)),
+        };
+        for (mp, rest) in [((40, 70, 25), (3, 600, 130)), ((40, 70, 5), (30, 600, 130))] {
+            let mut values = Vec::new();
+            let mut part_of = Vec::new();
+            for (p, (yes, no, open)) in [mp, (45, 65, 25), rest].into_iter().enumerate() {
+                for k in 0..yes + no + open {
+                    part_of.push(p);
+                    values.push(Value {
+                        closed: k < yes + no,
+                        hit: k < yes,
+                        ..Value::default()
+                    });
+                }
+            }
+            let keys = vec![CellKey(0); values.len()];
+            let g = tabulate(
+                &values,
+                &part_of,
+                &keys,
+                &layout,
+                &[0, 1, 2],
+                OutcomeKind::AnyEvent,
+                &count,
+                &r,
+            );
+            let n = |c: &Count| c.value();
+            for group in &g {
+                assert!(n(&group.persons).is_some(), "{group:?}");
+            }
+            assert_eq!(n(&g[1].numerator), Some(45), "{g:?}");
+            assert_eq!(n(&g[1].without), Some(65), "{g:?}");
+            if mp.2 >= 10 {
+                assert_eq!(n(&g[0].numerator), Some(40), "{g:?}");
+            }
+        }
     }
 }

@@ -17,7 +17,9 @@ pub mod html;
 pub mod parquet;
 pub mod record_keys;
 
-pub use pprl_engine::cohort::{build, config, disclosure, report, stats};
+pub use pprl_engine::cohort::{
+    build, comparison_report, config, disclosure, evaluation, report, stats, survival,
+};
 
 use std::collections::HashMap;
 use std::io::Write;

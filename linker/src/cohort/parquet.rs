@@ -10,6 +10,11 @@
 //! | each indicator `name` | bool (`any_event`, `status_on_day`), int32 (`count`, `time_to_first` days) | null while the window is open |
 //! | `<name>_event` | bool | `time_to_first` only: a first event was seen |
 //! | `<name>_window_closed` | bool | false: not yet followed up, not counted |
+//! | each covariate not among the attributes | as declared | issue 18 |
+//! | each `cohort.comparison.prior` name | int32 | linked records in its window before the index date |
+//! | `propensity_score`, `propensity_logit` | double | under matching: the fitted score and its logit |
+//! | `match_set` | int32 | under matching: the matched set (participants numbered by person id), null when unmatched |
+//! | `match_count` | int32 | under matching: comparison people matched to a participant, or participants a comparison person was matched to |
 //!
 //! Architecture invariant: no token, record reference or exact date (unless
 //! the project asks for day precision) is written.
@@ -22,7 +27,7 @@ use arrow_array::builder::{
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type, Int64Type};
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Date32Array, Int32Array, RecordBatch, StringArray,
+    Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray,
 };
 use arrow_schema::{DataType, Field, Schema};
 use chrono::Datelike;
@@ -77,6 +82,15 @@ pub fn schema(cohort: &Cohort, precision: DatePrecision) -> Schema {
             DataType::Boolean,
             false,
         ));
+    }
+    for p in &cohort.priors {
+        fields.push(Field::new(&p.name, DataType::Int32, false));
+    }
+    if cohort.comparison.is_some() {
+        fields.push(Field::new("propensity_score", DataType::Float64, false));
+        fields.push(Field::new("propensity_logit", DataType::Float64, false));
+        fields.push(Field::new("match_set", DataType::Int32, true));
+        fields.push(Field::new("match_count", DataType::Int32, false));
     }
     Schema::new(fields).with_metadata(
         [("pprl.schema".to_owned(), SCHEMA_VERSION.to_owned())]
@@ -156,6 +170,21 @@ pub fn write(
             }
             columns.push(Arc::new(BooleanArray::from_iter(
                 values.iter().map(|v| Some(v.closed)),
+            )));
+        }
+        for p in &cohort.priors {
+            columns.push(Arc::new(Int32Array::from_iter_values(
+                p.counts[start..end].iter().map(|&c| c as i32),
+            )));
+        }
+        if let Some(c) = &cohort.comparison {
+            columns.push(Arc::new(Float64Array::from(c.score[start..end].to_vec())));
+            columns.push(Arc::new(Float64Array::from(c.logit[start..end].to_vec())));
+            columns.push(Arc::new(Int32Array::from_iter(
+                c.match_set[start..end].iter().map(|s| s.map(|s| s as i32)),
+            )));
+            columns.push(Arc::new(Int32Array::from_iter_values(
+                c.match_count[start..end].iter().map(|&k| k as i32),
             )));
         }
         writer.write(&RecordBatch::try_new(schema.clone(), columns)?)?;
