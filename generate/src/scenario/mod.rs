@@ -11,8 +11,17 @@
 //! `choice`); a value kind without `attribute` is a column the partner
 //! config does not map. `coverage_if_in` gives the people of another
 //! extract (a programme's participants) another coverage, so an example's
-//! outcomes differ between groups. See `examples/prison-link/generate.toml`
-//! for a commented file, and [`Scenario::generate`] for what is written.
+//! outcomes differ between groups.
+//!
+//! Issue 18: `[[covariates]]` give each person values (a latent risk, prior
+//! offences, parenthood, ...) that `kind = "covariate"` columns write; a
+//! dataset's `coverage_model` makes who appears logistic in them, with an
+//! `effect` (an odds ratio) for the true participants of a programme's
+//! dataset; `prior` adds rows dated before release (prior offences) and
+//! `timing` late referrals; `cohort` says who the project's cohort holds.
+//! The truth of the effects goes to `effect.json` ([`EffectTruth`]). See
+//! `examples/prison-link/generate.toml` for a commented file, and
+//! [`Scenario::generate`] for what is written.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -1241,9 +1250,77 @@ columns = [
             }
         }
         // The covariate column writes the person's value in every row.
+        let mut released: HashMap<String, chrono::NaiveDate> = HashMap::new();
         for (person, f) in rows(dir, "releases", ',') {
             assert_eq!(f[4], by_person[&person][4], "{person}");
+            let day = chrono::NaiveDate::parse_from_str(&f[3], "%d/%m/%Y").unwrap();
+            released.insert(person, day);
         }
+        let offset = |person: &str, date: &str, format: &str| {
+            let day = chrono::NaiveDate::parse_from_str(date, format).unwrap();
+            released
+                .get(person)
+                .map(|r| day.signed_duration_since(*r).num_days())
+        };
+        // Prior rows are dated in the two years before release, the others
+        // after it; as many before as the person's prior offences.
+        let mut before: HashMap<&str, usize> = HashMap::new();
+        let mut dated = 0;
+        for (person, f) in &offences {
+            let Some(days) = offset(person, &f[3], "%Y-%m-%d") else {
+                continue;
+            };
+            dated += 1;
+            if days < 0 {
+                assert!(days >= -730, "{person}: {days}");
+                *before.entry(person).or_default() += 1;
+            } else {
+                assert!((1..=365).contains(&days), "{person}: {days}");
+            }
+        }
+        assert!(dated > 1000, "{dated}");
+        // event_share is the share of those who appear with an offence in
+        // a window, as the extract writer makes them.
+        let mut in_window: HashMap<&str, bool> = HashMap::new();
+        for (person, f) in &offences {
+            if let Some(days) = offset(person, &f[3], "%Y-%m-%d")
+                && days >= 0
+            {
+                *in_window.entry(person).or_default() |= (1..=182).contains(&days);
+            }
+        }
+        let share = in_window.values().filter(|&&x| x).count() as f64 / in_window.len() as f64;
+        let dates = EventDates {
+            attribute: "offence_date".into(),
+            from: 1,
+            to: 365,
+            blank: 0.0,
+        };
+        let expected = event_share((1, 182), &dates, 0.2);
+        assert!(
+            (share - expected).abs() < 0.04,
+            "{share} against {expected}"
+        );
+        for (person, n) in &before {
+            assert_eq!(by_person[*person][3], n.to_string(), "{person}");
+        }
+        // On-time participants are dated in the column's range, late ones
+        // in the timing's.
+        let mut late_rows = 0;
+        for (person, f) in rows(dir, "service", ',') {
+            let Some(days) = offset(&person, &f[3], "%d/%m/%Y") else {
+                continue;
+            };
+            match by_person[&person][5].as_str() {
+                "on_time" => assert!((-60..=-10).contains(&days), "{person}: {days}"),
+                "late" => {
+                    assert!((100..=300).contains(&days), "{person}: {days}");
+                    late_rows += 1;
+                }
+                other => panic!("{person} is in the service as {other:?}"),
+            }
+        }
+        assert!(late_rows > 20, "{late_rows}");
         // The truth: participants differ, the naive difference is not the effect.
         let truth: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("effect.json")).unwrap())
