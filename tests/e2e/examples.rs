@@ -257,9 +257,41 @@ macro_rules! example {
 
 /// The demo's example; its download is also where the README's evaluator
 /// snippets are run.
+///
+/// Issue 18: the published naive comparison (participants against the
+/// rest of the cohort) overstates the built-in effect on reoffending, as
+/// the generator's truth says it must: the family link workers chose
+/// people less likely to reoffend anyway.
 #[test]
 fn prison_link_runs_end_to_end() {
     let work = runs_end_to_end("prison-link");
+    let run = work.path().join("run");
+    let outcomes: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("outputs/outcomes.json")).unwrap())
+            .unwrap();
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("extracts/effect.json")).unwrap())
+            .unwrap();
+    let (naive_truth, att) = reoffending_truth(&truth);
+    let rate = |group: &str| {
+        outcomes["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == "reoffended_6m")
+            .and_then(|i| i["groups"].as_array())
+            .and_then(|g| g.iter().find(|g| g["group"] == group))
+            .and_then(|g| g["rate"]["estimate"].as_f64())
+            .unwrap_or_else(|| panic!("no published rate of reoffending for {group}"))
+    };
+    let naive = rate("participant") - rate("comparison");
+    assert!(
+        naive < att - 0.03,
+        "the published naive difference {naive:+.3} does not overstate the built-in effect {att:+.3} (the truth's naive difference: {naive_truth:+.3})"
+    );
+    eprintln!(
+        "prison-link: reoffending within 6 months, published naive {naive:+.3}, truth's naive {naive_truth:+.3}, built-in {att:+.3}"
+    );
     if let Some(printed) = crate::readme::run_evaluator_snippets(&work.path().join("run")) {
         eprintln!("{printed}");
     }
