@@ -2,7 +2,10 @@
 //!
 //! Everything generated is deterministic for a seed; this generator never
 //! changes with a dependency's version, and no floating-point function that
-//! could differ between platforms decides anything but comparisons.
+//! could differ between platforms decides anything but comparisons — except
+//! the `exp` and `ln` of the scenarios' covariate models (issue 18), whose
+//! last bit may differ between platforms' maths libraries and so, very
+//! rarely, flip a draw that falls exactly on a threshold.
 
 /// SplitMix64: a tiny, well-known, seedable generator.
 #[derive(Debug, Clone)]
