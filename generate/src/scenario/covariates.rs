@@ -696,4 +696,68 @@ covariates = [
             assert!(message.contains(expected), "{expected:?} in {message:?}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Whatever the settings, every value is within its kind's range,
+        /// the draws repeat for a seed, and a model's chances are
+        /// probabilities whose odds differ by exactly the effect.
+        #[test]
+        fn any_valid_model_stays_in_range(
+            seed in 0u64..1000,
+            mean in -3.0f64..3.0,
+            sd in 0.0f64..3.0,
+            per in -2.0f64..2.0,
+            count_mean in 0.0f64..6.0,
+            max in 0i64..12,
+            (min, top) in (-50i64..50, 0i64..100),
+            yes in 0.01f64..0.99,
+            base in 0.01f64..0.99,
+            odds_ratio in 0.05f64..20.0,
+        ) {
+            let text = format!(
+                r#"
+covariates = [
+  {{ name = "z", kind = "normal", mean = {mean}, sd = {sd} }},
+  {{ name = "k", kind = "count", mean = {count_mean}, max = {max}, by = [{{ covariate = "z", per = {per} }}] }},
+  {{ name = "i", kind = "integer", mean = {mean}, sd = {sd}, min = {min}, max = {top_}, by = [{{ covariate = "k", per = {per} }}] }},
+  {{ name = "f", kind = "flag", yes = {yes}, by = [{{ covariate = "i", per = {per} }}] }},
+  {{ name = "c", kind = "choice", values = ["a", "b", "c"] }},
+]
+"#,
+                top_ = min + top,
+            );
+            let covariates = parse_toml(&text).unwrap();
+            let people = people(seed, 300);
+            let table = Table::draw(&covariates, &people, seed);
+            proptest::prop_assert_eq!(&table.values, &Table::draw(&covariates, &people, seed).values);
+            let col = |name| &table.values[table.position(name).unwrap()];
+            proptest::prop_assert!(col("k").iter().all(|&k| k >= 0.0 && k <= max as f64 && k.fract() == 0.0));
+            proptest::prop_assert!(col("i").iter().all(|&i| i >= min as f64 && i <= (min + top) as f64));
+            proptest::prop_assert!(col("f").iter().all(|&f| f == 0.0 || f == 1.0));
+            proptest::prop_assert!(col("c").iter().all(|&c| [0.0, 1.0, 2.0].contains(&c)));
+            let model = Model {
+                base,
+                by: covariates[1..]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, c)| Term {
+                        covariate: k + 1,
+                        is: matches!(c.kind, CovariateKind::Choice(_)).then_some(1),
+                        per,
+                    })
+                    .collect(),
+                effect: Some(Effect { dataset: "x".into(), odds_ratio }),
+            };
+            let (p0, p1) = model.chances(&table);
+            for (a, b) in p0.iter().zip(&p1) {
+                proptest::prop_assert!((0.0..=1.0).contains(a) && (0.0..=1.0).contains(b));
+                if *a > 1e-9 && *a < 1.0 - 1e-9 && *b > 1e-9 && *b < 1.0 - 1e-9 {
+                    let ratio = (b / (1.0 - b)) / (a / (1.0 - a));
+                    proptest::prop_assert!((ratio / odds_ratio - 1.0).abs() < 1e-6);
+                }
+            }
+        }
+    }
 }
