@@ -62,6 +62,18 @@ fn run(args: Args) -> Result<()> {
             "partner configs <dataset>.toml and the ground truth truth.csv in {}",
             args.out_dir.display()
         );
+        let effects = scenario.datasets.iter().any(|d| {
+            d.coverage_model
+                .as_ref()
+                .is_some_and(|m| m.effect.is_some())
+        });
+        if effects {
+            println!(
+                "the built-in effects and the naive comparison (effect.json) and each person's \
+                 covariates and participation (persons.csv) in {}",
+                args.out_dir.display()
+            );
+        }
         print_corruptions(&all);
         return Ok(());
     }

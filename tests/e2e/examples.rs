@@ -261,9 +261,41 @@ macro_rules! example {
 
 /// The demo's example; its download is also where the README's evaluator
 /// snippets are run.
+///
+/// Issue 18: the published naive comparison (participants against the
+/// rest of the cohort) overstates the built-in effect on reoffending, as
+/// the generator's truth says it must: the family link workers chose
+/// people less likely to reoffend anyway.
 #[test]
 fn prison_link_runs_end_to_end() {
     let work = runs_end_to_end("prison-link");
+    let run = work.path().join("run");
+    let outcomes: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("outputs/outcomes.json")).unwrap())
+            .unwrap();
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("extracts/effect.json")).unwrap())
+            .unwrap();
+    let (naive_truth, att) = reoffending_truth(&truth);
+    let rate = |group: &str| {
+        outcomes["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == "reoffended_6m")
+            .and_then(|i| i["groups"].as_array())
+            .and_then(|g| g.iter().find(|g| g["group"] == group))
+            .and_then(|g| g["rate"]["estimate"].as_f64())
+            .unwrap_or_else(|| panic!("no published rate of reoffending for {group}"))
+    };
+    let naive = rate("participant") - rate("comparison");
+    assert!(
+        naive < att - 0.03,
+        "the published naive difference {naive:+.3} does not overstate the built-in effect {att:+.3} (the truth's naive difference: {naive_truth:+.3})"
+    );
+    eprintln!(
+        "prison-link: reoffending within 6 months, published naive {naive:+.3}, truth's naive {naive_truth:+.3}, built-in {att:+.3}"
+    );
     if let Some(printed) = crate::readme::run_evaluator_snippets(&work.path().join("run")) {
         eprintln!("{printed}");
     }
@@ -276,3 +308,221 @@ example!(bounce_back_runs_end_to_end, "bounce-back");
 example!(cgl_midlands_runs_end_to_end, "cgl-midlands");
 example!(cgl_cheshire_runs_end_to_end, "cgl-cheshire");
 example!(nfn_antz_junction_runs_end_to_end, "nfn-antz-junction");
+
+/// The participants' dataset named by an example's project config.
+fn participants_dataset(example: &Example) -> String {
+    let project: toml::Table = toml::from_str(&example.project_text).unwrap();
+    project["cohort"]["participants_dataset"]
+        .as_str()
+        .expect("every example names its participants")
+        .to_owned()
+}
+
+/// The `[cohort.participation]` window of an example's
+/// `evaluation.toml.pending` (issue 18).
+fn pending_window(example: &Example) -> [i64; 2] {
+    let path = example.dir.join("evaluation.toml.pending");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let pending: toml::Table =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let window = pending["cohort"]["participation"]["window"]
+        .as_array()
+        .expect("a participation window");
+    [
+        window[0].as_integer().unwrap(),
+        window[1].as_integer().unwrap(),
+    ]
+}
+
+/// `effect.json`'s row for the police offences dataset, and the naive and
+/// true differences it implies for `reoffended_6m` (any offence on days
+/// 1 to 182): participants' chance minus the others', and the built-in
+/// effect on the treated, each times the chance that someone in the
+/// dataset has an offence in that window.
+fn reoffending_truth(truth: &Value) -> (f64, f64) {
+    let row = truth["effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["dataset"] == "police_offences")
+        .expect("every example builds an effect into police_offences");
+    let dates: pprl_generate::scenario::EventDates = {
+        let d = row["dates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["attribute"] == "offence_date")
+            .unwrap();
+        pprl_generate::scenario::EventDates {
+            attribute: "offence_date".to_owned(),
+            from: d["from"].as_i64().unwrap(),
+            to: d["to"].as_i64().unwrap(),
+            blank: d["blank"].as_f64().unwrap(),
+        }
+    };
+    let share = pprl_generate::scenario::event_share(
+        (1, 182),
+        &dates,
+        row["duplicate_rate"].as_f64().unwrap(),
+    );
+    (
+        row["naive_expected"].as_f64().unwrap() * share,
+        row["att"].as_f64().unwrap() * share,
+    )
+}
+
+/// Issue 18: every programme chose its participants by covariates an
+/// evaluator can see, so the naive comparison (participants against
+/// everyone else in the cohort) is biased: the generator's truth says the
+/// participants differ by at least a quarter of a standard deviation in
+/// some observed covariate, and that the naive difference in reoffending
+/// within six months is at least 3 percentage points from the built-in
+/// effect. The late referrals it makes fall outside the participation
+/// window of `evaluation.toml.pending`, and the on-time ones inside it.
+#[test]
+fn programmes_choose_their_participants() {
+    let mut figures = Vec::new();
+    for name in PROGRAMMES {
+        let example = Example::load(name).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        example.scenario.generate(out.path(), None).unwrap();
+        let text = std::fs::read_to_string(out.path().join("effect.json"))
+            .unwrap_or_else(|e| panic!("{name}: no effect.json: {e}"));
+        let truth: Value = serde_json::from_str(&text).unwrap();
+        let programme = &truth["participants"][0];
+        let participants = participants_dataset(&example);
+        assert_eq!(
+            programme["dataset"], participants,
+            "{name}: the built-in effects are not the participants' dataset's"
+        );
+        let (on_time, late) = (
+            programme["on_time"].as_u64().unwrap(),
+            programme["late"].as_u64().unwrap(),
+        );
+        assert!(
+            on_time >= 60 && late > 0,
+            "{name}: {on_time} participants on time and {late} late in the cohort"
+        );
+
+        let observed: Vec<&Value> = truth["balance"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["participants"] == participants.as_str() && b["observed"] == true)
+            .collect();
+        let largest = observed
+            .iter()
+            .max_by(|a, b| {
+                let smd = |r: &&&Value| r["smd"].as_f64().unwrap().abs();
+                smd(a).total_cmp(&smd(b))
+            })
+            .expect("observed covariates");
+        assert!(
+            largest["smd"].as_f64().unwrap().abs() >= 0.25,
+            "{name}: the participants are not selected on any observed covariate: {observed:?}"
+        );
+
+        let (naive, att) = reoffending_truth(&truth);
+        assert!(
+            (naive - att).abs() >= 0.03,
+            "{name}: the naive difference in reoffending ({naive:+.3}) is the built-in effect ({att:+.3}): no selection bias to remove"
+        );
+        for effect in truth["effects"].as_array().unwrap() {
+            let odds = effect["odds_ratio"].as_f64().unwrap();
+            let att = effect["att"].as_f64().unwrap();
+            assert!(
+                odds != 1.0 && att.signum() == odds.ln().signum(),
+                "{name}: effect on {} ({att:+.3}) does not go the way its odds ratio ({odds}) says",
+                effect["dataset"]
+            );
+        }
+
+        // The participation window keeps the on-time dates (even coarsened
+        // to the month: up to 30 days earlier) and leaves out the late ones.
+        let window = pending_window(&example);
+        let on_time_dates = &programme["on_time_dates"];
+        let late_dates = &programme["late_dates"];
+        let day = |v: &Value, i: usize| v[i].as_i64().unwrap();
+        assert!(
+            window[0] <= day(on_time_dates, 0) - 30 && day(on_time_dates, 1) <= window[1],
+            "{name}: the window {window:?} does not hold the participants' dates {on_time_dates}"
+        );
+        assert!(
+            day(late_dates, 0) - 30 > window[1],
+            "{name}: the window {window:?} holds late referrals {late_dates}"
+        );
+        figures.push(format!(
+            "{name}: reoffending within 6 months, naive {naive:+.3}, built-in {att:+.3}; largest observed SMD {} {:+.2}",
+            largest["covariate"],
+            largest["smd"].as_f64().unwrap()
+        ));
+    }
+    eprintln!("{}", figures.join("\n"));
+}
+
+/// Issue 18, once the linker reads `[cohort.participation]` and
+/// `[cohort.comparison]`: with each example's `evaluation.toml.pending`
+/// added to its project config, the matched comparison recovers the
+/// built-in effect on reoffending within six months and the naive one does
+/// not. In `outcomes.json`: `comparison.method` is `"matched"`; the
+/// indicator `reoffended_6m` is `compared_with` `"matched_comparison"`;
+/// `difference.estimate.interval` (matched participants minus their
+/// matches) holds the built-in effect (from the run's
+/// `extracts/effect.json`, see [`reoffending_truth`]) within 0.02, and is
+/// nearer to it than `secondary_difference.estimate.interval` (all
+/// participants minus the whole comparison group); after matching every
+/// covariate's `smd_after` in `comparison.balance` is within ±0.1.
+/// Prison Link's participants look better than they are, Catch22's worse.
+#[test]
+#[ignore = "needs #18 matched comparison (eval branch)"]
+fn matched_comparison_recovers_the_built_in_effect() {
+    for name in ["prison-link", "catch22"] {
+        let mut example = Example::load(name).unwrap();
+        let pending = std::fs::read_to_string(example.dir.join("evaluation.toml.pending")).unwrap();
+        example.project_text.push('\n');
+        example.project_text.push_str(&pending);
+        let work = tempfile::tempdir().unwrap();
+        let run = work.path().join("run");
+        let finished = walkthrough::run(&example, &run, &Options::default())
+            .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        let outcomes = &finished.outcomes;
+        assert_eq!(outcomes["comparison"]["method"], "matched", "{name}");
+        let indicator = outcomes["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == "reoffended_6m")
+            .expect("reoffended_6m");
+        assert_eq!(indicator["compared_with"], "matched_comparison", "{name}");
+        let interval = |field: &str| {
+            let i = &indicator[field]["estimate"]["interval"];
+            (
+                i["estimate"]
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("{name}: no {field}: {indicator}")),
+                i["low"].as_f64().unwrap(),
+                i["high"].as_f64().unwrap(),
+            )
+        };
+        let (matched, low, high) = interval("difference");
+        let (naive, _, _) = interval("secondary_difference");
+        let truth: Value = serde_json::from_str(
+            &std::fs::read_to_string(run.join("extracts/effect.json")).unwrap(),
+        )
+        .unwrap();
+        let (_, att) = reoffending_truth(&truth);
+        assert!(
+            low - 0.02 <= att && att <= high + 0.02,
+            "{name}: the matched difference {matched:+.3} ({low:+.3} to {high:+.3}) misses the built-in effect {att:+.3}"
+        );
+        assert!(
+            (matched - att).abs() < (naive - att).abs(),
+            "{name}: matching ({matched:+.3}) is no nearer the built-in effect {att:+.3} than the naive comparison ({naive:+.3})"
+        );
+        for row in outcomes["comparison"]["balance"].as_array().unwrap() {
+            if let Some(smd) = row["smd_after"].as_f64() {
+                assert!(smd.abs() <= 0.1, "{name}: unbalanced after matching: {row}");
+            }
+        }
+    }
+}

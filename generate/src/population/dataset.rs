@@ -255,6 +255,16 @@ pub enum AttributeValue {
     /// The person's sex as a word (`Male`, `Female`), as an attribute
     /// rather than an identifier.
     Gender,
+    /// A person-level covariate of a scenario (`kind = "covariate"`): the
+    /// same value in every row of the person, one text per person in the
+    /// order of the people (filled in by the scenario before it writes;
+    /// empty: the column is left blank). `config_type` is the attribute
+    /// type in the partner config.
+    Covariate {
+        name: String,
+        config_type: &'static str,
+        values: std::sync::Arc<[String]>,
+    },
     /// For benchmarks only ([`DatasetSpec::with_bench_columns`]): the row's
     /// position in the extract, from 1 — the same as its line in the
     /// dataset's part of `truth.csv` — so that a benchmark can find a linked
@@ -277,6 +287,7 @@ impl AttributeValue {
             | AttributeValue::BenchCorruptions => "string",
             AttributeValue::Integer { .. } | AttributeValue::AgeAtRelease => "integer",
             AttributeValue::Flag { .. } => "boolean",
+            AttributeValue::Covariate { config_type, .. } => config_type,
         }
     }
 }

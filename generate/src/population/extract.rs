@@ -84,49 +84,74 @@ pub fn write_extract(
     csv_out: impl Write,
     truth_out: impl Write,
 ) -> io::Result<ExtractStats> {
-    write_extract_among(people, spec, seed, None, csv_out, truth_out)
+    write_extract_drawn(people, spec, seed, Draw::default(), csv_out, truth_out)
 }
 
-/// A coverage that differs for the people of another extract: those whose
-/// `members` entry is true appear with probability `coverage` instead of the
-/// dataset's own. This is how an example makes a programme's participants
-/// (the members) less likely to reoffend or more likely to be in work.
-#[derive(Debug, Clone, Copy)]
-pub struct Among<'a> {
-    /// One entry per person, in the order of the people; see [`members`].
-    pub members: &'a [bool],
-    pub coverage: f64,
+/// Who appears in an extract when that is not the same for everyone: a
+/// coverage per person, rows beyond those (prior events), and people whose
+/// rows are all dated in another range (late referrals). The scenario
+/// layer builds it from its covariate models; [`write_extract`] uses the
+/// dataset's own coverage for everyone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Draw<'a> {
+    /// One probability of appearing per person, in the order of the people;
+    /// empty: the dataset's own coverage for everyone.
+    pub coverage: &'a [f64],
+    /// Rows per person made whatever the coverage (no duplicates of them),
+    /// their `alt` column dated in `alt`'s range: a person's prior
+    /// offences. Empty: none.
+    pub extra: &'a [u32],
+    /// People whose every row has its `alt` column dated in `alt`'s range
+    /// (a referral long after release). Empty: nobody.
+    pub late: &'a [bool],
+    /// The date column and range of the `extra` rows and the `late` people.
+    pub alt: Option<AltDates>,
 }
 
-/// Which of `people` appear in the extract [`write_extract_among`] writes for
-/// (`spec`, `seed`, `among`): the same draws, without writing anything.
-pub fn members(
-    people: &[Person],
-    spec: &DatasetSpec,
-    seed: u64,
-    among: Option<Among<'_>>,
-) -> Vec<bool> {
+/// Another range for one `date_after_release` column ([`Draw::alt`]),
+/// never blank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AltDates {
+    /// The column's position in [`DatasetSpec::columns`].
+    pub column: usize,
+    pub from: i64,
+    pub to: i64,
+}
+
+/// A row in an extract's order: the person's index, with [`ALT_ROW`] set
+/// when the row is dated by [`Draw::alt`].
+const ALT_ROW: u32 = 1 << 31;
+
+/// Which of `people` appear in the extract [`write_extract_drawn`] writes for
+/// (`spec`, `seed`, `draw`), through its coverage (not only through
+/// `extra` rows): the same draws, without writing anything.
+pub fn members(people: &[Person], spec: &DatasetSpec, seed: u64, draw: Draw<'_>) -> Vec<bool> {
     let mut stats = ExtractStats::new(&spec.name);
-    let (order, _) = select(people, spec, seed, among, &mut stats);
+    let (order, _) = select(people, spec, seed, draw, &mut stats);
     let mut out = vec![false; people.len()];
-    for i in order {
-        out[i as usize] = true;
+    for row in order {
+        if row & ALT_ROW == 0 || draw.late.get(row_person(row)).copied().unwrap_or(false) {
+            out[row_person(row)] = true;
+        }
     }
     out
 }
 
-/// [`write_extract`], with the coverage of the people of another extract
-/// changed by `among`.
-pub fn write_extract_among(
+fn row_person(row: u32) -> usize {
+    (row & !ALT_ROW) as usize
+}
+
+/// [`write_extract`], with who appears drawn by `draw`.
+pub fn write_extract_drawn(
     people: &[Person],
     spec: &DatasetSpec,
     seed: u64,
-    among: Option<Among<'_>>,
+    draw: Draw<'_>,
     csv_out: impl Write,
     truth_out: impl Write,
 ) -> io::Result<ExtractStats> {
     let mut stats = ExtractStats::new(&spec.name);
-    let (mut order, mut rng) = select(people, spec, seed, among, &mut stats);
+    let (mut order, mut rng) = select(people, spec, seed, draw, &mut stats);
     for i in (1..order.len()).rev() {
         order.swap(i, rng.below(i as u64 + 1) as usize);
     }
@@ -162,6 +187,7 @@ pub fn write_extract_among(
                         people,
                         spec,
                         rows,
+                        alt: draw.alt,
                         seed: chunk_seed ^ mix(number as u64),
                         first_row: (number * CHUNK_ROWS) as u64,
                         first_id,
@@ -190,32 +216,42 @@ pub fn write_extract_among(
     Ok(stats)
 }
 
-/// Draws who appears in an extract and how many times (duplicates), in
-/// people order; returns the row order and the generator, ready for the rest.
+/// Draws who appears in an extract and how many times (duplicates, and
+/// `draw.extra` rows), in people order; returns the row order and the
+/// generator, ready for the rest.
 fn select(
     people: &[Person],
     spec: &DatasetSpec,
     seed: u64,
-    among: Option<Among<'_>>,
+    draw: Draw<'_>,
     stats: &mut ExtractStats,
 ) -> (Vec<u32>, Rng) {
+    assert!(
+        people.len() < ALT_ROW as usize,
+        "at most 2^31 - 1 people: a row's top bit marks its dates"
+    );
     let mut rng = Rng::new(seed ^ fnv(&spec.name).rotate_left(17));
     let mut order: Vec<u32> =
         Vec::with_capacity((people.len() as f64 * spec.coverage * 1.1) as usize);
     for (i, _) in people.iter().enumerate() {
-        let coverage = match among {
-            Some(a) if a.members.get(i).copied().unwrap_or(false) => a.coverage,
-            _ => spec.coverage,
-        };
+        let index = u32::try_from(i).expect("at most 2^31 - 1 people");
+        let extra = draw.extra.get(i).copied().unwrap_or(0);
+        order.extend(std::iter::repeat_n(index | ALT_ROW, extra as usize));
+        let coverage = draw.coverage.get(i).copied().unwrap_or(spec.coverage);
         if !rng.chance(coverage) {
+            stats.people += u64::from(extra > 0);
             continue;
         }
-        let index = u32::try_from(i).expect("at most u32::MAX people");
-        order.push(index);
+        let row = if draw.late.get(i).copied().unwrap_or(false) {
+            index | ALT_ROW
+        } else {
+            index
+        };
+        order.push(row);
         stats.people += 1;
         let mut copies = 0;
         while copies < 4 && stats.roll(&mut rng, Corruption::Duplicate, spec.duplicate_rate) {
-            order.push(index);
+            order.push(row);
             copies += 1;
         }
     }
@@ -231,6 +267,7 @@ struct ChunkJob<'a> {
     people: &'a [Person],
     spec: &'a DatasetSpec,
     rows: &'a [u32],
+    alt: Option<AltDates>,
     seed: u64,
     /// Position of the chunk's first row in the file.
     first_row: u64,
@@ -257,12 +294,21 @@ impl ChunkJob<'_> {
         let bench = spec.has_bench_columns();
         for (k, &index) in self.rows.iter().enumerate() {
             touch_ahead(self.people, self.rows, k);
-            let person = &self.people[index as usize];
+            let person = &self.people[row_person(index)];
+            let alt = self.alt.filter(|_| index & ALT_ROW != 0);
             // Record numbers rise down the file with gaps: row k gets
             // first_id + 2k or + 2k + 1.
             let number = self.first_id + 2 * (self.first_row + k as u64) + rng.below(2);
             let applied_before = stats.applied;
-            row.make(person, number, &mut rng, &mut stats, &mut record_id);
+            row.make(
+                person,
+                row_person(index),
+                alt,
+                number,
+                &mut rng,
+                &mut stats,
+                &mut record_id,
+            );
             if bench {
                 row.bench_fields(self.first_row + k as u64 + 1, &applied_before, &stats);
             }
@@ -294,13 +340,13 @@ impl ChunkJob<'_> {
 fn touch_ahead(people: &[Person], rows: &[u32], k: usize) {
     let mut sum = 0usize;
     if let Some(&i) = rows.get(k + 16) {
-        let p = &people[i as usize];
+        let p = &people[row_person(i)];
         sum += p.given_names.len() + p.family_name.len() + p.postcodes.len();
         sum += usize::from(p.nhs_number.is_some()) + usize::from(p.cro_number.is_some());
         sum += p.release_date.day() as usize;
     }
     if let Some(&i) = rows.get(k + 8) {
-        let p = &people[i as usize];
+        let p = &people[row_person(i)];
         sum += p.given_names.first().map_or(0, |n| n.len());
         sum += p
             .family_name

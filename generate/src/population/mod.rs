@@ -47,7 +47,9 @@ pub use dataset::{
     BENCH_ROW_HEADER, Column, Content, DatasetSpec, DateFormat, NameCase, NationalId, NumberFormat,
     SexCodes, Style, TextEncoding,
 };
-pub use extract::{Among, ExtractStats, TRUTH_HEADER, members, write_extract, write_extract_among};
+pub use extract::{
+    AltDates, Draw, ExtractStats, TRUTH_HEADER, members, write_extract, write_extract_drawn,
+};
 pub use identifiers::{CroNumber, NhsNumber, NiNumber, PncId, Postcode, PrisonNumber};
 pub use partner::partner_config;
 pub use people::{Person, PersonId, Relation, UnknownRegion, age_on, people, people_in};

@@ -14,7 +14,7 @@ use super::dataset::{
     AttributeValue, Content, DatasetSpec, DateFormat, MONTHS, NameCase, NationalId, NumberFormat,
     SexCodes,
 };
-use super::extract::{ExtractStats, push_num};
+use super::extract::{AltDates, ExtractStats, push_num};
 use super::identifiers::{CroNumber, NhsNumber, PrisonNumber};
 use super::people::{Person, age_on, ymd};
 use super::profile::{Corruption, Rates};
@@ -91,10 +91,18 @@ impl RowMaker<'_> {
         }
     }
 
-    /// Makes the fields of the row of `p` with record number `number`.
+    /// Makes the fields of the row of `p` (the person at `index` in the
+    /// people) with record number `number`, the `alt` column, when given,
+    /// dated in its range.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one row's inputs and its three outputs, called from one place"
+    )]
     pub(super) fn make(
         &mut self,
         p: &Person,
+        index: usize,
+        alt: Option<AltDates>,
         number: u64,
         rng: &mut Rng,
         stats: &mut ExtractStats,
@@ -107,9 +115,16 @@ impl RowMaker<'_> {
         self.postcode(p, rng, stats, &mut draft.postcode);
         let date_format = self.spec.style.date_format;
         let mut fields = std::mem::take(&mut self.fields);
-        for (column, field) in self.spec.columns.iter().zip(fields.iter_mut()) {
+        for (at, (column, field)) in self.spec.columns.iter().zip(fields.iter_mut()).enumerate() {
             field.clear();
             match &column.content {
+                Content::Attribute {
+                    value: AttributeValue::DateAfterRelease { .. },
+                    ..
+                } if alt.is_some_and(|a| a.column == at) => {
+                    let alt = alt.expect("matched just above");
+                    date_after_release(p, alt.from, alt.to, date_format, field, rng);
+                }
                 Content::RecordId { prefix, digits } => {
                     field.push_str(prefix);
                     push_num(field, number, *digits);
@@ -123,7 +138,7 @@ impl RowMaker<'_> {
                 Content::Postcode => field.push_str(&draft.postcode),
                 Content::National { id, held } => self.national(p, *id, *held, field, rng, stats),
                 Content::Attribute { value, .. } | Content::Unmapped(value) => {
-                    attribute(p, value, date_format, field, rng)
+                    attribute(p, index, value, date_format, field, rng)
                 }
             }
         }
@@ -554,6 +569,7 @@ fn write_number(p: &Person, id: NationalId, format: NumberFormat, out: &mut Stri
 /// Writes an attribute value.
 fn attribute(
     p: &Person,
+    index: usize,
     value: &AttributeValue,
     format: DateFormat,
     out: &mut String,
@@ -566,13 +582,7 @@ fn attribute(
             if rng.chance(*blank) {
                 return;
             }
-            let offset = from + rng.below((to - from + 1).max(1) as u64) as i64;
-            let date = if offset >= 0 {
-                p.release_date + Days::new(offset as u64)
-            } else {
-                p.release_date - Days::new(offset.unsigned_abs())
-            };
-            format.write(date, out);
+            date_after_release(p, *from, *to, format, out, rng);
         }
         AttributeValue::Choice(values) => {
             let n = values.len() as u64;
@@ -596,7 +606,30 @@ fn attribute(
             Sex::Female => "Female",
             _ => "Male",
         }),
+        AttributeValue::Covariate { values, .. } => {
+            if let Some(value) = values.get(index) {
+                out.push_str(value);
+            }
+        }
         // Filled in by `ChunkJob::make` once the row is made.
         AttributeValue::BenchRow | AttributeValue::BenchCorruptions => {}
     }
+}
+
+/// A date `from..=to` days after `p`'s release, in `format`.
+fn date_after_release(
+    p: &Person,
+    from: i64,
+    to: i64,
+    format: DateFormat,
+    out: &mut String,
+    rng: &mut Rng,
+) {
+    let offset = from + rng.below((to - from + 1).max(1) as u64) as i64;
+    let date = if offset >= 0 {
+        p.release_date + Days::new(offset as u64)
+    } else {
+        p.release_date - Days::new(offset.unsigned_abs())
+    };
+    format.write(date, out);
 }

@@ -34,6 +34,8 @@ pub enum InvalidScenario {
     Toml(#[from] toml::de::Error),
     #[error("{0}")]
     Scenario(Problem),
+    #[error("covariate `{covariate}`: {problem}")]
+    Covariate { covariate: String, problem: Problem },
     #[error("dataset `{dataset}`: {problem}")]
     Dataset { dataset: String, problem: Problem },
     #[error("dataset `{dataset}`: column `{column}`: {problem}")]
@@ -98,6 +100,67 @@ pub enum Problem {
     NoRecordId,
     #[error("no identifier column besides the record number")]
     NoIdentifier,
+    #[error("the covariate is declared twice (`age_at_release` is built in)")]
+    CovariateTwice(String),
+    #[error(
+        "unknown covariate kind `{0}`; covariate kinds: normal, integer, count, flag, choice, any"
+    )]
+    UnknownCovariateKind(String),
+    #[error("no covariate `{name}` before this one; declared before it: {}", known.join(", "))]
+    UnknownCovariate { name: String, known: Vec<String> },
+    #[error("`mean` ({mean}) must be a number and `sd` ({sd}) a number not below 0")]
+    BadSpread { mean: f64, sd: f64 },
+    #[error("a count needs `mean` ({mean}) not below 0 and `max` ({max}) within 0..=1000")]
+    BadCount { mean: f64, max: i64 },
+    #[error("`{setting}` must be strictly between 0 and 1, not {value}")]
+    NotAProbability { setting: &'static str, value: f64 },
+    #[error("kind `any` needs a non-empty `of` list of conditions")]
+    NeedsConditions,
+    #[error("`{value}` is not one of the values of the choice covariate `{covariate}`")]
+    NotAChoice { covariate: String, value: String },
+    #[error("give `is` with the choice covariate `{0}` (which of its values counts)")]
+    ChoiceNeedsIs(String),
+    #[error(
+        "`is` applies only to a choice covariate; `{0}` is not one (use `min`/`max`, or nothing for a flag)"
+    )]
+    IsOnlyForChoices(String),
+    #[error("`{0}` must be a finite number")]
+    NotFinite(&'static str),
+    #[error("`effect.odds_ratio` must be a positive number, not {0}")]
+    BadOddsRatio(f64),
+    #[error("give exactly one of `coverage` and `coverage_model`")]
+    CoverageOrModel,
+    #[error(
+        "`coverage_if_in` and `coverage_model` cannot both be given (put the effect in `coverage_model.effect`)"
+    )]
+    CoverageIfAndModel,
+    #[error(
+        "`coverage_model.effect` names `{0}`, which is not a dataset described before this one"
+    )]
+    EffectUnknown(String),
+    #[error(
+        "`{setting}` names the attribute `{attribute}`, which is no `date_after_release` column of this dataset"
+    )]
+    NoSuchDate {
+        setting: &'static str,
+        attribute: String,
+    },
+    #[error(
+        "`timing`: the late dates ({from}..={to}) must all come after the column's own range (up to {column_to})"
+    )]
+    TimingNotLate { from: i64, to: i64, column_to: i64 },
+    #[error("`prior.covariate` `{0}` must be a `count` or `integer` covariate")]
+    PriorNotCount(String),
+    #[error("`cohort.dataset` names `{0}`, which is not a dataset of the scenario")]
+    CohortUnknown(String),
+    #[error("kind `covariate` needs `covariate`, the name of a scenario covariate")]
+    NeedsCovariate,
+    #[error("`prior` and `timing` cannot both be given for one dataset")]
+    PriorAndTiming,
+    #[error(
+        "`{setting}` must be a share strictly below 1 (late referrals are a minority), not {value}"
+    )]
+    LateShare { setting: &'static str, value: f64 },
 }
 
 /// Why [`Scenario::generate`](super::Scenario::generate) could not write a scenario's files.

@@ -11,8 +11,17 @@
 //! `choice`); a value kind without `attribute` is a column the partner
 //! config does not map. `coverage_if_in` gives the people of another
 //! extract (a programme's participants) another coverage, so an example's
-//! outcomes differ between groups. See `examples/prison-link/generate.toml`
-//! for a commented file, and [`Scenario::generate`] for what is written.
+//! outcomes differ between groups.
+//!
+//! Issue 18: `[[covariates]]` give each person values (a latent risk, prior
+//! offences, parenthood, ...) that `kind = "covariate"` columns write; a
+//! dataset's `coverage_model` makes who appears logistic in them, with an
+//! `effect` (an odds ratio) for the true participants of a programme's
+//! dataset; `prior` adds rows dated before release (prior offences) and
+//! `timing` late referrals; `cohort` says who the project's cohort holds.
+//! The truth of the effects goes to `effect.json` ([`EffectTruth`]). See
+//! `examples/prison-link/generate.toml` for a commented file, and
+//! [`Scenario::generate`] for what is written.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -21,14 +30,21 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::Rng;
 use crate::population::{
-    self, Among, AttributeValue, Column, Content, DatasetSpec, DateFormat, ExtractStats, NameCase,
-    NationalId, NumberFormat, Profile, SexCodes, Style, TextEncoding, UnknownProfile,
+    self, AltDates, AttributeValue, Column, Content, DatasetSpec, DateFormat, ExtractStats,
+    NameCase, NationalId, NumberFormat, Profile, SexCodes, Style, TextEncoding, UnknownProfile,
 };
 
+mod covariates;
 mod error;
+mod truth;
 
+pub use covariates::{
+    AGE_AT_RELEASE, Condition, Covariate, CovariateKind, Effect, Model, Table, Term,
+};
 pub use error::{GenerateError, InvalidScenario, Problem, ScenarioError};
+pub use truth::{BalanceRow, EffectRow, EffectTruth, EventDates, ParticipantsRow, event_share};
 
 /// A population and its extracts, as a scenario file describes them.
 #[derive(Debug, Clone)]
@@ -40,6 +56,10 @@ pub struct Scenario {
     pub profile: Profile,
     /// Everyone's current postcode is in this region, when set.
     pub region: Option<String>,
+    /// Person-level covariates, `age_at_release` (built in) first.
+    pub covariates: Vec<Covariate>,
+    /// Who the project's cohort holds, for the truth of the effects.
+    pub cohort: Option<TruthCohort>,
     pub datasets: Vec<ScenarioDataset>,
 }
 
@@ -49,6 +69,52 @@ pub struct ScenarioDataset {
     pub spec: DatasetSpec,
     /// People in this other dataset appear with this coverage instead.
     pub coverage_if_in: Option<(String, f64)>,
+    /// Who appears, by covariates (instead of the flat `spec.coverage`),
+    /// with the programme's built-in effect.
+    pub coverage_model: Option<Model>,
+    /// Rows dated before release, as many per person as a covariate says
+    /// (prior offences), whoever the coverage picks.
+    pub prior: Option<Prior>,
+    /// Late referrals: a share of the people whose rows are dated in
+    /// another range, after the column's own (outside the programme's
+    /// participation window).
+    pub timing: Option<Timing>,
+}
+
+/// The people of the project's cohort as the generator can tell them
+/// (`cohort = { dataset = "prison_releases", where = [...] }`): those in the
+/// index dataset whose covariates meet every condition. Filters on values
+/// drawn per record (a borough, a release date) are independent of
+/// everything else, so they change no expected figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TruthCohort {
+    pub dataset: String,
+    pub conditions: Vec<Condition>,
+}
+
+/// A dataset's `prior` rows: covariate `covariate` (a count) rows per
+/// person, their column `column` dated `from..=to` days after release.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prior {
+    pub covariate: usize,
+    pub column: usize,
+    pub attribute: String,
+    pub from: i64,
+    pub to: i64,
+}
+
+/// A participants dataset's `timing`: a share `late` of its people (drawn
+/// per person) have column `column` dated `from..=to` days after release
+/// instead of in the column's own range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timing {
+    pub column: usize,
+    pub attribute: String,
+    pub late: f64,
+    pub from: i64,
+    pub to: i64,
+    /// The column's own range: the true participants' dates.
+    pub on_time: (i64, i64),
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,7 +129,19 @@ struct ScenarioFile {
     profile: Option<String>,
     #[serde(default)]
     region: Option<String>,
+    #[serde(default)]
+    covariates: Vec<covariates::CovariateFile>,
+    #[serde(default)]
+    cohort: Option<CohortFile>,
     datasets: Vec<DatasetFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CohortFile {
+    dataset: String,
+    #[serde(default, rename = "where")]
+    conditions: Vec<covariates::ConditionFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,7 +149,14 @@ struct ScenarioFile {
 struct DatasetFile {
     name: String,
     organisation: String,
-    coverage: f64,
+    #[serde(default)]
+    coverage: Option<f64>,
+    #[serde(default)]
+    coverage_model: Option<covariates::ModelFile>,
+    #[serde(default)]
+    prior: Option<PriorFile>,
+    #[serde(default)]
+    timing: Option<TimingFile>,
     #[serde(default)]
     duplicate_rate: Option<f64>,
     #[serde(default = "yes")]
@@ -85,6 +170,26 @@ struct DatasetFile {
 
 fn yes() -> bool {
     true
+}
+
+/// `prior = { covariate = "prior_offences", date = "offence_date", from = -730, to = -1 }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriorFile {
+    covariate: String,
+    date: String,
+    from: i64,
+    to: i64,
+}
+
+/// `timing = { date = "referral_date", late = 0.15, from = 90, to = 400 }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimingFile {
+    date: String,
+    late: f64,
+    from: i64,
+    to: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +259,8 @@ struct ColumnFile {
     max: Option<i64>,
     #[serde(default)]
     yes: Option<f64>,
+    #[serde(default)]
+    covariate: Option<String>,
 }
 
 /// Column kinds that are identifiers.
@@ -171,7 +278,7 @@ const IDENTIFIER_KINDS: [&str; 11] = [
     "prison_number",
 ];
 /// Column kinds that are values (attributes, or unmapped columns).
-const VALUE_KINDS: [&str; 8] = [
+const VALUE_KINDS: [&str; 9] = [
     "date_after_release",
     "choice",
     "integer",
@@ -180,6 +287,7 @@ const VALUE_KINDS: [&str; 8] = [
     "age_at_release",
     "gender",
     "text",
+    "covariate",
 ];
 
 impl ColumnFile {
@@ -198,10 +306,11 @@ impl ColumnFile {
             ("min", self.min.is_some()),
             ("max", self.max.is_some()),
             ("yes", self.yes.is_some()),
+            ("covariate", self.covariate.is_some()),
         ]
     }
 
-    fn into_column(self) -> Result<Column, Problem> {
+    fn into_column(self, covariates: &[Covariate]) -> Result<Column, Problem> {
         let allowed: &[&str] = match self.kind.as_str() {
             "record_id" => &["prefix", "digits"],
             "nhs_number" | "ni_number" | "pnc_id" | "cro_number" | "prison_number" => &["held"],
@@ -212,6 +321,7 @@ impl ColumnFile {
             "flag" => &["attribute", "yes"],
             "region" | "age_at_release" | "gender" => &["attribute"],
             "text" => &["attribute", "values"],
+            "covariate" => &["attribute", "covariate"],
             other => return Err(Problem::UnknownKind(other.to_owned())),
         };
         if let Some((name, _)) = self
@@ -287,6 +397,22 @@ impl ColumnFile {
                     "flag" => AttributeValue::Flag {
                         yes: share(self.yes, "yes", 0.5)?,
                     },
+                    "covariate" => {
+                        let Some(name) = &self.covariate else {
+                            return Err(Problem::NeedsCovariate);
+                        };
+                        let Some(c) = covariates.iter().find(|c| c.name == *name) else {
+                            return Err(Problem::UnknownCovariate {
+                                name: name.clone(),
+                                known: covariates.iter().map(|c| c.name.clone()).collect(),
+                            });
+                        };
+                        AttributeValue::Covariate {
+                            name: name.clone(),
+                            config_type: c.config_type(),
+                            values: Vec::new().into(),
+                        }
+                    }
                     "region" => AttributeValue::Region,
                     "age_at_release" => AttributeValue::AgeAtRelease,
                     _ => AttributeValue::Gender,
@@ -364,6 +490,8 @@ impl Scenario {
         if file.datasets.is_empty() {
             return Err(InvalidScenario::Scenario(Problem::NoDatasets));
         }
+        let covariates = covariates::parse(file.covariates)
+            .map_err(|(covariate, problem)| InvalidScenario::Covariate { covariate, problem })?;
         let default_duplicates = profile.rates().get(population::Corruption::Duplicate);
         let mut datasets: Vec<ScenarioDataset> = Vec::new();
         for d in file.datasets {
@@ -378,7 +506,7 @@ impl Scenario {
                     return Err(problem(Problem::DescribedTwice));
                 }
                 for (what, v) in [
-                    ("coverage", Some(d.coverage)),
+                    ("coverage", d.coverage),
                     ("duplicate_rate", d.duplicate_rate),
                 ] {
                     if let Some(v) = v {
@@ -399,10 +527,12 @@ impl Scenario {
                     if seen.insert(header.clone(), ()).is_some() {
                         return Err(problem(Problem::HeaderTwice(header)));
                     }
-                    columns.push(c.into_column().map_err(|problem| InvalidScenario::Column {
-                        dataset: name.clone(),
-                        column: header,
-                        problem,
+                    columns.push(c.into_column(&covariates).map_err(|problem| {
+                        InvalidScenario::Column {
+                            dataset: name.clone(),
+                            column: header,
+                            problem,
+                        }
                     })?);
                 }
                 check_columns(&columns).map_err(problem)?;
@@ -416,11 +546,103 @@ impl Scenario {
                     }
                     None => None,
                 };
+                let coverage_model = match d.coverage_model {
+                    Some(m) => {
+                        let model = covariates::model(m, &covariates).map_err(problem)?;
+                        if let Some(e) = &model.effect
+                            && !datasets.iter().any(|x| x.spec.name == e.dataset)
+                        {
+                            return Err(problem(Problem::EffectUnknown(e.dataset.clone())));
+                        }
+                        Some(model)
+                    }
+                    None => None,
+                };
+                let coverage = match (d.coverage, &coverage_model) {
+                    (Some(c), None) => c,
+                    (None, Some(m)) => m.base,
+                    _ => return Err(problem(Problem::CoverageOrModel)),
+                };
+                if coverage_if_in.is_some() && coverage_model.is_some() {
+                    return Err(problem(Problem::CoverageIfAndModel));
+                }
+                if d.prior.is_some() && d.timing.is_some() {
+                    return Err(problem(Problem::PriorAndTiming));
+                }
+                let prior = match d.prior {
+                    Some(p) => {
+                        let (column, _) =
+                            date_column(&columns, "prior.date", &p.date).map_err(problem)?;
+                        if p.from > p.to {
+                            return Err(problem(Problem::FromAfterTo {
+                                from: p.from,
+                                to: p.to,
+                            }));
+                        }
+                        let covariate = covariates
+                            .iter()
+                            .position(|c| c.name == p.covariate)
+                            .ok_or_else(|| {
+                                problem(Problem::UnknownCovariate {
+                                    name: p.covariate.clone(),
+                                    known: covariates.iter().map(|c| c.name.clone()).collect(),
+                                })
+                            })?;
+                        if !matches!(
+                            covariates[covariate].kind,
+                            CovariateKind::Count { .. } | CovariateKind::Integer { .. }
+                        ) {
+                            return Err(problem(Problem::PriorNotCount(p.covariate)));
+                        }
+                        Some(Prior {
+                            covariate,
+                            column,
+                            attribute: p.date,
+                            from: p.from,
+                            to: p.to,
+                        })
+                    }
+                    None => None,
+                };
+                let timing = match d.timing {
+                    Some(t) => {
+                        let (column, on_time) =
+                            date_column(&columns, "timing.date", &t.date).map_err(problem)?;
+                        if !(0.0..1.0).contains(&t.late) {
+                            return Err(problem(Problem::LateShare {
+                                setting: "timing.late",
+                                value: t.late,
+                            }));
+                        }
+                        if t.from > t.to {
+                            return Err(problem(Problem::FromAfterTo {
+                                from: t.from,
+                                to: t.to,
+                            }));
+                        }
+                        if t.from <= on_time.1 {
+                            return Err(problem(Problem::TimingNotLate {
+                                from: t.from,
+                                to: t.to,
+                                column_to: on_time.1,
+                            }));
+                        }
+                        Some(Timing {
+                            column,
+                            attribute: t.date,
+                            late: t.late,
+                            from: t.from,
+                            to: t.to,
+                            on_time,
+                        })
+                    }
+                    None => None,
+                };
                 Ok(ScenarioDataset {
                     spec: DatasetSpec {
                         name: d.name,
                         partner: d.organisation,
-                        coverage: d.coverage,
+                        coverage,
                         profile,
                         duplicate_rate: d.duplicate_rate.unwrap_or(default_duplicates),
                         middle_names: d.middle_names,
@@ -437,16 +659,39 @@ impl Scenario {
                         columns,
                     },
                     coverage_if_in,
+                    coverage_model,
+                    prior,
+                    timing,
                 })
             })()?;
             datasets.push(dataset);
         }
+        let cohort = match file.cohort {
+            Some(c) => {
+                if !datasets.iter().any(|d| d.spec.name == c.dataset) {
+                    return Err(InvalidScenario::Scenario(Problem::CohortUnknown(c.dataset)));
+                }
+                let conditions = c
+                    .conditions
+                    .into_iter()
+                    .map(|x| covariates::condition(x, &covariates))
+                    .collect::<Result<_, _>>()
+                    .map_err(InvalidScenario::Scenario)?;
+                Some(TruthCohort {
+                    dataset: c.dataset,
+                    conditions,
+                })
+            }
+            None => None,
+        };
         Ok(Scenario {
             name: file.name,
             seed: file.seed,
             people: file.people,
             profile,
             region: file.region,
+            covariates,
+            cohort,
             datasets,
         })
     }
@@ -458,7 +703,10 @@ impl Scenario {
 
     /// Writes every extract (`<dataset>.csv`), its partner config
     /// (`<dataset>.toml`) and the ground truth of all rows (`truth.csv`)
-    /// into `dir`, for `people` people (the scenario's number when `None`).
+    /// into `dir`, for `people` people (the scenario's number when `None`);
+    /// when a dataset's `coverage_model` has an `effect`, also the truth of
+    /// the effects (`effect.json`, [`EffectTruth`]) and each person's
+    /// covariates, participation and chances (`persons.csv`).
     /// The same scenario and number give the same bytes.
     pub fn generate(
         &self,
@@ -480,20 +728,20 @@ impl Scenario {
         truth
             .write_all(population::TRUTH_HEADER.as_bytes())
             .map_err(truth_failed)?;
-        let mut members: HashMap<&str, Vec<bool>> = HashMap::new();
+        let table = Table::draw(&self.covariates, &population, self.seed);
+        let mut drawn = truth::Drawn::default();
         let mut all = Vec::with_capacity(self.datasets.len());
         for d in &self.datasets {
-            let among = d.coverage_if_in.as_ref().map(|(other, coverage)| Among {
-                members: &members[other.as_str()],
-                coverage: *coverage,
-            });
+            let spec = self.with_covariates(&d.spec, &table);
+            let plan = self.plan(d, &population, &table, &drawn);
+            let draw = plan.draw();
             let csv_path = dir.join(format!("{}.csv", d.spec.name));
             let csv = BufWriter::with_capacity(1 << 20, create(&csv_path)?);
-            let stats = population::write_extract_among(
+            let stats = population::write_extract_drawn(
                 &population,
-                &d.spec,
+                &spec,
                 self.seed,
-                among,
+                draw,
                 csv,
                 &mut truth,
             )
@@ -502,25 +750,119 @@ impl Scenario {
                 source,
             })?;
             let toml_path = dir.join(format!("{}.toml", d.spec.name));
-            std::fs::write(&toml_path, population::partner_config(&d.spec)).map_err(|source| {
+            std::fs::write(&toml_path, population::partner_config(&spec)).map_err(|source| {
                 GenerateError::Write {
                     path: toml_path.clone(),
                     source,
                 }
             })?;
-            if self.datasets.iter().any(|x| {
-                x.coverage_if_in
-                    .as_ref()
-                    .is_some_and(|(o, _)| *o == d.spec.name)
-            }) {
-                let these = population::members(&population, &d.spec, self.seed, among);
-                members.insert(d.spec.name.as_str(), these);
-            }
+            let members = population::members(&population, &spec, self.seed, draw);
+            drawn.record(d, members, plan);
             all.push(stats);
         }
         truth.flush().map_err(truth_failed)?;
+        if let Some(effects) = EffectTruth::of(self, &population, &table, &drawn) {
+            truth::write(dir, &effects, &population, &table, &drawn)?;
+        }
         Ok(all)
     }
+
+    /// The dataset's spec with its covariate columns' values filled in.
+    fn with_covariates(&self, spec: &DatasetSpec, table: &Table) -> DatasetSpec {
+        let mut spec = spec.clone();
+        for column in &mut spec.columns {
+            if let Content::Attribute {
+                value: AttributeValue::Covariate { name, values, .. },
+                ..
+            }
+            | Content::Unmapped(AttributeValue::Covariate { name, values, .. }) =
+                &mut column.content
+            {
+                let c = table
+                    .position(name)
+                    .expect("a covariate column names a covariate: checked when parsed");
+                let n = table.values[c].len();
+                *values = (0..n).map(|i| table.text(c, i)).collect();
+            }
+        }
+        spec
+    }
+
+    /// Who may appear in `d`, and how: each person's coverage, prior rows
+    /// and late flag.
+    fn plan(
+        &self,
+        d: &ScenarioDataset,
+        people: &[population::Person],
+        table: &Table,
+        drawn: &truth::Drawn,
+    ) -> truth::Plan {
+        let mut plan = truth::Plan::default();
+        if let Some(model) = &d.coverage_model {
+            let (p0, p1) = model.chances(table);
+            let treated: Vec<bool> = match &model.effect {
+                Some(e) => drawn.participants(&e.dataset),
+                None => vec![false; people.len()],
+            };
+            plan.coverage = (0..people.len())
+                .map(|i| if treated[i] { p1[i] } else { p0[i] })
+                .collect();
+            plan.chances = Some((p0, p1));
+        } else if let Some((other, coverage)) = &d.coverage_if_in {
+            plan.coverage = drawn
+                .members(other)
+                .iter()
+                .map(|&m| if m { *coverage } else { d.spec.coverage })
+                .collect();
+        }
+        if let Some(prior) = &d.prior {
+            plan.extra = table.values[prior.covariate]
+                .iter()
+                .map(|&v| v.max(0.0) as u32)
+                .collect();
+            plan.alt = Some(AltDates {
+                column: prior.column,
+                from: prior.from,
+                to: prior.to,
+            });
+        }
+        if let Some(timing) = &d.timing {
+            let label = format!("late:{}", d.spec.name);
+            plan.late = people
+                .iter()
+                .map(|p| Rng::for_item(self.seed, &label, u64::from(p.id.0)).chance(timing.late))
+                .collect();
+            plan.alt = Some(AltDates {
+                column: timing.column,
+                from: timing.from,
+                to: timing.to,
+            });
+        }
+        plan
+    }
+}
+
+/// The position and range of the `date_after_release` column whose
+/// attribute is `attribute`.
+fn date_column(
+    columns: &[Column],
+    setting: &'static str,
+    attribute: &str,
+) -> Result<(usize, (i64, i64)), Problem> {
+    columns
+        .iter()
+        .enumerate()
+        .find_map(|(at, c)| match &c.content {
+            Content::Attribute {
+                name,
+                value: AttributeValue::DateAfterRelease { from, to, .. },
+            } if name == attribute => Some((at, (*from, *to))),
+            _ => None,
+        })
+        .ok_or_else(|| Problem::NoSuchDate {
+            setting,
+            attribute: attribute.to_owned(),
+        })
 }
 
 /// An extract has one record number and at most one column of each
@@ -764,6 +1106,319 @@ columns = [
         );
         assert!(
             error.contains("colour") && error.contains("line"),
+            "{error}"
+        );
+    }
+
+    /// A programme that picks low-risk people, with a built-in effect.
+    const SELECTED: &str = r#"
+name = "selected"
+seed = 11
+people = 3000
+region = "London"
+cohort = { dataset = "releases", where = [{ covariate = "age_at_release", min = 18 }] }
+
+[[covariates]]
+name = "risk"
+kind = "normal"
+
+[[covariates]]
+name = "prior_offences"
+kind = "count"
+mean = 1.5
+by = [{ covariate = "risk", per = 0.8 }]
+
+[[covariates]]
+name = "parent"
+kind = "flag"
+yes = 0.4
+
+[[datasets]]
+name = "releases"
+organisation = "A prison"
+coverage = 0.9
+columns = [
+  { header = "Ref", kind = "record_id", prefix = "R", digits = 6 },
+  { header = "Surname", kind = "family_name" },
+  { header = "DOB", kind = "date_of_birth" },
+  { header = "Released", kind = "date_after_release", attribute = "release_date", from = 0, to = 0 },
+  { header = "Parent", kind = "covariate", covariate = "parent", attribute = "parent" },
+]
+
+[[datasets]]
+name = "service"
+organisation = "A charity"
+coverage_model = { base = 0.3, by = [{ covariate = "prior_offences", per = -0.6 }, { covariate = "parent", per = 1.0 }] }
+timing = { date = "referral_date", late = 0.2, from = 100, to = 300 }
+columns = [
+  { header = "Id", kind = "record_id" },
+  { header = "Family", kind = "family_name" },
+  { header = "Born", kind = "date_of_birth" },
+  { header = "Referred", kind = "date_after_release", attribute = "referral_date", from = -60, to = -10 },
+]
+
+[[datasets]]
+name = "offences"
+organisation = "Police"
+duplicate_rate = 0.2
+coverage_model = { base = 0.45, by = [{ covariate = "risk", per = 1.0 }], effect = { dataset = "service", odds_ratio = 0.5 } }
+prior = { covariate = "prior_offences", date = "offence_date", from = -730, to = -1 }
+style = { date_format = "iso" }
+columns = [
+  { header = "Id", kind = "record_id" },
+  { header = "Family", kind = "family_name" },
+  { header = "Born", kind = "date_of_birth" },
+  { header = "Date", kind = "date_after_release", attribute = "offence_date", from = 1, to = 365 },
+]
+"#;
+
+    /// `(record_id → person)` and each row's fields, of one extract.
+    fn rows(dir: &Path, dataset: &str, delimiter: char) -> Vec<(String, Vec<String>)> {
+        let people: HashMap<String, String> = std::fs::read_to_string(dir.join("truth.csv"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.split(',');
+                (f.next() == Some(dataset))
+                    .then(|| (f.next().unwrap().to_owned(), f.next().unwrap().to_owned()))
+            })
+            .collect();
+        std::fs::read_to_string(dir.join(format!("{dataset}.csv")))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let fields: Vec<String> = l.split(delimiter).map(str::to_owned).collect();
+                (people[&fields[0]].clone(), fields)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn covariates_select_participants_and_the_truth_says_by_how_much() {
+        let scenario = Scenario::parse(SELECTED).expect("valid");
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        scenario.generate(a.path(), None).unwrap();
+        scenario.generate(b.path(), None).unwrap();
+        for file in ["effect.json", "persons.csv", "offences.csv", "service.csv"] {
+            assert_eq!(
+                std::fs::read(a.path().join(file)).unwrap(),
+                std::fs::read(b.path().join(file)).unwrap(),
+                "{file} differs between two runs"
+            );
+        }
+        let dir = a.path();
+        let persons = std::fs::read_to_string(dir.join("persons.csv")).unwrap();
+        let header: Vec<&str> = persons.lines().next().unwrap().split(',').collect();
+        assert_eq!(
+            header,
+            [
+                "person_id",
+                "age_at_release",
+                "risk",
+                "prior_offences",
+                "parent",
+                "service",
+                "offences_p_untreated",
+                "offences_p_treated",
+                "offences_appears"
+            ]
+        );
+        let by_person: HashMap<String, Vec<String>> = persons
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<String> = l.split(',').map(str::to_owned).collect();
+                (f[0].clone(), f)
+            })
+            .collect();
+        // Every person has exactly prior_offences rows dated before release
+        // (dates are ISO; the release date is not in the extract, so count
+        // rows per person against the covariate instead).
+        let offences = rows(dir, "offences", ',');
+        let mut count: HashMap<&str, usize> = HashMap::new();
+        for (person, _) in &offences {
+            *count.entry(person).or_default() += 1;
+        }
+        for (person, f) in &by_person {
+            let prior: usize = f[3].parse().unwrap();
+            let rows = count.get(person.as_str()).copied().unwrap_or(0);
+            if f[8] == "N" {
+                assert_eq!(rows, prior, "{person}: only prior rows");
+            } else {
+                assert!(rows > prior, "{person}: prior rows and at least one more");
+            }
+        }
+        // The covariate column writes the person's value in every row.
+        let mut released: HashMap<String, chrono::NaiveDate> = HashMap::new();
+        for (person, f) in rows(dir, "releases", ',') {
+            assert_eq!(f[4], by_person[&person][4], "{person}");
+            let day = chrono::NaiveDate::parse_from_str(&f[3], "%d/%m/%Y").unwrap();
+            released.insert(person, day);
+        }
+        let offset = |person: &str, date: &str, format: &str| {
+            let day = chrono::NaiveDate::parse_from_str(date, format).unwrap();
+            released
+                .get(person)
+                .map(|r| day.signed_duration_since(*r).num_days())
+        };
+        // Prior rows are dated in the two years before release, the others
+        // after it; as many before as the person's prior offences.
+        let mut before: HashMap<&str, usize> = HashMap::new();
+        let mut dated = 0;
+        for (person, f) in &offences {
+            let Some(days) = offset(person, &f[3], "%Y-%m-%d") else {
+                continue;
+            };
+            dated += 1;
+            if days < 0 {
+                assert!(days >= -730, "{person}: {days}");
+                *before.entry(person).or_default() += 1;
+            } else {
+                assert!((1..=365).contains(&days), "{person}: {days}");
+            }
+        }
+        assert!(dated > 1000, "{dated}");
+        // event_share is the share of those who appear with an offence in
+        // a window, as the extract writer makes them.
+        let mut in_window: HashMap<&str, bool> = HashMap::new();
+        for (person, f) in &offences {
+            if let Some(days) = offset(person, &f[3], "%Y-%m-%d")
+                && days >= 0
+            {
+                *in_window.entry(person).or_default() |= (1..=182).contains(&days);
+            }
+        }
+        let share = in_window.values().filter(|&&x| x).count() as f64 / in_window.len() as f64;
+        let dates = EventDates {
+            attribute: "offence_date".into(),
+            from: 1,
+            to: 365,
+            blank: 0.0,
+        };
+        let expected = event_share((1, 182), &dates, 0.2);
+        assert!(
+            (share - expected).abs() < 0.04,
+            "{share} against {expected}"
+        );
+        for (person, n) in &before {
+            assert_eq!(by_person[*person][3], n.to_string(), "{person}");
+        }
+        // On-time participants are dated in the column's range, late ones
+        // in the timing's.
+        let mut late_rows = 0;
+        for (person, f) in rows(dir, "service", ',') {
+            let Some(days) = offset(&person, &f[3], "%d/%m/%Y") else {
+                continue;
+            };
+            match by_person[&person][5].as_str() {
+                "on_time" => assert!((-60..=-10).contains(&days), "{person}: {days}"),
+                "late" => {
+                    assert!((100..=300).contains(&days), "{person}: {days}");
+                    late_rows += 1;
+                }
+                other => panic!("{person} is in the service as {other:?}"),
+            }
+        }
+        assert!(late_rows > 20, "{late_rows}");
+        // The truth: participants differ, the naive difference is not the effect.
+        let truth: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("effect.json")).unwrap())
+                .unwrap();
+        let programme = &truth["participants"][0];
+        assert_eq!(programme["dataset"], "service");
+        let (on_time, late) = (
+            programme["on_time"].as_u64().unwrap(),
+            programme["late"].as_u64().unwrap(),
+        );
+        assert!(on_time > 300 && late > 40, "{programme}");
+        let late_share = late as f64 / (on_time + late) as f64;
+        assert!((0.14..0.26).contains(&late_share), "{late_share}");
+        let smd = |name: &str| {
+            truth["balance"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["covariate"] == name)
+                .unwrap()["smd"]
+                .as_f64()
+                .unwrap()
+        };
+        assert!(smd("prior_offences") < -0.3, "{}", smd("prior_offences"));
+        assert!(smd("parent") > 0.3);
+        assert!(smd("risk") < -0.15, "the latent risk follows the priors");
+        let effect = &truth["effects"][0];
+        let f = |k: &str| effect[k].as_f64().unwrap();
+        assert!(f("att") < -0.05, "{effect}");
+        assert!(
+            f("naive_expected") < f("att") - 0.03,
+            "selection makes participants look better still: {effect}"
+        );
+        assert!((f("naive_expected") - f("att") - f("selection_bias")).abs() < 1e-9);
+        assert!(
+            (f("naive_observed") - f("naive_expected")).abs() < 0.06,
+            "{effect}"
+        );
+        assert_eq!(effect["prior_dates"]["from"], -730);
+    }
+
+    #[test]
+    fn model_mistakes_are_refused_naming_where() {
+        let cases: [(&str, &str, &str); 7] = [
+            (
+                "coverage_model = { base = 0.3,",
+                "coverage = 0.3\ncoverage_model = { base = 0.3,",
+                "dataset `service`: give exactly one of `coverage` and `coverage_model`",
+            ),
+            (
+                r#"effect = { dataset = "service""#,
+                r#"effect = { dataset = "nobody""#,
+                "`coverage_model.effect` names `nobody`",
+            ),
+            (
+                r#"odds_ratio = 0.5"#,
+                r#"odds_ratio = 0.0"#,
+                "`effect.odds_ratio` must be a positive number, not 0",
+            ),
+            (
+                r#"from = 100, to = 300"#,
+                r#"from = -20, to = 300"#,
+                "`timing`: the late dates (-20..=300) must all come after the column's own range (up to -10)",
+            ),
+            (
+                r#"prior = { covariate = "prior_offences", date = "offence_date""#,
+                r#"prior = { covariate = "parent", date = "offence_date""#,
+                "`prior.covariate` `parent` must be a `count` or `integer` covariate",
+            ),
+            (
+                r#"date = "offence_date", from = -730"#,
+                r#"date = "offence_day", from = -730"#,
+                "`prior.date` names the attribute `offence_day`, which is no `date_after_release` column",
+            ),
+            (
+                r#"covariate = "parent", attribute = "parent""#,
+                r#"covariate = "children", attribute = "parent""#,
+                "dataset `releases`: column `Parent`: no covariate `children`",
+            ),
+        ];
+        for (from, to, expected) in cases {
+            assert!(SELECTED.contains(from), "{from}");
+            let error = format!(
+                "{:#}",
+                Scenario::parse(&SELECTED.replacen(from, to, 1)).unwrap_err()
+            );
+            assert!(
+                error.contains(expected),
+                "expected {expected:?} in {error:?}"
+            );
+        }
+        let error = format!(
+            "{:#}",
+            Scenario::parse(&SELECTED.replace(r#"kind = "count""#, r#"kind = "poisson""#))
+                .unwrap_err()
+        );
+        assert!(
+            error.contains("covariate `prior_offences`: unknown covariate kind `poisson`"),
             "{error}"
         );
     }
