@@ -81,6 +81,7 @@ fn token_file() -> &'static [u8] {
         let manifest = Manifest {
             spec_version: pprl_specs::SPEC_VERSION.to_owned(),
             key_fingerprint: FINGERPRINT.to_owned(),
+            key_id: None,
             dataset: DATASET.to_owned(),
             row_count: ROWS as u64,
             created_at: "2026-01-01T00:00:00Z".to_owned(),

@@ -13,5 +13,6 @@ mod linkage;
 mod linker;
 mod nightly;
 mod readme;
+mod rotation;
 mod sealing;
 mod support;
