@@ -365,6 +365,7 @@ impl Linker {
     }
 
     /// Replaces a project's config (same name).
+    ///
     /// A config naming a fingerprint the project's key list has never held
     /// rotates the project to it (as `admin add-key`); one naming a retiring
     /// or retired key is refused.
