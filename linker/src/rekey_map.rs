@@ -308,3 +308,181 @@ fn check_id(named: &MapKey, listed: &KeyRecord) -> Result<(), RekeyMapError> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{Overrides, Settings, SettingsFile};
+    use crate::store::NewDeletionList;
+    use pprl_specs::key::{Fingerprint, KeyId};
+
+    const OLD: &str = "0011223344556677";
+    const NEW: &str = "8899aabbccddeeff";
+
+    fn linker(dir: &std::path::Path) -> Linker {
+        let settings = Settings::resolve(
+            SettingsFile::default(),
+            Overrides {
+                data_dir: Some(dir.to_owned()),
+                ..Default::default()
+            },
+        )
+        .expect("valid settings");
+        Linker::open(settings).expect("stores open")
+    }
+
+    fn map(dataset: &str, old: &str, new: &str) -> String {
+        RekeyMap {
+            dataset: dataset.to_owned(),
+            old_key: MapKey {
+                fingerprint: Fingerprint::parse(old).expect("a fingerprint"),
+                key_id: None,
+            },
+            new_key: MapKey {
+                fingerprint: Fingerprint::parse(new).expect("a fingerprint"),
+                key_id: None,
+            },
+            pairs: vec![([1; 16], [2; 16]), ([3; 16], [4; 16])],
+        }
+        .render()
+    }
+
+    fn sealed(linker: &Linker, text: &str) -> axum::body::Bytes {
+        let recipient: age::x25519::Recipient = linker
+            .secrets
+            .identity()
+            .recipient()
+            .parse()
+            .expect("the linker's recipient");
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .expect("an encryptor");
+        let mut out = Vec::new();
+        let mut writer = encryptor.wrap_output(&mut out).expect("the header writes");
+        std::io::Write::write_all(&mut writer, text.as_bytes()).expect("the map seals");
+        writer.finish().expect("the sealed map closes");
+        out.into()
+    }
+
+    fn refusal(linker: &Linker, dataset: &str, body: axum::body::Bytes) -> String {
+        let config = linker.project_config("p").expect("the project");
+        let err = linker
+            .accept_rekey_map(&Actor::Cli, &config, dataset, body)
+            .expect_err("refused");
+        let OpError::RekeyMap(e) = &err else {
+            panic!("not a re-key map refusal: {err}");
+        };
+        assert!(!e.hint().is_empty());
+        err.to_string()
+    }
+
+    #[test]
+    fn issue_16_maps_lead_from_the_retiring_key_to_the_current_one_and_carry_erasures() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let linker = linker(dir.path());
+        linker
+            .create_project(
+                &format!(
+                    "name = \"p\"\nkey_fingerprint = \"{OLD}\"\n[[datasets]]\nname = \"d\"\npartner = \"x\"\n"
+                ),
+                &Actor::Cli,
+            )
+            .expect("the project is created");
+        let states = |linker: &Linker| -> Vec<(u32, KeyState)> {
+            linker
+                .project_keys("p")
+                .expect("the key list")
+                .into_iter()
+                .map(|k| (k.key_id, k.state))
+                .collect()
+        };
+        assert_eq!(states(&linker), [(1, KeyState::Current)]);
+
+        // No rotation yet: the old key is current, not retiring.
+        let said = refusal(&linker, "d", sealed(&linker, &map("d", OLD, NEW)));
+        assert!(said.contains("which is current in project `p`"), "{said}");
+        assert!(said.contains("no rotation is under way"), "{said}");
+
+        let wrong_id = linker
+            .add_key("p", NEW, KeyId::try_new(3), &Actor::Cli)
+            .expect_err("key 2 is next");
+        assert!(
+            wrong_id.to_string().contains("is key 2, not 3"),
+            "{wrong_id}"
+        );
+        linker
+            .add_key("p", NEW, KeyId::try_new(2), &Actor::Cli)
+            .expect("the rotation");
+        assert_eq!(
+            states(&linker),
+            [(1, KeyState::Retiring), (2, KeyState::Current)]
+        );
+        assert_eq!(
+            linker
+                .project_config("p")
+                .expect("the config")
+                .fingerprint(),
+            NEW
+        );
+        let again = linker
+            .add_key("p", OLD, None, &Actor::Cli)
+            .expect_err("a key is added once");
+        assert!(again.to_string().contains("is already key 1"), "{again}");
+
+        // Refusals: unsealed, another dataset, backwards.
+        let plain = axum::body::Bytes::from(map("d", OLD, NEW));
+        assert!(refusal(&linker, "d", plain).contains("not sealed"));
+        let said = refusal(&linker, "d", sealed(&linker, &map("e", OLD, NEW)));
+        assert!(said.contains("for dataset `e`"), "{said}");
+        let said = refusal(&linker, "d", sealed(&linker, &map("d", NEW, OLD)));
+        assert!(
+            said.contains(&format!("leads from key {NEW}, which is current")),
+            "{said}"
+        );
+        assert!(!said.contains(&hex::encode([1u8; 16])), "{said}");
+        assert!(linker.meta.rekey_maps("p").expect("the maps").is_empty());
+
+        // An erased old reference stays erased under its new reference.
+        linker
+            .meta
+            .add_deletion_list(&NewDeletionList {
+                project: "p",
+                dataset: "d",
+                uploaded_at: &now(),
+                uploaded_by: "cli",
+                refs: &[[1; 16]],
+            })
+            .expect("the list is stored");
+        let config = linker.project_config("p").expect("the project");
+        let receipt = linker
+            .accept_rekey_map(
+                &Actor::Cli,
+                &config,
+                "d",
+                sealed(&linker, &map("d", OLD, NEW)),
+            )
+            .expect("the map is accepted");
+        assert_eq!(
+            (
+                receipt.old_key_id,
+                receipt.new_key_id,
+                receipt.pairs,
+                receipt.unmatched
+            ),
+            (1, 2, 2, 2),
+            "no person id is stored yet, so no pair matches"
+        );
+        let erased = linker.erased_refs("p", "d").expect("the erased references");
+        assert!(erased.contains(&[1; 16]) && erased.contains(&[2; 16]));
+        assert!(!erased.contains(&[4; 16]));
+
+        // Retired, the old key takes no more maps.
+        linker.retire_key("p", 1, &Actor::Cli).expect("retired");
+        assert_eq!(
+            states(&linker),
+            [(1, KeyState::Retired), (2, KeyState::Current)]
+        );
+        let said = refusal(&linker, "d", sealed(&linker, &map("d", OLD, NEW)));
+        assert!(said.contains("which is retired"), "{said}");
+    }
+}
