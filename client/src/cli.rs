@@ -23,6 +23,11 @@ pub enum Command {
         /// Where to write the key file.
         #[arg(long)]
         output: PathBuf,
+        /// The project's id for this key, written into the key file and
+        /// into every token file made with it: 1 for a project's first key,
+        /// the next id at a rotation (the administrator's `admin list-keys`).
+        #[arg(long)]
+        key_id: Option<u32>,
     },
     /// Print the fingerprint of a key file.
     Fingerprint {
@@ -94,6 +99,56 @@ pub enum Command {
         #[arg(long)]
         linker_key_fingerprint: Option<String>,
         /// The token file to upload.
+        file: PathBuf,
+    },
+    /// Make a re-key map after a key rotation: for each record of the
+    /// extract, its record reference under the retiring key paired with its
+    /// reference under the new key, so the linker keeps each person's id.
+    ///
+    /// Only the record id column is read (with the partner config that
+    /// tokenise uses); no record id is written. Send it with
+    /// `pprl-client upload-rekey-map`, then upload the file tokenised with
+    /// the new key.
+    Rekey {
+        /// The retiring key file (`-` for standard input).
+        #[arg(long)]
+        old_key: PathBuf,
+        /// The new key file.
+        #[arg(long)]
+        new_key: PathBuf,
+        /// The partner configuration.
+        #[arg(long)]
+        config: PathBuf,
+        /// The extract (CSV or Parquet), as given to tokenise.
+        #[arg(long)]
+        input: PathBuf,
+        /// The map to write (refuses to overwrite; mode 0600).
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Seal a re-key map (from `pprl-client rekey`) to the linker's key and
+    /// send it (partner token for the dataset; the linker key pinned as for
+    /// `upload`).
+    UploadRekeyMap {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        dataset: String,
+        /// File holding the API token (`-` for standard input); default: PPRL_TOKEN.
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// The partner configuration holding the linker-key pin.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The linker's public key (`age1…`) to seal to (overrides the config).
+        #[arg(long)]
+        linker_key: Option<String>,
+        /// The fingerprint the linker's key must have (overrides the config).
+        #[arg(long)]
+        linker_key_fingerprint: Option<String>,
+        /// The re-key map.
         file: PathBuf,
     },
     /// Make a deletion list: the record references of records to erase from

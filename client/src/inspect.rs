@@ -86,6 +86,9 @@ pub fn render(inspection: &Inspection) -> String {
     let _ = writeln!(s, "spec version      {}", m.spec_version);
     let _ = writeln!(s, "dataset           {}", m.dataset);
     let _ = writeln!(s, "key fingerprint   {}", m.key_fingerprint);
+    if let Some(id) = m.key_id {
+        let _ = writeln!(s, "key id            {id}");
+    }
     let _ = writeln!(s, "created at        {}", m.created_at);
     let _ = writeln!(s, "client version    {}", m.client_version);
     let _ = writeln!(

@@ -5,18 +5,27 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use pprl_keyed::key::ProjectKey;
-use pprl_specs::key::KEY_LEN;
+use pprl_specs::key::{KEY_LEN, KeyId};
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
 /// Makes a new random project key and writes it to `path` with mode 0600.
 /// Refuses to overwrite an existing file.
 pub fn keygen(path: &Path) -> Result<ProjectKey> {
+    keygen_with_id(path, None)
+}
+
+/// [`keygen`], the file naming the project's key id `id` (spec §2.4) when
+/// given: the id the administrator registers the key under.
+pub fn keygen_with_id(path: &Path, id: Option<KeyId>) -> Result<ProjectKey> {
     let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
     SystemRandom::new()
         .fill(&mut bytes[..])
         .map_err(|_| anyhow::anyhow!("the operating system's random number generator failed"))?;
-    let key = ProjectKey::from_bytes(*bytes);
+    let mut key = ProjectKey::from_bytes(*bytes);
+    if let Some(id) = id {
+        key = key.with_id(id);
+    }
     let text = key.to_key_file();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

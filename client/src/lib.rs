@@ -9,6 +9,7 @@ mod fuzz;
 pub mod input;
 pub mod inspect;
 pub mod keyfile;
+pub mod rekey;
 pub mod remote;
 pub mod row;
 pub mod seal;

@@ -8,7 +8,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use pprl_client::cli::{Cli, Command};
 use pprl_client::config::{self, PartnerConfig};
-use pprl_client::{erasure, inspect, keyfile, remote, seal, tokenise};
+use pprl_client::{erasure, inspect, keyfile, rekey, remote, seal, tokenise};
 
 /// mimalloc rather than the system allocator: tokenising makes some ten
 /// small allocations a row on two or three threads at once, and frees many
@@ -36,10 +36,19 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<()> {
     match command {
-        Command::Keygen { output } => {
-            let key = keyfile::keygen(&output)?;
+        Command::Keygen { output, key_id } => {
+            let key_id = key_id
+                .map(|n| {
+                    pprl_specs::key::KeyId::try_new(n)
+                        .ok_or_else(|| anyhow::anyhow!("--key-id must be a whole number from 1"))
+                })
+                .transpose()?;
+            let key = keyfile::keygen_with_id(&output, key_id)?;
             println!("wrote {} (mode 0600)", output.display());
             println!("fingerprint {}", key.fingerprint());
+            if let Some(id) = key.id() {
+                println!("key id {id}");
+            }
             eprintln!(
                 "Give this file to each partner over a secure channel, and the fingerprint to the linker's administrator."
             );
@@ -154,6 +163,53 @@ fn run(command: Command) -> Result<()> {
                     up.version
                 );
             }
+        }
+        Command::Rekey {
+            old_key,
+            new_key,
+            config,
+            input,
+            output,
+        } => {
+            let old = keyfile::read_key(&old_key)?;
+            let new = keyfile::read_key(&new_key)?;
+            let config = PartnerConfig::load(&config)?;
+            let made = rekey::make(&old, &new, &config, &input)?;
+            rekey::write(&made.map, &output)?;
+            println!(
+                "wrote {} ({} record references of dataset {} mapped from key {} to key {}; {} rows of {} skipped: unreadable or no record id); no record id is in it",
+                output.display(),
+                made.map.pairs.len(),
+                made.map.dataset,
+                made.map.old_key.fingerprint,
+                made.map.new_key.fingerprint,
+                made.skipped,
+                made.rows
+            );
+            println!(
+                "send it with `pprl-client upload-rekey-map --server URL --project PROJECT --dataset {} {}`, then upload the file tokenised with the new key",
+                made.map.dataset,
+                output.display()
+            );
+        }
+        Command::UploadRekeyMap {
+            server,
+            project,
+            dataset,
+            token_file,
+            config,
+            linker_key,
+            linker_key_fingerprint,
+            file,
+        } => {
+            let config = config.as_deref().map(PartnerConfig::load).transpose()?;
+            let pin = seal::Pin::resolve(linker_key, linker_key_fingerprint, config.as_ref())?;
+            let token = remote::read_token(token_source(token_file.as_deref()))?;
+            let m = remote::upload_rekey_map(&server, &project, &dataset, &file, &token, &pin)?;
+            println!(
+                "re-key map {} stored for {}/{}: {} pairs from key {} to key {}, {} naming no record the linker holds",
+                m.map, m.project, m.dataset, m.pairs, m.old_key_id, m.new_key_id, m.unmatched
+            );
         }
         Command::DeletionList {
             key_file,

@@ -378,3 +378,65 @@ pub fn erase(
     }
     serde_json::from_str(&text).context("the linker's answer is not the expected JSON")
 }
+
+/// The linker's answer to an accepted re-key map.
+#[derive(Debug, Deserialize)]
+pub struct RekeyMapStored {
+    pub project: String,
+    pub dataset: String,
+    pub map: u64,
+    pub old_key_id: u32,
+    pub new_key_id: u32,
+    pub pairs: u64,
+    /// Pairs whose old reference names no record the linker holds.
+    pub unmatched: u64,
+}
+
+/// Checks a re-key map locally, seals it to the pinned linker key and sends
+/// it (issue 16, spec §10.6).
+pub fn upload_rekey_map(
+    server: &str,
+    project: &str,
+    dataset: &str,
+    file: &Path,
+    token: &str,
+    pin: &crate::seal::Pin,
+) -> Result<RekeyMapStored> {
+    let base = base(server)?;
+    let (project, dataset) = (
+        url_name("--project", project)?,
+        url_name("--dataset", dataset)?,
+    );
+    let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let map = pprl_specs::rekeymap::RekeyMap::parse(&text)
+        .with_context(|| format!("{} is not a re-key map", file.display()))?;
+    if map.dataset != dataset {
+        bail!(
+            "{} is a re-key map for dataset `{}`, not `{dataset}`: check --dataset",
+            file.display(),
+            map.dataset
+        );
+    }
+    let recipient = pin.recipient_for(|| Ok(linker_key(server, project, token)?.recipient))?;
+    let sealed = crate::seal::seal(file, &recipient)?;
+    let body = sealed
+        .file
+        .reopen()
+        .context("cannot reopen the sealed copy")?;
+    let url = format!("{base}/v1/projects/{project}/datasets/{dataset}/rekey-maps");
+    let mut response = agent()
+        .post(&url)
+        .header("Authorization", &format!("Bearer {}", token))
+        .header("Content-Type", pprl_specs::sealing::SEALED_MEDIA_TYPE)
+        .send(body)
+        .with_context(|| format!("cannot reach the linker at {base}"))?;
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .context("cannot read the linker's answer")?;
+    if !(200..300).contains(&status) {
+        return Err(refusal(status, &text));
+    }
+    serde_json::from_str(&text).context("the linker's answer is not the expected JSON")
+}

@@ -272,6 +272,7 @@ pub fn run(job: &Job<'_>) -> Result<Summary> {
     let manifest = Manifest {
         spec_version: pprl_specs::SPEC_VERSION.to_owned(),
         key_fingerprint: job.key.fingerprint().to_string(),
+        key_id: job.key.id().map(|id| id.get()),
         dataset: settings.dataset.clone(),
         row_count: quality.rows_written,
         created_at: job.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

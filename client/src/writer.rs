@@ -475,6 +475,7 @@ mod tests {
         Manifest {
             spec_version: pprl_specs::SPEC_VERSION.to_owned(),
             key_fingerprint: "test".to_owned(),
+            key_id: None,
             dataset: "test".to_owned(),
             row_count: rows,
             created_at: "2026-11-23T00:00:00Z".to_owned(),

@@ -7,7 +7,8 @@
 use std::fmt;
 
 use pprl_specs::key::{
-    FINGERPRINT_CONTEXT, FINGERPRINT_LEN, Fingerprint, KEY_LEN, KEY_LINE_PREFIX,
+    FINGERPRINT_CONTEXT, FINGERPRINT_LEN, Fingerprint, KEY_ID_LINE_PREFIX, KEY_LEN,
+    KEY_LINE_PREFIX, KeyId,
 };
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -15,13 +16,25 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 ///
 /// It cannot be cloned, printed or serialised; it is wiped when dropped.
 /// Read it with [`ProjectKey::expose_secret`] only where it is needed.
+/// Its key id (spec §2.4), where its file names one, is not secret.
 #[derive(Zeroize, ZeroizeOnDrop)]
-pub struct ProjectKey([u8; KEY_LEN]);
+pub struct ProjectKey([u8; KEY_LEN], #[zeroize(skip)] Option<KeyId>);
 
 impl ProjectKey {
-    /// Wraps key bytes. The caller should wipe its own copy.
+    /// Wraps key bytes (with no key id). The caller should wipe its own copy.
     pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
-        ProjectKey(bytes)
+        ProjectKey(bytes, None)
+    }
+
+    /// The same key, named by the project's key id `id` (spec §2.4).
+    pub fn with_id(mut self, id: KeyId) -> Self {
+        self.1 = Some(id);
+        self
+    }
+
+    /// The key id its file names, if any (spec §2.4).
+    pub fn id(&self) -> Option<KeyId> {
+        self.1
     }
 
     /// The raw key bytes. The name is a warning: do not log or store them.
@@ -42,12 +55,20 @@ impl ProjectKey {
         DerivedKey(blake3::derive_key(context, &self.0))
     }
 
-    /// Parses the text of a key file (spec §2.1).
+    /// Parses the text of a key file (spec §2.1, its key id §2.4).
     pub fn from_key_file(text: &str) -> Result<Self, KeyFileError> {
         let mut found: Option<ProjectKey> = None;
+        let mut id: Option<KeyId> = None;
         for line in text.lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Some(number) = line.strip_prefix(KEY_ID_LINE_PREFIX) {
+                if id.is_some() {
+                    return Err(KeyFileError::MoreThanOneKeyId);
+                }
+                id = Some(KeyId::parse(number).map_err(|_| KeyFileError::BadKeyId)?);
                 continue;
             }
             let Some(hex_part) = line.strip_prefix(KEY_LINE_PREFIX) else {
@@ -62,9 +83,11 @@ impl ProjectKey {
             }
             let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
             hex::decode_to_slice(hex_part, &mut bytes[..]).map_err(|_| KeyFileError::NotHex)?;
-            found = Some(ProjectKey(*bytes));
+            found = Some(ProjectKey(*bytes, None));
         }
-        found.ok_or(KeyFileError::NoKey)
+        let mut key = found.ok_or(KeyFileError::NoKey)?;
+        key.1 = id;
+        Ok(key)
     }
 
     /// The text of a key file holding this key (spec §2.1).
@@ -78,6 +101,11 @@ impl ProjectKey {
         text.push_str("# fingerprint: ");
         text.push_str(&self.fingerprint().to_string());
         text.push('\n');
+        if let Some(id) = self.1 {
+            text.push_str(KEY_ID_LINE_PREFIX);
+            text.push_str(&id.to_string());
+            text.push('\n');
+        }
         text.push_str(KEY_LINE_PREFIX);
         let hex_key = Zeroizing::new(hex::encode(self.0));
         text.push_str(&hex_key);
@@ -116,12 +144,18 @@ pub enum KeyFileError {
     NoKey,
     #[error("more than one key line was found")]
     MoreThanOneKey,
-    #[error("a line is neither a comment nor a `{KEY_LINE_PREFIX}` line")]
+    #[error(
+        "a line is neither a comment, a `{KEY_ID_LINE_PREFIX}` line nor a `{KEY_LINE_PREFIX}` line"
+    )]
     UnexpectedLine,
     #[error("the key is not {} hexadecimal digits", KEY_LEN * 2)]
     WrongLength,
     #[error("the key contains characters that are not hexadecimal digits")]
     NotHex,
+    #[error("more than one `{KEY_ID_LINE_PREFIX}` line was found")]
+    MoreThanOneKeyId,
+    #[error("the `{KEY_ID_LINE_PREFIX}` line does not hold a whole number from 1")]
+    BadKeyId,
 }
 
 #[cfg(test)]
@@ -150,6 +184,13 @@ mod tests {
         let back = ProjectKey::from_key_file(&text).expect("a written key file parses");
         assert_eq!(back.expose_secret(), key.expose_secret());
         assert!(text.contains(&key.fingerprint().to_string()));
+        assert_eq!(back.id(), None);
+        let two = KeyId::try_new(2).expect("2 is a key id");
+        let text = sample().with_id(two).to_key_file();
+        assert!(text.contains("\npprl-key-id:2\n"), "{}", text.as_str());
+        let back = ProjectKey::from_key_file(&text).expect("a key file with an id parses");
+        assert_eq!(back.id(), Some(two));
+        assert_eq!(back.expose_secret(), key.expose_secret());
     }
 
     #[test]
@@ -175,6 +216,15 @@ mod tests {
         assert_eq!(
             ProjectKey::from_key_file(&format!("{one}{one}")).unwrap_err(),
             KeyFileError::MoreThanOneKey
+        );
+        let id = format!("{KEY_ID_LINE_PREFIX}2\n");
+        assert_eq!(
+            ProjectKey::from_key_file(&format!("{id}{id}{one}")).unwrap_err(),
+            KeyFileError::MoreThanOneKeyId
+        );
+        assert_eq!(
+            ProjectKey::from_key_file(&format!("{KEY_ID_LINE_PREFIX}0\n{one}")).unwrap_err(),
+            KeyFileError::BadKeyId
         );
     }
 

@@ -8,12 +8,14 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use pprl_specs::bloom::dice;
+use pprl_specs::key::KeyId;
 use pprl_specs::key::{
     BLOOM_HASH_CONTEXT, BLOOM_PERMUTATION_CONTEXT, KEY_LEN, MATCH_KEY_CONTEXT, RECORD_REF_CONTEXT,
 };
 use pprl_specs::matchkey::{MATCH_KEYS, canonical_message};
 use pprl_specs::normalise::{self, DateOrder, Field};
 use pprl_specs::record::{NormaliseOptions, NormalisedRecord, RawRecord};
+use pprl_specs::rekeymap::{MapKey, RekeyMap};
 use pprl_specs::tokenfile::check_attribute_name;
 
 use crate::bloom::BloomEncoder;
@@ -23,6 +25,47 @@ use crate::matchkey::MatchKeyHasher;
 /// The vectors' key: bytes 0, 1, …, 31. Never use it for real data.
 pub fn test_key() -> ProjectKey {
     ProjectKey::from_bytes(std::array::from_fn(|i| i as u8))
+}
+
+/// The vectors' second key, key id 2 (spec §2.4, the re-key map of §10.6):
+/// bytes 32, 33, …, 63. Never use it for real data.
+pub fn test_key_2() -> ProjectKey {
+    ProjectKey::from_bytes(std::array::from_fn(|i| (i + 32) as u8))
+        .with_id(KeyId::try_new(2).expect("2 is a key id"))
+}
+
+/// A re-key map (spec §10.6) from [`test_key`] to [`test_key_2`] for three
+/// record ids of one dataset.
+fn rekey_map() -> Value {
+    let (old, new) = (test_key(), test_key_2());
+    let (o, n) = (MatchKeyHasher::new(&old), MatchKeyHasher::new(&new));
+    let dataset = "probation_caseload";
+    let ids = ["PR-000001", "PR-000002", "A 17/2"];
+    let mut pairs: Vec<_> = ids
+        .iter()
+        .map(|id| (o.record_ref(dataset, id), n.record_ref(dataset, id)))
+        .collect();
+    pairs.sort_unstable();
+    let map = RekeyMap {
+        dataset: dataset.to_owned(),
+        old_key: MapKey {
+            fingerprint: old.fingerprint(),
+            key_id: old.id(),
+        },
+        new_key: MapKey {
+            fingerprint: new.fingerprint(),
+            key_id: new.id(),
+        },
+        pairs,
+    };
+    json!({
+        "old_project_key": hex::encode(old.expose_secret()),
+        "new_project_key": hex::encode(new.expose_secret()),
+        "new_key_file": new.to_key_file().as_str(),
+        "dataset": dataset,
+        "record_ids": ids,
+        "map": map.render(),
+    })
 }
 
 /// The fixed day that bounds dates of birth in the vectors.
@@ -259,6 +302,8 @@ fn failures() -> Value {
             key_file(&format!("pprl-key-v1:{}\n", "g".repeat(KEY_LEN * 2))),
             key_file(&format!("pprl-key-v1:{0}\npprl-key-v1:{0}\n", "00".repeat(KEY_LEN))),
             key_file("secret\n"),
+            key_file(&format!("pprl-key-id:2\npprl-key-id:2\npprl-key-v1:{}\n", "00".repeat(KEY_LEN))),
+            key_file(&format!("pprl-key-id:0\npprl-key-v1:{}\n", "00".repeat(KEY_LEN))),
         ],
         "fail_attribute_name": [attr("Name"), attr("mk_first"), attr("record_ref"), attr("bloom"), attr("")],
     })
@@ -285,6 +330,7 @@ pub fn generate() -> String {
         },
         "normalisation": normalisation(),
         "records": records(&key),
+        "rekey_map": rekey_map(),
         "failures": failures(),
     });
     let mut text = serde_json::to_string_pretty(&doc).expect("vectors serialise");

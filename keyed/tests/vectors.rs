@@ -70,3 +70,39 @@ fn vectors_include_negative_cases() {
         }
     }
 }
+
+#[test]
+fn the_rekey_map_vector_pairs_each_ids_references_under_both_keys() {
+    use pprl_keyed::key::ProjectKey;
+    use pprl_keyed::matchkey::MatchKeyHasher;
+    use pprl_specs::rekeymap::RekeyMap;
+    let v = &doc()["rekey_map"];
+    let key = |field: &str| {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(v[field].as_str().expect("a key"), &mut bytes).expect("hex");
+        ProjectKey::from_bytes(bytes)
+    };
+    let (old, new) = (key("old_project_key"), key("new_project_key"));
+    let map =
+        RekeyMap::parse(v["map"].as_str().expect("a map").as_bytes()).expect("the map parses");
+    let new_file = ProjectKey::from_key_file(v["new_key_file"].as_str().expect("a key file"))
+        .expect("the key file parses");
+    assert_eq!(new_file.expose_secret(), new.expose_secret());
+    assert_eq!(new_file.id().map(|id| id.get()), Some(2));
+    assert_eq!(map.old_key.fingerprint, old.fingerprint());
+    assert_eq!(map.new_key.fingerprint, new.fingerprint());
+    assert_eq!(map.new_key.key_id, new_file.id());
+    let dataset = v["dataset"].as_str().expect("a dataset");
+    let (o, n) = (MatchKeyHasher::new(&old), MatchKeyHasher::new(&new));
+    let mut want: Vec<_> = v["record_ids"]
+        .as_array()
+        .expect("record ids")
+        .iter()
+        .map(|id| {
+            let id = id.as_str().expect("an id");
+            (o.record_ref(dataset, id), n.record_ref(dataset, id))
+        })
+        .collect();
+    want.sort_unstable();
+    assert_eq!(map.pairs, want);
+}

@@ -135,6 +135,40 @@ pub enum Admin {
         #[arg(long)]
         id: u64,
     },
+    /// Rotate a project's key (issue 16): the key with this fingerprint
+    /// becomes current, the current one retiring. Partners then tokenise
+    /// with the new key file, send a re-key map (`pprl-client rekey`) and
+    /// upload; runs wait until every dataset is on the new key.
+    AddKey {
+        #[arg(long)]
+        project: String,
+        /// The new key's fingerprint (`pprl-client fingerprint --key-file KEY`).
+        #[arg(long)]
+        fingerprint: String,
+        /// The key id its key file names (`pprl-client keygen --key-id N`);
+        /// it must be the project's next (see `list-keys`).
+        #[arg(long)]
+        key_id: Option<u32>,
+    },
+    /// List a project's keys: id, fingerprint, state (current, retiring,
+    /// retired), dates, and the datasets whose current version is on each.
+    ListKeys {
+        #[arg(long)]
+        project: String,
+    },
+    /// Retire the retiring key once no dataset's current version is on it:
+    /// re-key maps from it are refused from then on.
+    RetireKey {
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        key_id: u32,
+    },
+    /// List a project's re-key maps: dataset, keys, pairs, unmatched, who, when.
+    ListRekeyMaps {
+        #[arg(long)]
+        project: String,
+    },
     /// Print the linker's public key and its fingerprint: partners seal
     /// their token files to it (made at the data folder's first use; the
     /// private key stays in `<data-dir>/secrets/` and is never printed).

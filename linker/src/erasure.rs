@@ -197,13 +197,24 @@ impl Linker {
         Ok((Some(matched), Some(version.version.0)))
     }
 
-    /// The references erased from a dataset (its live deletion lists).
+    /// The references erased from a dataset (its live deletion lists), and
+    /// after a key rotation the new references that the dataset's re-key
+    /// maps pair with erased ones (issue 16): an erased record stays erased
+    /// when its partner re-uploads it under the new key.
     pub fn erased_refs(&self, project: &str, dataset: &str) -> Result<HashSet<Token>, OpError> {
-        Ok(self
+        let mut erased: HashSet<Token> = self
             .meta
             .erased_refs(project, dataset)?
             .into_iter()
-            .collect())
+            .collect();
+        if !erased.is_empty() {
+            for pair in self.meta.rekey_pairs(project)? {
+                if pair.dataset == dataset && erased.contains(&pair.old_ref) {
+                    erased.insert(pair.new_ref);
+                }
+            }
+        }
+        Ok(erased)
     }
 
     /// A project's deletion lists (counts only), oldest first.

@@ -81,6 +81,7 @@ fn token_file() -> &'static [u8] {
         let manifest = Manifest {
             spec_version: pprl_specs::SPEC_VERSION.to_owned(),
             key_fingerprint: FINGERPRINT.to_owned(),
+            key_id: None,
             dataset: DATASET.to_owned(),
             row_count: ROWS as u64,
             created_at: "2026-01-01T00:00:00Z".to_owned(),
@@ -271,4 +272,53 @@ proptest! {
             }
         }
     }
+}
+
+/// A valid re-key map (issue 16), as `pprl-client rekey` writes one.
+fn rekey_map_text() -> String {
+    use pprl_specs::key::{Fingerprint, KeyId};
+    use pprl_specs::rekeymap::{MapKey, RekeyMap};
+    RekeyMap {
+        dataset: "probation_caseload".to_owned(),
+        old_key: MapKey {
+            fingerprint: Fingerprint::parse("0011223344556677").expect("a fingerprint"),
+            key_id: Some(KeyId::FIRST),
+        },
+        new_key: MapKey {
+            fingerprint: Fingerprint::parse("8899aabbccddeeff").expect("a fingerprint"),
+            key_id: KeyId::try_new(2),
+        },
+        pairs: (0u8..20).map(|i| ([i; 16], [i ^ 0xff; 16])).collect(),
+    }
+    .render()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// Mutations of a re-key map, and arbitrary bytes: parsed or refused
+    /// with a message naming a line or a rule, never a panic, and the
+    /// message never echoes the input's references.
+    #[test]
+    fn rekey_map_mutated(m in mutations()) {
+        let valid = rekey_map_text();
+        let bytes = mutate(valid.as_bytes(), &m);
+        if let Err(e) = pprl_specs::rekeymap::RekeyMap::parse(&bytes) {
+            let message = e.to_string();
+            prop_assert!(message.starts_with("re-key map: "), "{}", message);
+            prop_assert!(!message.contains(&hex::encode([3u8; 16])), "{}", message);
+        }
+    }
+
+    #[test]
+    fn rekey_map_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = pprl_specs::rekeymap::RekeyMap::parse(&bytes);
+    }
+}
+
+#[test]
+fn the_valid_rekey_map_is_accepted() {
+    let map = pprl_specs::rekeymap::RekeyMap::parse(rekey_map_text().as_bytes())
+        .expect("the fuzz re-key map is valid");
+    assert_eq!(map.pairs.len(), 20);
 }

@@ -77,6 +77,10 @@ pub enum RunStatus {
     /// implausible or sharply changed (the reasons are kept with the run);
     /// an administrator may run it again with `--accept`.
     Held,
+    /// Not linked: after a key rotation some datasets are still on the
+    /// retiring key (issue 16); the run's message names them. A run never
+    /// links across key spaces, and `--accept` does not change that.
+    Waiting,
 }
 
 impl RunStatus {
@@ -87,6 +91,7 @@ impl RunStatus {
             RunStatus::Succeeded => "succeeded",
             RunStatus::Failed => "failed",
             RunStatus::Held => "held",
+            RunStatus::Waiting => "waiting",
         }
     }
 }
@@ -100,6 +105,7 @@ impl FromStr for RunStatus {
             RunStatus::Succeeded,
             RunStatus::Failed,
             RunStatus::Held,
+            RunStatus::Waiting,
         ]
         .into_iter()
         .find(|s| s.as_str() == text)
@@ -167,6 +173,7 @@ mod tests {
             RunStatus::Succeeded,
             RunStatus::Failed,
             RunStatus::Held,
+            RunStatus::Waiting,
         ] {
             assert_eq!(s.as_str().parse::<RunStatus>(), Ok(s));
             assert_eq!(

@@ -10,9 +10,10 @@ use pprl_linker::auth::Role;
 use pprl_linker::cli::{Admin, Cli, Command, Common};
 use pprl_linker::ids::RunStatus;
 use pprl_linker::schedule::Decision;
-use pprl_linker::service::{Actor, Linker};
+use pprl_linker::service::{Actor, Linker, OpError};
 use pprl_linker::settings::{self, LogFormat, Overrides, Settings, SettingsFile};
 use pprl_linker::{project, scheduler, serve};
+use pprl_specs::key::KeyId;
 
 fn main() -> ExitCode {
     // A damaged page that panics the Parquet decoder is caught and refused
@@ -79,7 +80,16 @@ fn run(cli: Cli) -> Result<()> {
                 println!("nothing to do for project {project}: {reason}");
                 return Ok(());
             }
-            let summary = linker.runs().run_once(&project, &Actor::Cli, accept)?;
+            let run_id = linker.runs().begin_run(&project, &Actor::Cli)?;
+            let summary = match linker.runs().execute_run(&project, run_id, accept) {
+                Ok(summary) => summary,
+                // After a key rotation (issue 16): not a failure, nothing linked.
+                Err(e @ OpError::MixedKeys { .. }) => {
+                    println!("run {run_id} waiting, nothing linked or published: {e}");
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            };
             if summary.status == RunStatus::Held {
                 println!(
                     "run {} held by the guard, not published; the previous publication stays the latest:",
@@ -237,6 +247,81 @@ fn run_admin(linker: &Linker, admin: Admin) -> Result<()> {
                 linker.secrets.identity().recipient(),
                 linker.secrets.identity().fingerprint()
             );
+        }
+        Admin::AddKey {
+            project,
+            fingerprint,
+            key_id,
+        } => {
+            let key_id = key_id
+                .map(|n| {
+                    KeyId::try_new(n)
+                        .ok_or_else(|| anyhow!("--key-id must be a whole number from 1"))
+                })
+                .transpose()?;
+            let key = linker.add_key(&project, &fingerprint, key_id, &cli)?;
+            println!(
+                "key {} ({}) is now the current key of project {project}; the previous one is retiring",
+                key.key_id, key.fingerprint
+            );
+            println!(
+                "partners: tokenise with the new key file, send a re-key map (`pprl-client rekey`, `pprl-client upload-rekey-map`), then upload; runs wait until every dataset is on key {}",
+                key.key_id
+            );
+        }
+        Admin::ListKeys { project } => {
+            let config = linker.project_config(&project)?;
+            let mut on_key: std::collections::HashMap<String, Vec<String>> =
+                std::collections::HashMap::new();
+            for d in &config.datasets {
+                if let Some(v) = linker.meta.versions(&project, Some(&d.name))?.pop() {
+                    on_key
+                        .entry(v.key_fingerprint.to_ascii_lowercase())
+                        .or_default()
+                        .push(d.name.clone());
+                }
+            }
+            for k in linker.project_keys(&project)? {
+                let datasets = on_key.remove(&k.fingerprint).unwrap_or_default();
+                println!(
+                    "key {}\t{}\t{}\tadded {}\t{}\tdatasets: {}",
+                    k.key_id,
+                    k.fingerprint,
+                    k.state,
+                    k.added_at,
+                    k.retired_at
+                        .map(|r| format!("retired {r}"))
+                        .unwrap_or_else(|| "-".to_owned()),
+                    if datasets.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        datasets.join(", ")
+                    }
+                );
+            }
+        }
+        Admin::RetireKey { project, key_id } => {
+            let key = linker.retire_key(&project, key_id, &cli)?;
+            println!(
+                "key {} ({}) of project {project} is retired",
+                key.key_id, key.fingerprint
+            );
+        }
+        Admin::ListRekeyMaps { project } => {
+            linker.project_config(&project)?;
+            for m in linker.meta.rekey_maps(&project)? {
+                println!(
+                    "map {}\t{}\tkey {} -> key {}\t{} pairs\t{} unmatched\tby {}\t{}",
+                    m.id,
+                    m.dataset,
+                    m.old_key_id,
+                    m.new_key_id,
+                    m.pairs,
+                    m.unmatched,
+                    m.uploaded_by,
+                    m.uploaded_at
+                );
+            }
         }
         Admin::LinkerKey => {
             let key = linker.secrets.identity();

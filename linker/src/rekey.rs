@@ -10,24 +10,27 @@
 //! [`REKEY_METADATA_KEY`], naming the secret's id; runs refuse a stored file
 //! that lacks it or names another secret.
 //!
-//! The file is read and written in batches of
-//! [`CHECK_BATCH_ROWS`] rows, in row groups
-//! of the same size, so one upload holds a few megabytes however large the
-//! file.
+//! The file is rewritten row group by row group and column by column, in
+//! the partner's row groups: only the match-key columns are decoded (a page
+//! and [`CHECK_BATCH_ROWS`] values at a time); the other column chunks are
+//! copied as their encoded bytes. So one upload holds a page or two however
+//! large the file.
 
 use std::io::Write;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, FixedSizeBinaryArray, RecordBatch};
-use arrow_schema::Schema;
-use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::metadata::KeyValue;
+use parquet::column::reader::ColumnReaderImpl;
+use parquet::column::writer::{ColumnCloseResult, ColumnWriterImpl};
+use parquet::data_type::{FixedLenByteArray, FixedLenByteArrayType};
+use parquet::file::metadata::{ColumnChunkMetaData, KeyValue};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::reader::ChunkReader;
+use parquet::file::serialized_reader::SerializedPageReader;
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use pprl_specs::matchkey::{MATCH_KEYS, TOKEN_LEN, column_name};
-use pprl_specs::tokenfile::{BLOOM_COLUMN, MANIFEST_METADATA_KEY, RECORD_REF_COLUMN};
+use pprl_specs::tokenfile::MANIFEST_METADATA_KEY;
 use pprl_tokenfile::{CHECK_BATCH_ROWS, ReadError, TokenFile, token_column_names};
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +62,13 @@ pub struct Rewritten {
 pub struct RekeyError(String);
 
 /// Writes `file` (a validated token file) re-keyed under `secret` to `out`.
+///
+/// Row group by row group, column by column, in the file's own order: a
+/// match-key column is decoded a page at a time, [`CHECK_BATCH_ROWS`] values
+/// at a time, re-keyed and written as it is read; every other column chunk
+/// (`record_ref`, `bloom`, the attributes) is copied as its encoded bytes,
+/// never decoded. So one upload holds a batch and a page or two, however
+/// large the file (an upload of 100,000 rows held all its columns' chunks).
 pub fn rewrite<R: ChunkReader + 'static, W: Write + Send>(
     file: R,
     secret: &RekeySecret,
@@ -66,28 +76,31 @@ pub fn rewrite<R: ChunkReader + 'static, W: Write + Send>(
 ) -> Result<Rewritten, RekeyError> {
     let fail = |e: &dyn std::fmt::Display| RekeyError(e.to_string());
     let file = TokenFile::open(file).map_err(|e| fail(&e))?;
-    let manifest_json = file
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()
-        .and_then(|kv| kv.iter().find(|e| e.key == MANIFEST_METADATA_KEY))
-        .and_then(|e| e.value.clone())
-        .ok_or_else(|| RekeyError("the manifest is gone".to_owned()))?;
-    let schema = Arc::new(Schema::new(file.schema().fields().clone()));
+    let metadata = Arc::clone(file.metadata());
+    let input = file.into_reader();
+    let kept = metadata.file_metadata().key_value_metadata();
+    if !kept.is_some_and(|kv| kv.iter().any(|e| e.key == MANIFEST_METADATA_KEY)) {
+        return Err(RekeyError("the manifest is gone".to_owned()));
+    }
     let note = RekeyNote {
         scheme: REKEY_SCHEME.to_owned(),
         secret_id: secret.id().to_owned(),
     };
+    // The partner's metadata (the manifest, the Arrow schema) is kept; a
+    // re-keying note is only ever the linker's own.
+    let mut key_values: Vec<KeyValue> = kept
+        .into_iter()
+        .flatten()
+        .filter(|e| e.key != REKEY_METADATA_KEY)
+        .cloned()
+        .collect();
+    key_values.push(KeyValue::new(
+        REKEY_METADATA_KEY.to_owned(),
+        serde_json::to_string(&note).expect("the note serialises"),
+    ));
     let mut properties = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(CHECK_BATCH_ROWS))
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_key_value_metadata(Some(vec![
-            KeyValue::new(MANIFEST_METADATA_KEY.to_owned(), manifest_json),
-            KeyValue::new(
-                REKEY_METADATA_KEY.to_owned(),
-                serde_json::to_string(&note).expect("the note serialises"),
-            ),
-        ]));
+        .set_key_value_metadata(Some(key_values));
     // Spec §7.1: random bytes gain nothing from dictionaries, statistics
     // or compression.
     for name in token_column_names() {
@@ -102,38 +115,37 @@ pub fn rewrite<R: ChunkReader + 'static, W: Write + Send>(
         hasher: blake3::Hasher::new(),
         bytes: 0,
     };
-    let mut writer = ArrowWriter::try_new(&mut counted, schema.clone(), Some(properties.build()))
-        .map_err(|e| fail(&e))?;
+    let schema = metadata.file_metadata().schema_descr();
+    let mut writer = SerializedFileWriter::new(
+        &mut counted,
+        schema.root_schema_ptr(),
+        Arc::new(properties.build()),
+    )
+    .map_err(|e| fail(&e))?;
     let key_columns: Vec<String> = MATCH_KEYS.iter().map(column_name).collect();
-    for batch in file.batches_of(CHECK_BATCH_ROWS).map_err(|e| fail(&e))? {
-        let batch = batch.map_err(|e| fail(&e))?;
-        let keys: Vec<ArrayRef> = batch
-            .keys
-            .iter()
-            .map(|column| rekey_column(column, secret).map(|c| Arc::new(c) as ArrayRef))
-            .collect::<Result<_, _>>()?;
-        let columns = schema
-            .fields()
-            .iter()
-            .map(|field| {
-                let name = field.name().as_str();
-                if name == RECORD_REF_COLUMN {
-                    Ok(Arc::new(batch.record_ref.clone()) as ArrayRef)
-                } else if name == BLOOM_COLUMN {
-                    Ok(Arc::new(batch.bloom.clone()) as ArrayRef)
-                } else if let Some(i) = key_columns.iter().position(|k| k == name) {
-                    Ok(keys[i].clone())
-                } else {
-                    batch
-                        .attributes
-                        .column_by_name(name)
-                        .cloned()
-                        .ok_or_else(|| RekeyError(format!("column `{name}` is gone")))
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let out = RecordBatch::try_new(schema.clone(), columns).map_err(|e| fail(&e))?;
-        writer.write(&out).map_err(|e| fail(&e))?;
+    let rekeyed: Vec<bool> = schema
+        .columns()
+        .iter()
+        .map(|c| key_columns.contains(&c.path().string()))
+        .collect();
+    for group in metadata.row_groups() {
+        let rows = usize::try_from(group.num_rows()).map_err(|e| fail(&e))?;
+        let mut row_group = writer.next_row_group().map_err(|e| fail(&e))?;
+        for (chunk, &rekey) in group.columns().iter().zip(&rekeyed) {
+            if rekey {
+                let mut column = row_group
+                    .next_column()
+                    .map_err(|e| fail(&e))?
+                    .ok_or_else(|| RekeyError("the schema has fewer columns".to_owned()))?;
+                rekey_chunk(&input, chunk, rows, secret, column.typed())?;
+                column.close().map_err(|e| fail(&e))?;
+            } else {
+                row_group
+                    .append_column(&*input, copied(chunk))
+                    .map_err(|e| fail(&e))?;
+            }
+        }
+        row_group.close().map_err(|e| fail(&e))?;
     }
     writer.close().map_err(|e| fail(&e))?;
     counted.out.flush().map_err(|e| fail(&e))?;
@@ -143,16 +155,61 @@ pub fn rewrite<R: ChunkReader + 'static, W: Write + Send>(
     })
 }
 
-/// One match-key column re-keyed; nulls stay null.
-fn rekey_column(
-    column: &FixedSizeBinaryArray,
+/// A column chunk of the input to copy as it is: its metadata, without the
+/// optional indexes (token files are read whole, never filtered).
+fn copied(chunk: &ColumnChunkMetaData) -> ColumnCloseResult {
+    ColumnCloseResult {
+        bytes_written: chunk.compressed_size() as u64,
+        rows_written: chunk.num_values() as u64,
+        metadata: chunk.clone(),
+        bloom_filter: None,
+        column_index: None,
+        offset_index: None,
+    }
+}
+
+/// One match-key column chunk of `rows` rows, read a page at a time and
+/// written re-keyed; nulls stay null.
+fn rekey_chunk<R: ChunkReader + 'static>(
+    input: &Arc<R>,
+    chunk: &ColumnChunkMetaData,
+    rows: usize,
     secret: &RekeySecret,
-) -> Result<FixedSizeBinaryArray, RekeyError> {
-    FixedSizeBinaryArray::try_from_sparse_iter_with_size(
-        column.iter().map(|t| t.map(|t| secret.rekey(t))),
-        TOKEN_LEN as i32,
-    )
-    .map_err(|e| RekeyError(e.to_string()))
+    out: &mut ColumnWriterImpl<'_, FixedLenByteArrayType>,
+) -> Result<(), RekeyError> {
+    let fail = |e: &dyn std::fmt::Display| RekeyError(e.to_string());
+    let pages =
+        SerializedPageReader::new(Arc::clone(input), chunk, rows, None).map_err(|e| fail(&e))?;
+    let mut reader =
+        ColumnReaderImpl::<FixedLenByteArrayType>::new(chunk.column_descr_ptr(), Box::new(pages));
+    let mut levels = Vec::with_capacity(CHECK_BATCH_ROWS);
+    let mut values = Vec::with_capacity(CHECK_BATCH_ROWS);
+    let mut done = 0;
+    while done < rows {
+        levels.clear();
+        values.clear();
+        let (records, _, _) = reader
+            .read_records(CHECK_BATCH_ROWS, Some(&mut levels), None, &mut values)
+            .map_err(|e| fail(&e))?;
+        if records == 0 {
+            return Err(RekeyError(format!(
+                "a match-key column ends after {done} of {rows} rows"
+            )));
+        }
+        for value in &mut values {
+            let token: &[u8] = value.data();
+            if token.len() != TOKEN_LEN {
+                return Err(RekeyError(
+                    "a match-key token has the wrong length".to_owned(),
+                ));
+            }
+            *value = FixedLenByteArray::from(secret.rekey(token).to_vec());
+        }
+        out.write_batch(&values, Some(&levels), None)
+            .map_err(|e| fail(&e))?;
+        done += records;
+    }
+    Ok(())
 }
 
 /// The note of a stored token file, if it has one (`Ok(None)` if not);

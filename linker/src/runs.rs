@@ -44,6 +44,9 @@ pub enum ScheduledOutcome {
     /// Another run of the project was in progress: none was started.
     Busy(String),
     Published(RunSummary),
+    /// Waiting for datasets still on the retiring key after a rotation
+    /// (issue 16): nothing was linked; not a failure, so not retried.
+    Waiting(String),
     /// Linked but held by the guard before publishing: an outcome, not a
     /// failure, so it is not retried.
     Held(RunSummary),
@@ -215,13 +218,12 @@ impl Runs<'_> {
         }
         // A held run's inputs count as linked: the guard would hold them
         // again, so only a new version (or an accept) runs again.
-        let last = self
-            .linker
-            .meta
-            .runs(project)?
-            .into_iter()
-            .rev()
-            .find(|r| matches!(r.status, RunStatus::Succeeded | RunStatus::Held));
+        let last = self.linker.meta.runs(project)?.into_iter().rev().find(|r| {
+            matches!(
+                r.status,
+                RunStatus::Succeeded | RunStatus::Held | RunStatus::Waiting
+            )
+        });
         let decision = schedule::decide(&current, last.as_ref().map(|r| &r.inputs), force);
         // A deletion list stored (or revoked) since the last run started
         // changes what a run publishes, as a new version does (issue 17).
@@ -253,6 +255,7 @@ impl Runs<'_> {
         Ok(match self.execute_run(project, run_id, false) {
             Ok(summary) if summary.status == RunStatus::Held => ScheduledOutcome::Held(summary),
             Ok(summary) => ScheduledOutcome::Published(summary),
+            Err(e @ OpError::MixedKeys { .. }) => ScheduledOutcome::Waiting(e.to_string()),
             Err(e) => ScheduledOutcome::Failed {
                 run_id: Some(run_id),
                 error: e.to_string(),
@@ -273,13 +276,22 @@ impl Runs<'_> {
         let result = self.link_and_publish(project, run_id, accept);
         if let Err(e) = &result {
             let message = e.to_string();
-            tracing::error!(project, run_id = run_id.0, error = %message, "linkage run failed");
+            // After a rotation, datasets still on the retiring key make the
+            // run wait (issue 16): nothing is linked across key spaces, and
+            // it is not a failure.
+            let status = if matches!(e, OpError::MixedKeys { .. }) {
+                tracing::warn!(project, run_id = run_id.0, reason = %message, "run waiting for datasets on the retiring key");
+                RunStatus::Waiting
+            } else {
+                tracing::error!(project, run_id = run_id.0, error = %message, "linkage run failed");
+                RunStatus::Failed
+            };
             if let Err(store) =
                 self.linker
                     .meta
-                    .finish_run(run_id, RunStatus::Failed, &now(), Some(&message), None)
+                    .finish_run(run_id, status, &now(), Some(&message), None)
             {
-                tracing::error!(error = %store, "could not record the failed run");
+                tracing::error!(error = %store, "could not record the unfinished run");
             }
         }
         let (outcome, detail) = match &result {
@@ -306,6 +318,7 @@ impl Runs<'_> {
                     }
                 ),
             ),
+            Err(e @ OpError::MixedKeys { .. }) => ("waiting", format!("run {run_id} waiting: {e}")),
             Err(e) => ("failed", format!("run {run_id} failed: {e}")),
         };
         self.linker.audit(
@@ -377,6 +390,16 @@ impl Runs<'_> {
                 current.push((dataset, version));
             }
         }
+        // Recorded first, so that a run that waits (below) counts these
+        // inputs as seen and the schedule waits for a new version.
+        let seen: Inputs = current
+            .iter()
+            .map(|(d, v)| (d.name.clone(), v.version))
+            .collect();
+        self.linker.meta.record_run_inputs(
+            run_id,
+            &serde_json::to_string(&seen).expect("inputs serialise"),
+        )?;
         refuse_mixed_keys(&config.fingerprint(), &current)?;
         self.refuse_not_rekeyed(project, &current)?;
         for (dataset, version) in current {
@@ -620,7 +643,11 @@ impl Runs<'_> {
             .collect()
     }
 
-    /// Each record's identifier in the latest publication.
+    /// Each record's identifier in the latest publication. A record
+    /// re-uploaded under a new key after a rotation has the identifier of
+    /// its reference under the old key, where the partner's re-key map
+    /// pairs them (issue 16; maps in the order stored, so a record carries
+    /// its identifier across several rotations).
     fn previous_ids(
         &self,
         project: &str,
@@ -629,6 +656,11 @@ impl Runs<'_> {
         let mut known: HashMap<(String, [u8; 16]), String> = HashMap::new();
         for r in self.linker.meta.person_ids(project)? {
             known.insert((r.dataset, r.record_ref), r.person_id);
+        }
+        for pair in self.linker.meta.rekey_pairs(project)? {
+            if let Some(id) = known.get(&(pair.dataset.clone(), pair.old_ref)).cloned() {
+                known.entry((pair.dataset, pair.new_ref)).or_insert(id);
+            }
         }
         Ok((0..records.len())
             .map(|i| {

@@ -159,6 +159,12 @@ async fn attempts(linker: &Linker, project: &str, schedule: &ScheduleConfig) {
                 );
                 return;
             }
+            ScheduledOutcome::Waiting(reason) => {
+                // After a key rotation (issue 16): waits for the partners
+                // still on the retiring key; a new version runs again.
+                tracing::warn!(project, attempt, reason = %reason, "scheduled run waiting");
+                return;
+            }
             ScheduledOutcome::Failed { run_id, error } => {
                 let (l, p) = (linker.clone(), project.to_owned());
                 let last = attempt == schedule.max_attempts;

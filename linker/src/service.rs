@@ -179,6 +179,12 @@ pub enum OpError {
     Erasure(#[from] crate::erasure::ErasureError),
     #[error("project `{project}` has no live deletion list {id}")]
     NoLiveDeletionList { project: String, id: u64 },
+    /// A key-list operation that was refused (issue 16).
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
+    /// A re-key map that was not accepted (issue 16).
+    #[error(transparent)]
+    RekeyMap(#[from] crate::rekey_map::RekeyMapError),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -190,6 +196,8 @@ pub enum Action {
     ListVersions,
     Erase,
     LinkerKey,
+    ListKeys,
+    RekeyMap,
 }
 
 impl Action {
@@ -211,6 +219,10 @@ impl Action {
             }
             (Action::LinkerKey, _) => {
                 "the linker key is for partners, who seal their uploads to it, and administrators"
+            }
+            (Action::ListKeys, _) => "the project's key list is for administrators",
+            (Action::RekeyMap, _) => {
+                "re-key maps come from the partner that supplies the dataset; use a partner token"
             }
         }
     }
@@ -333,7 +345,12 @@ impl Linker {
             created_at: at.clone(),
             updated_at: at,
         };
-        let result = self.meta.create_project(&record);
+        let result = self.meta.create_project(&record).and_then(|()| {
+            self.meta.seed_key(
+                &config.name,
+                &crate::keys::first_key(&config, &record.created_at),
+            )
+        });
         let outcome = if result.is_ok() { "ok" } else { "refused" };
         self.audit(
             actor,
@@ -348,9 +365,30 @@ impl Linker {
     }
 
     /// Replaces a project's config (same name).
+    ///
+    /// A config naming a fingerprint the project's key list has never held
+    /// rotates the project to it (as `admin add-key`); one naming a retiring
+    /// or retired key is refused.
     pub fn update_project(&self, text: &str, actor: &Actor<'_>) -> Result<ProjectConfig, OpError> {
         let config = ProjectConfig::parse(text)?;
         self.check_cohort_columns(&config)?;
+        if self.meta.project(&config.name)?.is_some()
+            && let Some(fingerprint) = self.rotation_in(&config)?
+        {
+            let key =
+                self.add_key_unaudited(&config.name, &fingerprint, None, Some(config.clone()))?;
+            self.audit(
+                actor,
+                "add_key",
+                Some(&config.name),
+                None,
+                "ok",
+                Some(format!(
+                    "key {} ({}) is current (from update_project)",
+                    key.key_id, key.fingerprint
+                )),
+            );
+        }
         let record = ProjectRecord {
             name: config.name.clone(),
             key_fingerprint: config.fingerprint(),
@@ -586,6 +624,20 @@ impl Linker {
                 (checked, rekey::rewrite(contents, &secret, &mut stored))
             }
         };
+        // A file naming a key id (spec §2.4) must name the current key's.
+        if let Some(id) = checked.manifest.key_id {
+            let current = self.current_key(&config.name)?;
+            if id != current.key_id {
+                return Err(OpError::Refused(validate::Refusal::new(
+                    "key_id",
+                    format!(
+                        "the token file names key id {id}, but key {} is key {} of this project",
+                        current.fingerprint, current.key_id
+                    ),
+                    "the key file names the wrong key id: ask your project administrator for the current key file",
+                )));
+            }
+        }
         let rewritten = rewritten.map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
         // The upload as received (sealed, or raw where the project allows
         // it) is deleted now; only the re-keyed file is kept.

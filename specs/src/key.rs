@@ -12,6 +12,11 @@ pub const KEY_LEN: usize = 32;
 /// The line prefix that marks the key in a key file (spec §2.1).
 pub const KEY_LINE_PREFIX: &str = "pprl-key-v1:";
 
+/// The line prefix of a key file's optional key id (spec §2.4): the
+/// project's number for this key, 1 for its first, one more at each
+/// rotation.
+pub const KEY_ID_LINE_PREFIX: &str = "pprl-key-id:";
+
 /// BLAKE3 `derive_key` context for the key fingerprint (spec §2.3).
 pub const FINGERPRINT_CONTEXT: &str = "pprl/v1 key fingerprint";
 /// BLAKE3 `derive_key` context for the match-key HMAC key (spec §2.2).
@@ -60,6 +65,55 @@ impl fmt::Debug for Fingerprint {
     }
 }
 
+/// A project's number for one of its keys (spec §2.4): 1 for the first,
+/// one more at each rotation. Not secret; named beside the fingerprint in
+/// key files, manifests and the project's key list.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct KeyId(u32);
+
+impl KeyId {
+    /// The first key of a project.
+    pub const FIRST: KeyId = KeyId(1);
+
+    /// A key id from its number; `None` for 0 (ids start at 1).
+    pub fn try_new(n: u32) -> Option<Self> {
+        (n > 0).then_some(KeyId(n))
+    }
+
+    /// Parses a decimal number from 1 to 2³²−1.
+    pub fn parse(text: &str) -> Result<Self, KeyIdError> {
+        let text = text.trim();
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(KeyIdError);
+        }
+        text.parse::<u32>()
+            .ok()
+            .and_then(Self::try_new)
+            .ok_or(KeyIdError)
+    }
+
+    /// The number.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+
+    /// The id of the key that follows this one.
+    pub fn next(self) -> Option<Self> {
+        self.0.checked_add(1).map(KeyId)
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A key id that is not a whole number from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a key id is a whole number from 1")]
+pub struct KeyIdError;
+
 /// A fingerprint that is not 16 hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a key fingerprint is 16 hexadecimal digits")]
@@ -68,6 +122,15 @@ pub struct FingerprintError;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_ids_are_whole_numbers_from_one() {
+        assert_eq!(KeyId::parse(" 2\n").map(KeyId::get), Ok(2));
+        assert_eq!(KeyId::FIRST.next(), KeyId::try_new(2));
+        for bad in ["", "0", "-1", "+1", "1.0", "x", "4294967296"] {
+            assert_eq!(KeyId::parse(bad), Err(KeyIdError), "{bad}");
+        }
+    }
 
     #[test]
     fn fingerprint_parses_and_prints_as_hex() {

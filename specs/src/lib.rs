@@ -19,6 +19,7 @@ pub mod key;
 pub mod matchkey;
 pub mod normalise;
 pub mod record;
+pub mod rekeymap;
 pub mod sealing;
 pub mod tokenfile;
 

@@ -179,6 +179,11 @@ pub struct QualityCounts {
 pub struct Manifest {
     pub spec_version: String,
     pub key_fingerprint: String,
+    /// The project's id for the key (spec §2.4, §7.3), where the key file
+    /// names one; absent in files made before key ids, and from key files
+    /// without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<u32>,
     pub dataset: String,
     pub row_count: u64,
     /// RFC 3339, UTC.
@@ -281,6 +286,7 @@ mod tests {
         Manifest {
             spec_version: crate::SPEC_VERSION.to_owned(),
             key_fingerprint: "0011223344556677".to_owned(),
+            key_id: None,
             dataset: "releases".to_owned(),
             row_count: 0,
             created_at: "2026-01-01T00:00:00Z".to_owned(),

@@ -1,12 +1,14 @@
 //! Key rotation, end to end (issue 16): after the project's key changes, a
-//! run whose datasets are not all on the new key is refused and names the
+//! run whose datasets are not all on the new key waits and names the
 //! datasets still on the old one; it never links across key spaces. Once
 //! every partner has re-tokenised with the new key and uploaded, runs go
 //! through again.
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{POLICE_CONFIG, Project, client, keygen, linker_cli, serve, write};
+use crate::support::{
+    POLICE_CONFIG, Project, admin_request, client, keygen, linker_cli, serve, token_text, write,
+};
 
 /// Tokenises the extract `csv` (already under the project's root) with the
 /// key file and partner config given, to `output`.
@@ -105,6 +107,56 @@ fn a_run_refuses_datasets_left_on_the_old_key_and_names_them() {
         "{}",
         stale_upload.all()
     );
+    // A file whose key file names another key id than the list's is refused.
+    let new_key = std::fs::read_to_string(root.join("new/key.txt")).expect("the new key reads");
+    write(&root, "new/key-3.txt", format!("pprl-key-id:3\n{new_key}"));
+    let wrong_id = tokenise(
+        &root,
+        "new/key-3.txt",
+        "police.toml",
+        "police.csv",
+        "police-3.parquet",
+    );
+    let refused = project
+        .upload(
+            &server.url,
+            "police_offences",
+            &project.other_partner_token,
+            &wrong_id,
+        )
+        .fails();
+    assert!(
+        refused.all().contains("names key id 3") && refused.all().contains("is key 2"),
+        "{}",
+        refused.all()
+    );
+    // The key list is an administrator's.
+    let (status, keys) = admin_request(&server, &project, "GET", "/v1/projects/pl/keys");
+    assert_eq!(status, 200, "{keys}");
+    let states: Vec<(u64, &str)> = keys
+        .as_array()
+        .expect("a key list")
+        .iter()
+        .map(|k| {
+            (
+                k["key_id"].as_u64().expect("an id"),
+                k["state"].as_str().expect("a state"),
+            )
+        })
+        .collect();
+    assert_eq!(states, [(1, "retiring"), (2, "current")], "{keys}");
+    for token in [&project.partner_token, &project.evaluator_token] {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let response = agent
+            .get(&format!("{}/v1/projects/pl/keys", server.url))
+            .header("Authorization", &format!("Bearer {}", token_text(token)))
+            .call()
+            .expect("the server answers");
+        assert_eq!(response.status().as_u16(), 403);
+    }
     let probation = tokenise(
         &root,
         "new/key.txt",
@@ -121,8 +173,8 @@ fn a_run_refuses_datasets_left_on_the_old_key_and_names_them() {
         )
         .ok();
 
-    // police_offences is still on the old key: the run is refused, naming it.
-    let mixed = linker_cli(&project.data, &["run", "--project", "pl"]).fails();
+    // police_offences is still on the old key: the run waits, naming it.
+    let mixed = linker_cli(&project.data, &["run", "--project", "pl"]).ok();
     let said = mixed.all();
     assert!(
         said.contains("`police_offences` (version 1, key "),
@@ -138,8 +190,21 @@ fn a_run_refuses_datasets_left_on_the_old_key_and_names_them() {
         said.contains("never links records tokenised with different keys"),
         "{said}"
     );
+    assert!(said.contains("run 2 waiting, nothing linked"), "{said}");
     let runs = linker_cli(&project.data, &["admin", "list-runs", "--project", "pl"]).ok();
-    assert!(runs.stdout.contains("failed"), "{}", runs.stdout);
+    assert!(runs.stdout.contains("\twaiting\t"), "{}", runs.stdout);
+    assert!(!runs.stdout.contains("failed"), "{}", runs.stdout);
+    // The rotation through update-project is in the key list.
+    let keys = linker_cli(&project.data, &["admin", "list-keys", "--project", "pl"]).ok();
+    assert!(
+        keys.stdout
+            .contains(&format!("key 1\t{old_fingerprint}\tretiring\t"))
+            && keys
+                .stdout
+                .contains(&format!("key 2\t{new_fingerprint}\tcurrent\t")),
+        "{}",
+        keys.stdout
+    );
 
     // Once police has re-tokenised too, the project runs again.
     let police = tokenise(

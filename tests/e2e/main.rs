@@ -14,5 +14,6 @@ mod linkage;
 mod linker;
 mod nightly;
 mod readme;
+mod rotation;
 mod sealing;
 mod support;

@@ -210,6 +210,12 @@ impl<R: ChunkReader + 'static> TokenFile<R> {
         )
     }
 
+    /// The reader the file was opened on, for callers that read its column
+    /// chunks themselves (the linker's re-keying copies most of them whole).
+    pub fn into_reader(self) -> Arc<R> {
+        self.input.0
+    }
+
     /// The manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest

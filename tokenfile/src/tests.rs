@@ -18,6 +18,7 @@ fn manifest(rows: u64, attributes: Vec<AttributeSpec>) -> Manifest {
     Manifest {
         spec_version: SPEC_VERSION.to_owned(),
         key_fingerprint: "0011223344556677".to_owned(),
+        key_id: None,
         dataset: "probation".to_owned(),
         row_count: rows,
         created_at: "2026-01-01T00:00:00Z".to_owned(),

@@ -96,6 +96,8 @@ impl From<OpError> for ApiError {
             OpError::Config(c) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_config", c.to_string()),
             OpError::Erasure(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_deletion_list", e.to_string()),
             OpError::NoLiveDeletionList { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            OpError::Key(_) => ApiError::new(StatusCode::CONFLICT, "key_list", e.to_string()),
+            OpError::RekeyMap(ref m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m.code(), e.to_string()).hint(m.hint()),
             OpError::Refused(r) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code, r.message).hint(r.hint),
             OpError::Store(s) => {
                 tracing::error!(error = %s, "storage failure");

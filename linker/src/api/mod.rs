@@ -4,7 +4,7 @@
 //! [`router`] wires the handlers, which live with what they serve:
 //! `projects` (projects, versions, the audit log), `runs` (starting and
 //! following linkage runs), `upload` (token files streamed into the blob
-//! store), `erasure` (deletion lists), `download` (published outputs
+//! store), `erasure` (deletion lists), `rekey_maps` (re-key maps after a key rotation), `download` (published outputs
 //! streamed out of the publication store, by role). `caller` turns a bearer token into a [`Caller`]; `error` is the
 //! one [`ApiError`] every handler answers with.
 
@@ -13,6 +13,7 @@ mod download;
 mod erasure;
 mod error;
 mod projects;
+mod rekey_maps;
 mod runs;
 mod upload;
 
@@ -54,6 +55,12 @@ pub fn router(linker: Linker) -> Router {
             post(erasure::erase).layer(DefaultBodyLimit::max(
                 crate::erasure::MAX_DELETION_LIST_BYTES,
             )),
+        )
+        .route("/v1/projects/{project}/keys", get(projects::list_keys))
+        .route(
+            "/v1/projects/{project}/datasets/{dataset}/rekey-maps",
+            post(rekey_maps::upload)
+                .layer(DefaultBodyLimit::max(crate::rekey_map::MAX_REKEY_MAP_BYTES)),
         )
         .route(
             "/v1/projects/{project}/runs",

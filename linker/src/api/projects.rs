@@ -109,3 +109,15 @@ pub(super) async fn audit_log(
         blocking(move || linker.meta.audit_log(limit).map_err(OpError::from)).await?,
     ))
 }
+
+/// `GET /v1/projects/P/keys`: the project's key list (issue 16), for
+/// administrators: key ids, fingerprints, states and dates.
+#[tracing::instrument(skip_all, fields(project = %project))]
+pub(super) async fn list_keys(
+    State(linker): State<Linker>,
+    Path(project): Path<String>,
+    Caller(caller): Caller,
+) -> Result<Json<Vec<crate::store::KeyRecord>>, ApiError> {
+    let keys = blocking(move || linker.list_keys(&caller, &project)).await?;
+    Ok(Json(keys))
+}

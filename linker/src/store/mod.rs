@@ -10,6 +10,7 @@ pub mod blob;
 pub mod blobs;
 pub mod publications;
 pub mod sqlite;
+mod sqlite_keys;
 
 pub use blob::{Blob, BlobSource};
 
@@ -180,6 +181,114 @@ pub struct DeletionListRecord {
     pub revoked_at: Option<String>,
 }
 
+/// Where a project key is in its life (issue 16, spec §2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyState {
+    /// The key partners tokenise with now; uploads must be made with it.
+    Current,
+    /// The key before the current one, during a rotation: datasets still
+    /// on it make runs wait, and re-key maps from it to the current key are
+    /// accepted.
+    Retiring,
+    /// No longer used: nothing is accepted that names it.
+    Retired,
+}
+
+impl KeyState {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Current => "current",
+            KeyState::Retiring => "retiring",
+            KeyState::Retired => "retired",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [KeyState::Current, KeyState::Retiring, KeyState::Retired]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for KeyState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One key of a project's key list: named by its id and fingerprint, never
+/// held (the linker never sees a project key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyRecord {
+    pub key_id: u32,
+    pub fingerprint: String,
+    pub state: KeyState,
+    pub added_at: String,
+    /// When it was retired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retired_at: Option<String>,
+}
+
+/// A re-key map to store (issue 16): a dataset's record references under
+/// the retiring key paired with the same records' under the current key.
+#[derive(Clone, Copy)]
+pub struct NewRekeyMap<'a> {
+    pub project: &'a str,
+    pub dataset: &'a str,
+    pub old_key_id: u32,
+    pub new_key_id: u32,
+    /// Pairs whose old reference names no record the linker holds.
+    pub unmatched: u64,
+    pub uploaded_at: &'a str,
+    /// Token id of the uploader, or `cli`.
+    pub uploaded_by: &'a str,
+    /// (old reference, new reference), each old reference once.
+    pub pairs: &'a [(RecordRef, RecordRef)],
+}
+
+impl std::fmt::Debug for NewRekeyMap<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewRekeyMap")
+            .field("project", &self.project)
+            .field("dataset", &self.dataset)
+            .field("pairs", &self.pairs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stored re-key map: what it held, never its references.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RekeyMapRecord {
+    pub id: u64,
+    pub project: String,
+    pub dataset: String,
+    pub old_key_id: u32,
+    pub new_key_id: u32,
+    pub pairs: u64,
+    pub unmatched: u64,
+    pub uploaded_at: String,
+    pub uploaded_by: String,
+}
+
+/// One stored pair of a re-key map, with the map's dataset.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RekeyPair {
+    pub dataset: String,
+    pub old_ref: RecordRef,
+    pub new_ref: RecordRef,
+}
+
+impl std::fmt::Debug for RekeyPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RekeyPair")
+            .field("dataset", &self.dataset)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A storage failure. Backend errors are kept as their source, so no
 /// backend's types appear here.
 #[derive(Debug, thiserror::Error)]
@@ -297,6 +406,33 @@ pub trait MetaStore: Send + Sync + 'static {
     fn revoke_deletion_list(&self, project: &str, id: u64, at: &str) -> Result<bool, StoreError>;
     /// The references erased from a dataset: those of its live deletion lists.
     fn erased_refs(&self, project: &str, dataset: &str) -> Result<Vec<RecordRef>, StoreError>;
+
+    /// A project's key list, oldest first (empty for a project made before
+    /// key lists: the caller seeds it).
+    fn keys(&self, project: &str) -> Result<Vec<KeyRecord>, StoreError>;
+    /// Adds `key` to a project's list as its current key, in one
+    /// transaction: the current key becomes retiring, an earlier retiring
+    /// one retired, and the project's stored config and fingerprint are
+    /// replaced by `config_toml` and the new key's.
+    fn add_key(
+        &self,
+        project: &str,
+        key: &KeyRecord,
+        config_toml: &str,
+        at: &str,
+    ) -> Result<(), StoreError>;
+    /// Seeds an empty key list with the project's first key; a no-op if
+    /// the list has any key.
+    fn seed_key(&self, project: &str, key: &KeyRecord) -> Result<(), StoreError>;
+    /// Retires a retiring key; `false` if no retiring key has that id.
+    fn retire_key(&self, project: &str, key_id: u32, at: &str) -> Result<bool, StoreError>;
+    /// Stores a re-key map and its pairs in one transaction.
+    fn add_rekey_map(&self, map: &NewRekeyMap<'_>) -> Result<RekeyMapRecord, StoreError>;
+    /// A project's re-key maps, oldest first.
+    fn rekey_maps(&self, project: &str) -> Result<Vec<RekeyMapRecord>, StoreError>;
+    /// Every pair of a project's re-key maps, in the order the maps were
+    /// stored (so pairs of a later rotation follow those of an earlier one).
+    fn rekey_pairs(&self, project: &str) -> Result<Vec<RekeyPair>, StoreError>;
 
     fn audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// The newest `limit` audit entries, newest first.

@@ -9,9 +9,9 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use zeroize::Zeroizing;
 
 use super::{
-    AddVersion, AuditEvent, DeletionListRecord, MetaStore, NewDeletionList, PersonIdRecord,
-    ProjectRecord, PublicationRecord, RecordRef, RunRecord, RunStart, StoreError, TokenRecord,
-    VersionRecord,
+    AddVersion, AuditEvent, DeletionListRecord, KeyRecord, MetaStore, NewDeletionList, NewRekeyMap,
+    PersonIdRecord, ProjectRecord, PublicationRecord, RecordRef, RekeyMapRecord, RekeyPair,
+    RunRecord, RunStart, StoreError, TokenRecord, VersionRecord,
 };
 use crate::auth::Role;
 use crate::cohort::record_keys::CellKeySecret;
@@ -96,6 +96,34 @@ CREATE TABLE IF NOT EXISTS erased_refs (
     record_ref BLOB NOT NULL,
     list       INTEGER NOT NULL REFERENCES deletion_lists (id),
     PRIMARY KEY (project, dataset, record_ref, list)
+) WITHOUT ROWID;
+-- Issue 16: each project's keys, by id and fingerprint (never the key).
+CREATE TABLE IF NOT EXISTS project_keys (
+    project     TEXT NOT NULL,
+    key_id      INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    added_at    TEXT NOT NULL,
+    retired_at  TEXT,
+    PRIMARY KEY (project, key_id)
+);
+-- Issue 16: re-key maps (old record reference -> new, both keyed).
+CREATE TABLE IF NOT EXISTS rekey_maps (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    project     TEXT NOT NULL,
+    dataset     TEXT NOT NULL,
+    old_key_id  INTEGER NOT NULL,
+    new_key_id  INTEGER NOT NULL,
+    pairs       INTEGER NOT NULL,
+    unmatched   INTEGER NOT NULL,
+    uploaded_at TEXT NOT NULL,
+    uploaded_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rekey_pairs (
+    map     INTEGER NOT NULL REFERENCES rekey_maps (id),
+    old_ref BLOB NOT NULL,
+    new_ref BLOB NOT NULL,
+    PRIMARY KEY (map, old_ref)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS audit (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -811,6 +839,40 @@ impl MetaStore for SqliteStore {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    fn keys(&self, project: &str) -> Result<Vec<KeyRecord>, StoreError> {
+        super::sqlite_keys::keys(&self.conn(), project)
+    }
+
+    fn add_key(
+        &self,
+        project: &str,
+        key: &KeyRecord,
+        config_toml: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        super::sqlite_keys::add_key(&mut self.conn(), project, key, config_toml, at)
+    }
+
+    fn seed_key(&self, project: &str, key: &KeyRecord) -> Result<(), StoreError> {
+        super::sqlite_keys::seed_key(&self.conn(), project, key)
+    }
+
+    fn retire_key(&self, project: &str, key_id: u32, at: &str) -> Result<bool, StoreError> {
+        super::sqlite_keys::retire_key(&self.conn(), project, key_id, at)
+    }
+
+    fn add_rekey_map(&self, map: &NewRekeyMap<'_>) -> Result<RekeyMapRecord, StoreError> {
+        super::sqlite_keys::add_rekey_map(&mut self.conn(), map)
+    }
+
+    fn rekey_maps(&self, project: &str) -> Result<Vec<RekeyMapRecord>, StoreError> {
+        super::sqlite_keys::rekey_maps(&self.conn(), project)
+    }
+
+    fn rekey_pairs(&self, project: &str) -> Result<Vec<RekeyPair>, StoreError> {
+        super::sqlite_keys::rekey_pairs(&self.conn(), project)
     }
 
     fn audit(&self, e: &AuditEvent) -> Result<(), StoreError> {
