@@ -156,11 +156,18 @@ fn get_json<T: serde::de::DeserializeOwned>(
 ) -> Result<T> {
     let base = base(server)?;
     let project = url_name("--project", project)?;
-    let mut response = agent()
+    let response = agent()
         .get(&format!("{base}/v1/projects/{project}/{path}"))
         .header("Authorization", &format!("Bearer {}", token))
         .call()
         .with_context(|| format!("cannot reach the linker at {base}"))?;
+    answer(response)
+}
+
+/// The linker's JSON answer, or its refusal.
+fn answer<T: serde::de::DeserializeOwned>(
+    mut response: ureq::http::Response<ureq::Body>,
+) -> Result<T> {
     let status = response.status().as_u16();
     let text = response
         .body_mut()
@@ -202,22 +209,14 @@ pub fn upload(
         .reopen()
         .context("cannot reopen the sealed copy")?;
     let url = format!("{base}/v1/projects/{project}/datasets/{dataset}/versions");
-    let mut response = agent()
+    let response = agent()
         .post(&url)
         .header("Authorization", &format!("Bearer {}", token))
         .header(CHECKSUM_HEADER, &sealed.checksum)
         .header("Content-Type", pprl_specs::sealing::SEALED_MEDIA_TYPE)
         .send(body)
         .with_context(|| format!("cannot reach the linker at {base}"))?;
-    let status = response.status().as_u16();
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .context("cannot read the linker's answer")?;
-    if !(200..300).contains(&status) {
-        return Err(refusal(status, &text));
-    }
-    serde_json::from_str(&text).context("the linker's answer is not the expected JSON")
+    answer(response)
 }
 
 /// One dataset version as the linker lists it.
@@ -362,21 +361,13 @@ pub fn erase(
         );
     }
     let url = format!("{base}/v1/projects/{project}/datasets/{dataset}/erasures");
-    let mut response = agent()
+    let response = agent()
         .post(&url)
         .header("Authorization", &format!("Bearer {}", token))
         .header("Content-Type", "text/plain; charset=utf-8")
         .send(&body[..])
         .with_context(|| format!("cannot reach the linker at {base}"))?;
-    let status = response.status().as_u16();
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .context("cannot read the linker's answer")?;
-    if !(200..300).contains(&status) {
-        return Err(refusal(status, &text));
-    }
-    serde_json::from_str(&text).context("the linker's answer is not the expected JSON")
+    answer(response)
 }
 
 /// The linker's answer to an accepted re-key map.
@@ -424,19 +415,11 @@ pub fn upload_rekey_map(
         .reopen()
         .context("cannot reopen the sealed copy")?;
     let url = format!("{base}/v1/projects/{project}/datasets/{dataset}/rekey-maps");
-    let mut response = agent()
+    let response = agent()
         .post(&url)
         .header("Authorization", &format!("Bearer {}", token))
         .header("Content-Type", pprl_specs::sealing::SEALED_MEDIA_TYPE)
         .send(body)
         .with_context(|| format!("cannot reach the linker at {base}"))?;
-    let status = response.status().as_u16();
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .context("cannot read the linker's answer")?;
-    if !(200..300).contains(&status) {
-        return Err(refusal(status, &text));
-    }
-    serde_json::from_str(&text).context("the linker's answer is not the expected JSON")
+    answer(response)
 }

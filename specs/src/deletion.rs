@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use crate::key::Fingerprint;
+use crate::listfile;
 use crate::matchkey::{TOKEN_LEN, Token};
 
 /// The first line of every deletion list of this version.
@@ -71,22 +72,11 @@ impl DeletionList {
     /// repeated references kept once.
     pub fn parse(bytes: &[u8]) -> Result<Self, DeletionListError> {
         use DeletionListError as E;
-        let text = std::str::from_utf8(bytes).map_err(|e| E::NotText {
-            line: 1 + bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count(),
-        })?;
-        let mut lines = text.lines().map(|l| l.trim_end_matches('\r'));
+        let mut lines = listfile::lines(bytes).map_err(|line| E::NotText { line })?;
         if lines.next().map(str::trim) != Some(DELETION_LIST_HEADER) {
             return Err(E::Header);
         }
-        let field = |line: Option<&str>, name: &str| {
-            line.and_then(|l| l.trim().strip_prefix(name))
-                .filter(|rest| rest.starts_with([' ', '\t']))
-                .map(|rest| rest.trim().to_owned())
-                .filter(|value| !value.is_empty())
-        };
+        let field = listfile::field;
         let dataset = field(lines.next(), DATASET_FIELD).ok_or(E::Dataset)?;
         let key_fingerprint = field(lines.next(), FINGERPRINT_FIELD)
             .and_then(|f| Fingerprint::parse(&f).ok())

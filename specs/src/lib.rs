@@ -16,6 +16,7 @@
 pub mod bloom;
 pub mod deletion;
 pub mod key;
+mod listfile;
 pub mod matchkey;
 pub mod normalise;
 pub mod record;

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::key::{Fingerprint, KeyId};
+use crate::listfile;
 use crate::matchkey::{TOKEN_LEN, Token};
 
 /// The first line of every re-key map of this version.
@@ -96,22 +97,11 @@ impl RekeyMap {
     /// repeated pair is kept once.
     pub fn parse(bytes: &[u8]) -> Result<Self, RekeyMapFormatError> {
         use RekeyMapFormatError as E;
-        let text = std::str::from_utf8(bytes).map_err(|e| E::NotText {
-            line: 1 + bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count(),
-        })?;
-        let mut lines = text.lines().map(|l| l.trim_end_matches('\r'));
+        let mut lines = listfile::lines(bytes).map_err(|line| E::NotText { line })?;
         if lines.next().map(str::trim) != Some(REKEY_MAP_HEADER) {
             return Err(E::Header);
         }
-        let field = |line: Option<&str>, name: &str| {
-            line.and_then(|l| l.trim().strip_prefix(name))
-                .filter(|rest| rest.starts_with([' ', '\t']))
-                .map(|rest| rest.trim().to_owned())
-                .filter(|value| !value.is_empty())
-        };
+        let field = listfile::field;
         let dataset = field(lines.next(), DATASET_FIELD).ok_or(E::Dataset)?;
         let key = |line: Option<&str>, number: usize, name: &'static str| {
             let bad = E::Key {

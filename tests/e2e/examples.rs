@@ -286,12 +286,31 @@ fn prison_link_runs_end_to_end() {
             .and_then(|i| i["groups"].as_array())
             .and_then(|g| g.iter().find(|g| g["group"] == group))
             .and_then(|g| g["rate"]["estimate"].as_f64())
-            .unwrap_or_else(|| panic!("no published rate of reoffending for {group}"))
     };
-    let naive = rate("participant") - rate("comparison");
+    // With the matched comparison on, the whole groups' rates are withheld
+    // when a few participants are left unmatched (their outcome would show
+    // by difference): then the matched test below carries the claim, and
+    // here the withholding must say why.
+    let naive = match (rate("participant"), rate("comparison")) {
+        (Some(p), Some(c)) => p - c,
+        _ => {
+            let indicator = outcomes["indicators"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["name"] == "reoffended_6m")
+                .unwrap();
+            assert!(
+                indicator["secondary_difference"]["withheld"].is_string(),
+                "no published naive rates and no reason given: {indicator}"
+            );
+            eprintln!("prison-link: the naive comparison is withheld; using the truth's");
+            naive_truth
+        }
+    };
     assert!(
         naive < att - 0.03,
-        "the published naive difference {naive:+.3} does not overstate the built-in effect {att:+.3} (the truth's naive difference: {naive_truth:+.3})"
+        "the naive difference {naive:+.3} does not overstate the built-in effect {att:+.3} (the truth's naive difference: {naive_truth:+.3})"
     );
     eprintln!(
         "prison-link: reoffending within 6 months, published naive {naive:+.3}, truth's naive {naive_truth:+.3}, built-in {att:+.3}"
