@@ -337,6 +337,29 @@ pub struct Erased {
     pub version: Option<u64>,
 }
 
+/// Reads a list file (a deletion list or a re-key map), checks it parses and
+/// is for `dataset`, and returns its bytes and the parsed list.
+fn read_list<T, E>(
+    file: &Path,
+    dataset: &str,
+    what: &str,
+    parse: impl FnOnce(&[u8]) -> std::result::Result<(T, String), E>,
+) -> Result<(Vec<u8>, T)>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let (list, named) =
+        parse(&bytes).with_context(|| format!("{} is not {what}", file.display()))?;
+    if named != dataset {
+        bail!(
+            "{} is {what} for dataset `{named}`, not `{dataset}`: check --dataset",
+            file.display()
+        );
+    }
+    Ok((bytes, list))
+}
+
 /// Checks a deletion list locally, then sends it to the linker (issue 17).
 pub fn erase(
     server: &str,
@@ -350,16 +373,12 @@ pub fn erase(
         url_name("--project", project)?,
         url_name("--dataset", dataset)?,
     );
-    let body = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let list = pprl_specs::deletion::DeletionList::parse(&body)
-        .with_context(|| format!("{} is not a deletion list", file.display()))?;
-    if list.dataset != dataset {
-        bail!(
-            "{} is a deletion list for dataset `{}`, not `{dataset}`: check --dataset",
-            file.display(),
-            list.dataset
-        );
-    }
+    let (body, _) = read_list(file, dataset, "a deletion list", |bytes| {
+        pprl_specs::deletion::DeletionList::parse(bytes).map(|l| {
+            let name = l.dataset.clone();
+            (l, name)
+        })
+    })?;
     let url = format!("{base}/v1/projects/{project}/datasets/{dataset}/erasures");
     let response = agent()
         .post(&url)
@@ -398,16 +417,12 @@ pub fn upload_rekey_map(
         url_name("--project", project)?,
         url_name("--dataset", dataset)?,
     );
-    let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let map = pprl_specs::rekeymap::RekeyMap::parse(&text)
-        .with_context(|| format!("{} is not a re-key map", file.display()))?;
-    if map.dataset != dataset {
-        bail!(
-            "{} is a re-key map for dataset `{}`, not `{dataset}`: check --dataset",
-            file.display(),
-            map.dataset
-        );
-    }
+    read_list(file, dataset, "a re-key map", |bytes| {
+        pprl_specs::rekeymap::RekeyMap::parse(bytes).map(|m| {
+            let name = m.dataset.clone();
+            (m, name)
+        })
+    })?;
     let recipient = pin.recipient_for(|| Ok(linker_key(server, project, token)?.recipient))?;
     let sealed = crate::seal::seal(file, &recipient)?;
     let body = sealed
