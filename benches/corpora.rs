@@ -423,6 +423,7 @@ fn measure(records: &Records, truth: &[u32], settings: &LinkageConfig) -> Measur
     }
     if std::env::var_os("PPRL_CORPORA_LEVELS").is_some() {
         levels(&scored, truth, settings.threshold);
+        missed(records, &scored, truth);
     }
     if std::env::var_os("PPRL_CORPORA_MODEL").is_some() {
         println!(
@@ -516,6 +517,47 @@ fn levels(scored: &linkage::Scored, truth: &[u32], threshold: f64) {
             e[3],
             e[4]
         );
+    }
+}
+
+/// Diagnostic (with `PPRL_CORPORA_LEVELS=1`): the true pairs that no key
+/// and no LSH band proposed, by their Dice similarity: the recall that no
+/// model can win back.
+fn missed(records: &Records, scored: &linkage::Scored, truth: &[u32]) {
+    use pprl_specs::bloom::dice;
+    let proposed: std::collections::HashSet<u64> = scored.blocking.pairs.iter().copied().collect();
+    let mut by_person: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, &p) in truth.iter().enumerate() {
+        by_person.entry(p).or_default().push(i);
+    }
+    const EDGES: [f64; 8] = [0.0, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9];
+    let (mut total, mut not_proposed, mut no_encoding) = (0u64, 0u64, 0u64);
+    let mut bands = [0u64; EDGES.len()];
+    for rows in by_person.values() {
+        for (x, &a) in rows.iter().enumerate() {
+            for &b in &rows[x + 1..] {
+                total += 1;
+                if proposed.contains(&linkage::candidates::pair(a as u32, b as u32)) {
+                    continue;
+                }
+                not_proposed += 1;
+                if !(records.has_bloom[a] && records.has_bloom[b]) {
+                    no_encoding += 1;
+                    continue;
+                }
+                let d = dice(&records.bloom[a], &records.bloom[b]);
+                bands[EDGES.iter().rposition(|e| d >= *e).unwrap_or(0)] += 1;
+            }
+        }
+    }
+    println!(
+        "  missed: {not_proposed} of {total} true pairs not proposed ({no_encoding} without an encoding); by Dice:"
+    );
+    for (i, n) in bands.iter().enumerate() {
+        let hi = EDGES
+            .get(i + 1)
+            .map_or("1".to_owned(), |e| format!("{e:.2}"));
+        println!("    [{:.2}, {hi}) {n}", EDGES[i]);
     }
 }
 
