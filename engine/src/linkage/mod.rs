@@ -96,7 +96,7 @@ pub fn score_pairs(
     timings.compare = clock.elapsed().as_secs_f64();
     // The model is fitted either way (model.json describes the pairs); the
     // cascade links every key-joined pair with certainty.
-    let model = Model::fit(&comparisons);
+    let model = Model::fit(&comparisons, records.len());
     let probabilities: Vec<f64> = if cascade {
         vec![1.0; comparisons.len()]
     } else {

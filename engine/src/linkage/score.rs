@@ -23,7 +23,8 @@
 //! The u-probability of a national-number agreement is fixed
 //! ([`U_NUMBER_AGREE`]), not learnt; the u of the name keys the cascade
 //! links on is capped, more tightly where no national numbers let EM learn
-//! it ([`U_FULL_NAME_MAX`]); and within a Dice group a higher Dice is never
+//! it ([`U_FULL_NAME_MAX`]), and where they do loosened as the run grows
+//! ([`cap_scale`]); and within a Dice group a higher Dice is never
 //! weaker evidence ([`monotone_ratio`]). Without these EM, on data with one
 //! informative field per pair (FEBRL), settled on solutions that linked
 //! almost nothing.
@@ -109,7 +110,8 @@ const DICE_MISSING: usize = DICE_LEVELS - 1;
 /// least [`IDENTIFIED_SHARE`] of a level's pairs have a national number on
 /// both sides, EM learns that level's u from the numbers' agreement and
 /// the cap is loose ([`U_FULL_NAME_MAX`], [`U_PARTIAL_NAME_MAX`]: relatives
-/// of one name and address, twins); where they do not, nothing in the data
+/// of one name and address, twins; times [`cap_scale`] in runs larger
+/// than [`CAP_REFERENCE_RECORDS`]); where they do not, nothing in the data
 /// tells a coincidence from a match, and the cap is a tenth of that — at
 /// most one key-joined candidate pair of different people in ten thousand
 /// (u is a share of the name-key stratum, [`Model::lambda_by_stratum`]) agreeing on
@@ -125,6 +127,28 @@ pub const U_PARTIAL_NAME_MAX: f64 = 1e-2;
 /// The share of a level's pairs with national numbers on both sides from
 /// which EM is trusted to learn its u (see [`U_FULL_NAME_MAX`]).
 pub const IDENTIFIED_SHARE: f64 = 0.1;
+/// The run size (records, all datasets) at which the loose caps hold as
+/// given; above it they grow in proportion to the records ([`cap_scale`]).
+///
+/// Where national numbers identify a level's u the cap is a safety net
+/// against relatives, set on runs of 5,000 records an extract. People who
+/// share a full name and a date of birth, or an initial, a family name and
+/// a date of birth, by chance are pairs of the population (their number
+/// grows as n²) among candidates that grow as n, so their share of a
+/// level's non-matches grows with the run, and a fixed net ends by holding
+/// u under what the numbers show: at 1,000,000 records an extract without
+/// sex, the 1,823 `first_family_dob` pairs whose national numbers disagree
+/// (0.3% of them the same person) were all linked at probability 1.000,
+/// and precision fell to 0.982 (issue 15, session 12). The caps where
+/// nothing identifies u (no numbers) are priors, not nets, and stay fixed:
+/// scaled too, EM found a degenerate solution without numbers at 1,000,000.
+pub const CAP_REFERENCE_RECORDS: f64 = 10_000.0;
+
+/// The factor on the loose caps for a run of `records` records: 1 up to
+/// [`CAP_REFERENCE_RECORDS`], then in proportion.
+pub fn cap_scale(records: usize) -> f64 {
+    (records as f64 / CAP_REFERENCE_RECORDS).max(1.0)
+}
 /// The level of the `dob_district` blocking key.
 const BLOCKING_LEVELS: std::ops::Range<usize> = 11..12;
 /// The cap on the u of `dob_district`'s level where no national numbers
@@ -313,8 +337,11 @@ fn cell(c: &Comparison) -> usize {
 }
 
 impl Model {
-    /// Learns the model by EM over the comparison patterns.
-    pub fn fit(comparisons: &[Comparison]) -> Model {
+    /// Learns the model by EM over the comparison patterns of a run of
+    /// `records` records (which sets how loose the caps identified by
+    /// national numbers are, [`cap_scale`]).
+    pub fn fit(comparisons: &[Comparison], records: usize) -> Model {
+        let scale = cap_scale(records);
         let mut counts = vec![0f64; CELLS];
         let mut freq_sum = [0f64; NAME_LEVELS];
         let mut freq_n = [0f64; NAME_LEVELS];
@@ -345,7 +372,7 @@ impl Model {
                     return 1.0;
                 };
                 if identified {
-                    loose
+                    (loose * scale).min(1.0)
                 } else {
                     loose * UNIDENTIFIED_CAP_FACTOR
                 }
@@ -618,7 +645,7 @@ mod tests {
             // non-matches: no name key, numbers disagree or missing, low dice
             pairs.push(c(NAME_KEYS.len(), [1, 2][i % 2], [4, 5, 5][i % 3]));
         }
-        let model = Model::fit(&pairs);
+        let model = Model::fit(&pairs, 10_000);
         assert!((model.lambda - 0.3).abs() < 0.02, "lambda {}", model.lambda);
         assert!(model.probability(&c(0, 0, 0)) > 0.999);
         assert!(model.probability(&c(NAME_KEYS.len(), 1, 5)) < 0.001);
@@ -654,7 +681,7 @@ mod tests {
         for _ in 0..2000 {
             pairs.push(c(0, 0, DICE_LEVELS - 1));
         }
-        let model = Model::fit(&pairs);
+        let model = Model::fit(&pairs, 10_000);
         let lsh_low = model.probability(&c(bloom, 2, low));
         let blocking_low = model.probability(&c(blocking, 2, low));
         assert!(lsh_low < 0.05, "LSH pair at Dice 0.7: {lsh_low}");
@@ -684,7 +711,7 @@ mod tests {
         for i in 0..12000 {
             pairs.push(c(bloom, NUMBER_MISSING, [8, 8, 8, 7, 6, 5, 2][i % 7]));
         }
-        let model = Model::fit(&pairs);
+        let model = Model::fit(&pairs, 10_000);
         assert!(model.u_name[2] <= U_FULL_NAME_MAX * UNIDENTIFIED_CAP_FACTOR + 1e-12);
         let full = model.probability(&c(2, NUMBER_MISSING, DICE_MISSING));
         assert!(full > 0.99, "first_family_dob: {full}");
@@ -715,7 +742,7 @@ mod tests {
             for i in 0..strangers {
                 pairs.push(c(bloom, NUMBER_MISSING, [8, 8, 8, 7, 6][i % 5]));
             }
-            Model::fit(&pairs)
+            Model::fit(&pairs, 10_000)
         };
         let (few, many) = (fit(1_000), fit(100_000));
         let p = |m: &Model| m.probability(&c(postcode, NUMBER_MISSING, DICE_MISSING));
@@ -730,6 +757,67 @@ mod tests {
             many.lambda < few.lambda,
             "the overall prior still counts them"
         );
+    }
+
+    /// Where national numbers identify a full-name level, its cap grows with
+    /// the run: in a large run the pairs agreeing on a full name and date of
+    /// birth whose numbers disagree are mostly strangers, and the model must
+    /// be free to say so (at 1,000,000 records an extract the fixed cap
+    /// linked them all). Where no numbers identify a level, its cap is a
+    /// prior and does not move.
+    #[test]
+    fn identified_caps_grow_with_the_run_and_unidentified_ones_do_not() {
+        let (bloom, full) = (NAME_KEYS.len(), 2);
+        assert_eq!(NAME_KEYS[full], "first_family_dob");
+        let mut pairs = Vec::new();
+        for i in 0..20000 {
+            // matches, one in 200 with a number recorded wrongly
+            pairs.push(c(0, if i % 200 == 0 { 1 } else { 0 }, DICE_MISSING));
+        }
+        for i in 0..4000 {
+            pairs.push(c(full, if i % 200 == 0 { 1 } else { 0 }, DICE_MISSING));
+        }
+        for _ in 0..600 {
+            pairs.push(c(full, 1, DICE_MISSING)); // namesakes born the same day
+        }
+        for i in 0..3000 {
+            // strangers sharing a date of birth and a district
+            pairs.push(c(11, 1, [6, 7, 8][i % 3]));
+        }
+        for i in 0..20000 {
+            pairs.push(c(bloom, [1, 2][i % 2], [8, 7, 6][i % 3]));
+        }
+        let (small, large) = (Model::fit(&pairs, 10_000), Model::fit(&pairs, 2_000_000));
+        assert!((small.u_name_cap[full] - U_FULL_NAME_MAX).abs() < 1e-12);
+        assert!((large.u_name_cap[full] - U_FULL_NAME_MAX * 200.0).abs() < 1e-12);
+        let disagree = |m: &Model| m.probability(&c(full, 1, DICE_MISSING));
+        assert!(
+            disagree(&large) < 0.5,
+            "first_family_dob, numbers disagree, 2,000,000 records: {}",
+            disagree(&large)
+        );
+        assert!(disagree(&large) < disagree(&small));
+        let agree = large.probability(&c(full, 0, DICE_MISSING));
+        assert!(agree > 0.99, "numbers agree: {agree}");
+
+        // FEBRL's shape (no numbers): the same caps at any size.
+        let febrl: Vec<Comparison> = (0..5000)
+            .map(|i| match i % 5 {
+                0 | 1 => c(full, NUMBER_MISSING, DICE_MISSING),
+                2 => c(11, NUMBER_MISSING, [0, 3, 7][i % 3]),
+                _ => c(bloom, NUMBER_MISSING, [8, 7, 6][i % 3]),
+            })
+            .collect();
+        let (small, large) = (Model::fit(&febrl, 10_000), Model::fit(&febrl, 2_000_000));
+        assert_eq!(small.u_name_cap, large.u_name_cap);
+        assert!(small.u_name_cap[full] < U_FULL_NAME_MAX);
+    }
+
+    #[test]
+    fn cap_scale_is_one_up_to_the_reference_then_linear() {
+        assert_eq!(cap_scale(0), 1.0);
+        assert_eq!(cap_scale(10_000), 1.0);
+        assert!((cap_scale(200_000) - 20.0).abs() < 1e-12);
     }
 
     #[test]
@@ -770,7 +858,7 @@ mod tests {
             .map(|i| c(if i % 2 == 0 { 2 } else { NAME_KEYS.len() }, 2, 3))
             .collect();
         pairs.iter_mut().for_each(|p| p.frequency = 2);
-        let model = Model::fit(&pairs);
+        let model = Model::fit(&pairs, 10_000);
         let rare = model.probability(&Comparison {
             frequency: 2,
             ..c(2, 2, 3)
