@@ -65,6 +65,11 @@ pub struct Blocking {
     pub bloom_pairs: usize,
     /// Token groups skipped for being larger than the block limit.
     pub skipped_blocks: usize,
+    /// Pairs of records of one dataset that share a token, whether or not
+    /// they may link (sorted, distinct; probabilistic method only): the
+    /// reference from which [`super::coincidence`] estimates how often
+    /// different people share each key.
+    pub within: Vec<Pair>,
 }
 
 /// Match keys that only propose candidate pairs: a pair they alone join is
@@ -128,11 +133,16 @@ pub fn block(
                         out.joined[a as usize] = true;
                         out.joined[b as usize] = true;
                     }
+                    if use_bloom && records.dataset[a as usize] == records.dataset[b as usize] {
+                        out.within.push(pair(a, b));
+                    }
                 }
             }
         }
         out.frequency.push(frequency);
     }
+    out.within.par_sort_unstable();
+    out.within.dedup();
     pairs.par_sort_unstable();
     pairs.dedup();
     out.key_pairs = pairs.len();

@@ -9,6 +9,7 @@
 
 pub mod candidates;
 pub mod cluster;
+pub mod coincidence;
 pub mod identity;
 pub mod records;
 pub mod score;
@@ -59,9 +60,16 @@ pub struct Stats {
     pub links_accepted: usize,
     pub links_refused_one_per_person: usize,
     pub links_refused_weak: usize,
-    /// Model-based estimates: mean probability of accepted links, and the
-    /// share of the expected matches among candidates that were accepted.
+    /// Estimates: precision is the mean probability of accepted links, or
+    /// [`Stats::strangers_precision`] where that is lower; recall the share
+    /// of the expected matches among candidates that were accepted.
     pub estimated_precision: f64,
+    /// The most the precision can be, given the strangers that the pairs
+    /// within datasets say share each name key ([`coincidence`]): a check
+    /// from outside the model, which a model fitted without national
+    /// numbers on a large population can fail silently (issue 15, session
+    /// 12). `None` where the estimate cannot be made.
+    pub strangers_precision: Option<f64>,
     pub estimated_recall: f64,
 }
 
@@ -73,6 +81,9 @@ pub struct Scored {
     pub model: Model,
     /// Match probability of each pair of `blocking.pairs`.
     pub probabilities: Vec<f64>,
+    /// Strangers expected at each name level, from the pairs within
+    /// datasets (probabilistic method, where they can tell).
+    pub coincidences: Option<coincidence::Coincidences>,
 }
 
 /// Blocking, comparison and the model: the first stages of [`link`], also
@@ -96,6 +107,11 @@ pub fn score_pairs(
     timings.compare = clock.elapsed().as_secs_f64();
     // The model is fitted either way (model.json describes the pairs); the
     // cascade links every key-joined pair with certainty.
+    let coincidences = if cascade {
+        None
+    } else {
+        coincidence::estimate(records, &blocking, &comparisons)
+    };
     let model = Model::fit(&comparisons, records.len());
     let probabilities: Vec<f64> = if cascade {
         vec![1.0; comparisons.len()]
@@ -108,6 +124,7 @@ pub fn score_pairs(
         comparisons,
         model,
         probabilities,
+        coincidences,
     }
 }
 
@@ -136,6 +153,7 @@ pub fn link(
         comparisons,
         model,
         probabilities,
+        coincidences,
     } = score_pairs(records, settings, &allowed, &mut timings);
     let links: Vec<Link> = blocking
         .pairs
@@ -155,6 +173,19 @@ pub fn link(
         .collect();
     let above = links.len();
     let accepted_mass: f64 = links.iter().map(|l| l.probability).sum();
+    let strangers_precision = coincidences.as_ref().map(|c| {
+        let (mut pairs, mut accepted) = (
+            vec![0f64; score::NAME_LEVELS],
+            vec![0f64; score::NAME_LEVELS],
+        );
+        for (cmp, p) in comparisons.iter().zip(&probabilities) {
+            pairs[cmp.name as usize] += 1.0;
+            if *p >= settings.threshold {
+                accepted[cmp.name as usize] += 1.0;
+            }
+        }
+        coincidence::precision_bound(c, &pairs, &accepted)
+    });
     let expected_matches: f64 = probabilities.iter().sum();
     let clustering = cluster::cluster(
         &records.dataset,
@@ -176,11 +207,15 @@ pub fn link(
         links_accepted: clustering.accepted,
         links_refused_one_per_person: clustering.refused_one_per_person,
         links_refused_weak: clustering.refused_weak,
-        estimated_precision: if above > 0 {
-            accepted_mass / above as f64
-        } else {
-            1.0
+        estimated_precision: {
+            let model = if above > 0 {
+                accepted_mass / above as f64
+            } else {
+                1.0
+            };
+            strangers_precision.map_or(model, |s| s.min(model))
         },
+        strangers_precision,
         estimated_recall: if expected_matches > 0.0 {
             accepted_mass / expected_matches
         } else {
