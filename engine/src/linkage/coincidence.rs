@@ -259,6 +259,96 @@ mod tests {
         assert_eq!(precision_bound(&c, &pairs, &[0.0; NAME_LEVELS]), 1.0);
     }
 
+    /// From records: two datasets of 2,000, 1,500 people in both (their
+    /// records share every key), 100 of them twice in the first (in-file
+    /// duplicates), and a date of birth and district drawn from 2,000
+    /// values, which strangers share by chance and nothing else. The
+    /// estimate of the strangers at the `dob_district` level is close to
+    /// the count of such pairs across the datasets.
+    #[test]
+    fn estimates_the_strangers_of_generated_records() {
+        use crate::linkage::candidates;
+        use crate::linkage::records::DatasetInput;
+        use pprl_specs::matchkey::{MATCH_KEY_COUNT, MATCH_KEYS};
+
+        let token = |key: usize, value: u64| -> [u8; 16] {
+            let mut t = [0u8; 16];
+            t[..8].copy_from_slice(&value.to_le_bytes());
+            t[8] = key as u8 + 1;
+            t
+        };
+        let dd = MATCH_KEYS
+            .iter()
+            .position(|k| k.name == "dob_district")
+            .expect("a v1 key");
+        // Person ids per record: dataset 0 holds people 0..2000 and a
+        // second record of 0..100; dataset 1 people 0..1500 and 5000..5500.
+        let mut people: Vec<(u16, u64)> = (0..2000).map(|p| (0, p)).collect();
+        people.extend((0..100).map(|p| (0, p)));
+        people.extend((0..1500).map(|p| (1, p)));
+        people.extend((5000..5500).map(|p| (1, p)));
+        let mut r = Records::new();
+        for d in 0..2 {
+            r.datasets.push(DatasetInput {
+                name: format!("d{d}"),
+                version: 1,
+                one_record_per_person: false,
+                attribute_schema: Vec::new(),
+                attributes: Vec::new(),
+            });
+        }
+        let dob_district = |p: u64| p.wrapping_mul(0x9E37_79B9_7F4A_7C15) % 2000;
+        for (i, &(d, p)) in people.iter().enumerate() {
+            r.dataset.push(d);
+            r.record_ref.push(token(99, i as u64));
+            r.row.push(i as u32);
+            for k in 0..MATCH_KEY_COUNT {
+                let value = if k == dd { dob_district(p) } else { p };
+                r.keys[k].tokens.push(token(k, value));
+                r.keys[k].present.push(true);
+            }
+            r.bloom.push([0; pprl_specs::bloom::BYTES]);
+            r.has_bloom.push(false);
+        }
+        let blocking = candidates::block(&r, 200, true, &|_, _| true);
+        let comparisons = score::compare(&r, &blocking.frequency, &blocking.pairs, &blocking.keyed);
+        let level = NAME_KEYS.len() - 1;
+        let truth = blocking
+            .pairs
+            .iter()
+            .zip(&comparisons)
+            .filter(|(p, c)| {
+                let (a, b) = unpack(**p);
+                c.name as usize == level
+                    && r.dataset[a as usize] != r.dataset[b as usize]
+                    && people[a as usize].1 != people[b as usize].1
+            })
+            .count() as f64;
+        assert!(truth > 1000.0, "{truth} strangers across");
+        let c = estimate(&r, &blocking, &comparisons).expect("identified");
+        assert!(
+            c.within_ratio > 0.0 && c.within_ratio < 0.1,
+            "{}",
+            c.within_ratio
+        );
+        // Counted among every linkable pair, within datasets too.
+        let within_strangers = blocking
+            .within
+            .iter()
+            .filter(|p| {
+                let (a, b) = unpack(**p);
+                people[a as usize].1 != people[b as usize].1
+            })
+            .count() as f64;
+        let expected = c.expected[level];
+        let actual = truth + within_strangers;
+        assert!(
+            (expected - actual).abs() < 0.15 * actual,
+            "estimated {expected}, actual {actual}"
+        );
+        assert_eq!(c.expected[0], 0.0);
+    }
+
     /// Fewer chance agreements within than the duplicates explain: none,
     /// not a negative count.
     #[test]
