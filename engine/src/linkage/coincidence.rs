@@ -20,8 +20,11 @@
 //! where `c_L` is the rate of chance agreement (the same within and across:
 //! strangers are strangers), `t_L` the rate of true pairs across, and `R`
 //! how much rarer true pairs are within than across, taken from the
-//! strongest level, `names_dob_postcode`, which strangers almost never
-//! share (`R = w_0 / x_0`). So `c_L = (w_L − R·x_L) / (1 − R)`. Where `R`
+//! levels of a full name and a whole date of birth ([`REFERENCE_LEVELS`],
+//! `names_dob_postcode` to `first_family_dob_daymonth`), which strangers
+//! rarely share (`R = w_ref / x_ref`; at a million records a side 1.2% of
+//! them are strangers, which makes `R` a little high and the estimate a
+//! little low). So `c_L = (w_L − R·x_L) / (1 − R)`. Where `R`
 //! is near 1 (one file split in two, FEBRL 1–3: duplicates as common within
 //! as across) the two equations say nothing, and no estimate is made.
 //! Where a dataset has no duplicates, `R = 0` and `c_L = w_L`: its pairs
@@ -45,6 +48,12 @@ use super::candidates::{Blocking, unpack};
 use super::records::Records;
 use super::score::{self, Comparison, NAME_KEYS, NAME_LEVELS};
 
+/// The name levels `R` is taken from: a full name and a whole date of
+/// birth (with or without the postcode, the sex or the middle names, in
+/// either order, day and month either way round). Several, not
+/// `names_dob_postcode` alone, so that extracts without a postcode have one.
+pub const REFERENCE_LEVELS: std::ops::Range<usize> = 0..6;
+
 /// The within-to-across ratio of true pairs from which the two samples no
 /// longer tell chance from duplicates (see the module).
 pub const MAX_WITHIN_RATIO: f64 = 0.5;
@@ -52,8 +61,8 @@ pub const MAX_WITHIN_RATIO: f64 = 0.5;
 /// The estimate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Coincidences {
-    /// `R`: pairs agreeing on `names_dob_postcode` per pair within
-    /// datasets, over the same across them.
+    /// `R`: pairs at the [`REFERENCE_LEVELS`] per pair within datasets,
+    /// over the same across them.
     pub within_ratio: f64,
     /// Expected pairs of different people among the linkable pairs, per
     /// name level (strongest key shared; the last, no name key, is 0).
@@ -120,14 +129,15 @@ pub fn from_counts(
     cross_pairs: f64,
     linkable_pairs: f64,
 ) -> Option<Coincidences> {
-    if within_pairs <= 0.0 || cross_pairs <= 0.0 || cross_levels[0] <= 0.0 {
+    let reference = |levels: &[f64]| levels[REFERENCE_LEVELS].iter().sum::<f64>();
+    if within_pairs <= 0.0 || cross_pairs <= 0.0 || reference(cross_levels) <= 0.0 {
         return None;
     }
     let (w, x) = (
         |l: usize| within_levels[l] / within_pairs,
         |l: usize| cross_levels[l] / cross_pairs,
     );
-    let ratio = w(0) / x(0);
+    let ratio = (reference(within_levels) / within_pairs) / (reference(cross_levels) / cross_pairs);
     if ratio >= MAX_WITHIN_RATIO {
         return None;
     }
