@@ -59,7 +59,14 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
             }
         }
         if known {
-            non_null.push((name.clone(), file_rows - nulls));
+            // A damaged footer can count more nulls than rows.
+            let Some(values) = file_rows.checked_sub(nulls) else {
+                anyhow::bail!(
+                    "{}: column {name}: the file's statistics count {nulls} nulls in {file_rows} rows; the file is damaged",
+                    path.display()
+                );
+            };
+            non_null.push((name.clone(), values));
         }
     }
     Ok(Inspection {
