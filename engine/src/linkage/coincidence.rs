@@ -155,6 +155,27 @@ pub fn from_counts(
     })
 }
 
+impl Coincidences {
+    /// [`precision_bound`] of the links a run accepts: the candidate pairs'
+    /// comparisons and probabilities, counted per name level, those at or
+    /// above `threshold` as accepted.
+    pub fn precision_of(
+        &self,
+        comparisons: &[Comparison],
+        probabilities: &[f64],
+        threshold: f64,
+    ) -> f64 {
+        let (mut pairs, mut accepted) = (vec![0f64; NAME_LEVELS], vec![0f64; NAME_LEVELS]);
+        for (c, p) in comparisons.iter().zip(probabilities) {
+            pairs[c.name as usize] += 1.0;
+            if *p >= threshold {
+                accepted[c.name as usize] += 1.0;
+            }
+        }
+        precision_bound(self, &pairs, &accepted)
+    }
+}
+
 /// The most the precision of a run's accepted links can be: at each name
 /// level at most `pairs − expected strangers` of its pairs are true, so of
 /// the `accepted` links there at least `accepted − that` are strangers.

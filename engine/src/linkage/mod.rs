@@ -173,19 +173,9 @@ pub fn link(
         .collect();
     let above = links.len();
     let accepted_mass: f64 = links.iter().map(|l| l.probability).sum();
-    let strangers_precision = coincidences.as_ref().map(|c| {
-        let (mut pairs, mut accepted) = (
-            vec![0f64; score::NAME_LEVELS],
-            vec![0f64; score::NAME_LEVELS],
-        );
-        for (cmp, p) in comparisons.iter().zip(&probabilities) {
-            pairs[cmp.name as usize] += 1.0;
-            if *p >= settings.threshold {
-                accepted[cmp.name as usize] += 1.0;
-            }
-        }
-        coincidence::precision_bound(c, &pairs, &accepted)
-    });
+    let strangers_precision = coincidences
+        .as_ref()
+        .map(|c| c.precision_of(&comparisons, &probabilities, settings.threshold));
     let expected_matches: f64 = probabilities.iter().sum();
     let clustering = cluster::cluster(
         &records.dataset,
