@@ -318,7 +318,7 @@ impl Checker {
             identity: MATCH_KEYS
                 .iter()
                 .position(|d| d.name == "first_family_dob")
-                .expect("pprl/v1 defines first_family_dob"),
+                .expect("the spec defines first_family_dob"),
         }
     }
 

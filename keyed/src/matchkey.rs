@@ -5,8 +5,7 @@
 
 use pprl_specs::key::{MATCH_KEY_CONTEXT, RECORD_REF_CONTEXT};
 use pprl_specs::matchkey::{
-    Components, MATCH_KEY_COUNT, MATCH_KEY_PREFIX, MATCH_KEYS, NAME_SEPARATOR, RECORD_REF_PREFIX,
-    TOKEN_LEN, Token,
+    Components, MATCH_KEY_COUNT, MATCH_KEYS, NAME_SEPARATOR, RECORD_REF_PREFIX, TOKEN_LEN, Token,
 };
 use pprl_specs::record::NormalisedRecord;
 use sha2::digest::consts::U64;
@@ -143,7 +142,8 @@ impl HmacSha256 {
 pub struct MatchKeyHasher {
     match_key: HmacSha256,
     record_ref: HmacSha256,
-    /// `MATCH_KEY_PREFIX || name || NAME_SEPARATOR` of each match key, built once.
+    /// `prefix || name || NAME_SEPARATOR` of each match key, built once: the
+    /// prefix names the version that added the key (spec §5.1).
     prefixes: [Vec<u8>; MATCH_KEY_COUNT],
 }
 
@@ -157,7 +157,7 @@ impl MatchKeyHasher {
             record_ref: HmacSha256::new(rr.expose_secret()),
             prefixes: std::array::from_fn(|i| {
                 [
-                    MATCH_KEY_PREFIX,
+                    MATCH_KEYS[i].prefix(),
                     MATCH_KEYS[i].name.as_bytes(),
                     &[NAME_SEPARATOR],
                 ]

@@ -1,7 +1,7 @@
-//! The test vectors of `pprl/v1` (spec §8), generated from this crate.
+//! The test vectors of `pprl/v2` and the `pprl/v1` it extends (spec §8), generated from this crate.
 //!
 //! [`generate`] is pure: it returns the JSON text. The example
-//! `gen-vectors` writes it to `specs/vectors/v1.json`, and the `vectors` test
+//! `gen-vectors` writes it to `specs/vectors/v2.json`, and the `vectors` test
 //! fails when the committed file is stale.
 
 use chrono::NaiveDate;
@@ -227,6 +227,20 @@ const RECORDS: &[[&str; 10]] = &[
         "",
     ],
     ["", "", "", "", "", "9434765919", "", "", "", ""],
+    // Record 0's first name and date of birth under another family name,
+    // elsewhere: only `first_dob` (a `pprl/v2` key) joins them.
+    [
+        "John",
+        "Brown",
+        "03/02/1980",
+        "",
+        "E1 6AN",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
 ];
 
 fn raw<'a>(fields: &[&'a str; 10]) -> RawRecord<'a> {

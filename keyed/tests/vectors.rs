@@ -3,14 +3,14 @@
 
 use serde_json::Value;
 
-const COMMITTED: &str = include_str!("../../specs/vectors/v1.json");
+const COMMITTED: &str = include_str!("../../specs/vectors/v2.json");
 
 #[test]
 fn committed_vectors_are_up_to_date() {
     let generated = pprl_keyed::vectors::generate();
     assert!(
         generated == COMMITTED,
-        "specs/vectors/v1.json is stale: run `cargo run -p pprl-keyed --example gen-vectors` and commit the result"
+        "specs/vectors/v2.json is stale: run `cargo run -p pprl-keyed --example gen-vectors` and commit the result"
     );
 }
 
@@ -54,6 +54,55 @@ fn vectors_pin_the_same_person_spelled_differently() {
     // the NHS number alone links record 7 to record 0
     assert_eq!(token(0, "nhs_number"), token(7, "nhs_number"));
     assert_eq!(records[7]["bloom"], Value::Null);
+    // The keys `pprl/v2` appended: a changed family name and a move keep
+    // `first_dob`; a changed first name keeps `family_dob`.
+    assert_eq!(token(0, "first_dob"), token(8, "first_dob"));
+    assert_ne!(token(0, "first_dob"), Value::Null);
+    for name in ["first_family_dob", "family_dob", "nickname_dob_district"] {
+        assert_ne!(token(0, name), token(8, name), "{name}");
+    }
+    assert_eq!(token(0, "family_dob"), token(1, "family_dob"));
+}
+
+#[test]
+fn each_key_s_message_names_the_version_that_added_it() {
+    let doc = doc();
+    let keys = doc["records"]["records"][0]["match_keys"]
+        .as_array()
+        .expect("match keys");
+    let names: Vec<&str> = keys
+        .iter()
+        .map(|k| k["name"].as_str().expect("a name"))
+        .collect();
+    let v1: Vec<&str> = pprl_specs::matchkey::match_keys(pprl_specs::Version::V1)
+        .iter()
+        .map(|d| d.name)
+        .collect();
+    assert_eq!(
+        &names[..17],
+        &v1[..],
+        "pprl/v2 keeps the pprl/v1 keys, in order"
+    );
+    assert_eq!(&names[17..], &["first_dob", "family_dob"]);
+    let mut formed = 0;
+    for (i, key) in keys.iter().enumerate() {
+        let Some(message) = key["message_hex"].as_str() else {
+            continue;
+        };
+        formed += 1;
+        let message = hex::decode(message).expect("hex");
+        let prefix: &[u8] = if i < 17 {
+            b"pprl/v1|mk|"
+        } else {
+            b"pprl/v2|mk|"
+        };
+        assert!(message.starts_with(prefix), "{}", names[i]);
+    }
+    assert!(formed >= 12, "record 0 forms most keys");
+    assert_eq!(
+        hex::decode(keys[17]["message_hex"].as_str().unwrap()).unwrap(),
+        b"pprl/v2|mk|first_dob\x1eJOHN\x1f19800203"
+    );
 }
 
 #[test]

@@ -38,8 +38,9 @@ mod fuzz;
 
 use std::future::Future;
 
-/// The spec version this linker accepts.
-pub const ACCEPTED_SPEC_VERSION: &str = pprl_specs::SPEC_VERSION;
+/// The spec versions this linker accepts: `pprl/v2` and the `pprl/v1` it
+/// extends (spec §1.3), read with the keys `pprl/v2` appended null.
+pub const ACCEPTED_SPEC_VERSIONS: &str = pprl_specs::READABLE_SPEC_VERSIONS;
 
 /// Serves the API on `listener` until `shutdown` completes; requests in
 /// flight are finished first (an upload cut off mid-body is abandoned and

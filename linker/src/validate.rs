@@ -128,14 +128,12 @@ fn refusal(e: ReadError) -> Refusal {
         ),
         ReadError::SpecVersion { found, expected } => Refusal::new(
             "spec_version",
-            format!(
-                "the file was made for spec version `{found}`; this linker accepts `{expected}`"
-            ),
+            format!("the file was made for spec version `{found}`; this linker accepts {expected}"),
             "tokenise again with a pprl-client that speaks this spec version",
         ),
         ReadError::Structure(e) => Refusal::new(
             "schema",
-            format!("the file does not follow {}: {e}", pprl_specs::SPEC_VERSION),
+            format!("the file does not follow the spec version it names: {e}"),
             REMAKE,
         ),
         ReadError::NullRecordRef => {

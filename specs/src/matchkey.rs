@@ -9,6 +9,7 @@
 use chrono::Datelike;
 use zeroize::Zeroizing;
 
+use crate::Version;
 use crate::normalise::{nickname_root, soundex_code};
 use crate::record::NormalisedRecord;
 
@@ -18,8 +19,10 @@ pub const TOKEN_LEN: usize = 16;
 /// A keyed token.
 pub type Token = [u8; TOKEN_LEN];
 
-/// Prefix of every match-key message (spec §5.1).
+/// Prefix of the message of every match key of `pprl/v1` (spec §5.1).
 pub const MATCH_KEY_PREFIX: &[u8] = b"pprl/v1|mk|";
+/// Prefix of the message of the match keys `pprl/v2` appended (spec §5.1).
+pub const MATCH_KEY_PREFIX_V2: &[u8] = b"pprl/v2|mk|";
 /// Prefix of every record-reference message (spec §5.3).
 pub const RECORD_REF_PREFIX: &[u8] = b"pprl/v1|rr|";
 /// Separates the key name from its components (ASCII record separator).
@@ -67,86 +70,137 @@ pub struct MatchKeyDef {
     /// Wire-stable name; the token-file column is `mk_<name>`.
     pub name: &'static str,
     pub components: &'static [Component],
+    /// The version that added the key: its message prefix names it (§5.1).
+    pub since: Version,
+}
+
+impl MatchKeyDef {
+    /// The prefix of this key's messages: that of the version that added it.
+    pub fn prefix(&self) -> &'static [u8] {
+        match self.since {
+            Version::V1 => MATCH_KEY_PREFIX,
+            Version::V2 => MATCH_KEY_PREFIX_V2,
+        }
+    }
 }
 
 use Component as C;
 
-/// The match keys of `pprl/v1`, in cascade order (spec §5.2). Never reorder
+/// The match keys of `pprl/v2`, in cascade order (spec §5.2): the 17 of
+/// `pprl/v1`, then the two blocking keys `pprl/v2` appended. Never reorder
 /// or reassign: a new key is appended and the spec version raised.
 pub const MATCH_KEYS: &[MatchKeyDef] = &[
     MatchKeyDef {
         name: "names_dob_postcode",
         components: &[C::GivenNamesAll, C::Family, C::DateOfBirth, C::Postcode],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "nhs_number",
         components: &[C::NhsNumber],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "ni_number",
         components: &[C::NiNumber],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "pnc_id",
         components: &[C::PncId],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "cro_number",
         components: &[C::CroNumber],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "prison_number",
         components: &[C::PrisonNumber],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "first_family_dob_sex",
         components: &[C::FirstGiven, C::Family, C::DateOfBirth, C::Sex],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "first_family_dob",
         components: &[C::FirstGiven, C::Family, C::DateOfBirth],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "nickname_family_dob",
         components: &[C::FirstGivenRoot, C::Family, C::DateOfBirth],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "swapped_names_dob",
         components: &[C::FirstAndFamilySorted, C::DateOfBirth],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "first_family_dob_daymonth",
         components: &[C::FirstGiven, C::Family, C::DateOfBirthDayMonthSorted],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "initial_family_dob_sex",
         components: &[C::FirstInitial, C::Family, C::DateOfBirth, C::Sex],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "soundex_initial_dob",
         components: &[C::FamilySoundex, C::FirstInitial, C::DateOfBirth],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "first_family_postcode",
         components: &[C::FirstGiven, C::Family, C::Postcode],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "nickname_dob_district",
         components: &[C::FirstGivenRoot, C::DateOfBirth, C::PostcodeDistrict],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "family_dob_sex",
         components: &[C::Family, C::DateOfBirth, C::Sex],
+        since: Version::V1,
     },
     MatchKeyDef {
         name: "dob_district",
         components: &[C::DateOfBirth, C::PostcodeDistrict],
+        since: Version::V1,
+    },
+    MatchKeyDef {
+        name: "first_dob",
+        components: &[C::FirstGiven, C::DateOfBirth],
+        since: Version::V2,
+    },
+    MatchKeyDef {
+        name: "family_dob",
+        components: &[C::Family, C::DateOfBirth],
+        since: Version::V2,
     },
 ];
 
-/// Number of match keys in `pprl/v1`.
-pub const MATCH_KEY_COUNT: usize = 17;
+/// Number of match keys in the current version, `pprl/v2`.
+pub const MATCH_KEY_COUNT: usize = 19;
+/// Number of match keys in `pprl/v1`: the first of [`MATCH_KEYS`].
+pub const V1_MATCH_KEY_COUNT: usize = 17;
 const _: () = assert!(MATCH_KEYS.len() == MATCH_KEY_COUNT);
+
+/// The match keys a file of `version` carries, in order: a prefix of
+/// [`MATCH_KEYS`].
+pub fn match_keys(version: Version) -> &'static [MatchKeyDef] {
+    match version {
+        Version::V1 => &MATCH_KEYS[..V1_MATCH_KEY_COUNT],
+        Version::V2 => MATCH_KEYS,
+    }
+}
 
 /// The token-file column that holds a match key.
 pub fn column_name(def: &MatchKeyDef) -> String {
@@ -272,7 +326,7 @@ impl Components {
     /// Writes the canonical message of `def` into `out`; `false` if a component is missing.
     fn message(&self, def: &MatchKeyDef, out: &mut Vec<u8>) -> bool {
         out.clear();
-        out.extend_from_slice(MATCH_KEY_PREFIX);
+        out.extend_from_slice(def.prefix());
         out.extend_from_slice(def.name.as_bytes());
         out.push(NAME_SEPARATOR);
         self.append_components(def, out)

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use arrow_schema::{DataType, Field, Schema};
 use serde::{Deserialize, Serialize};
 
+use crate::Version;
 use crate::bloom;
-use crate::matchkey::{self, MATCH_KEYS, TOKEN_LEN};
+use crate::matchkey::{self, TOKEN_LEN};
 
 /// Parquet key-value metadata key that holds the manifest.
 pub const MANIFEST_METADATA_KEY: &str = "pprl.manifest";
@@ -101,15 +102,23 @@ pub fn check_attribute_name(name: &str) -> Result<(), AttributeNameError> {
     Ok(())
 }
 
-/// The Arrow schema of a token file with the given attribute columns (spec §7.1).
+/// The Arrow schema of a token file of the current version with the given
+/// attribute columns (spec §7.1).
 pub fn schema(attributes: &[AttributeSpec]) -> Schema {
-    let mut fields = Vec::with_capacity(2 + MATCH_KEYS.len() + attributes.len());
+    schema_of(Version::CURRENT, attributes)
+}
+
+/// The Arrow schema of a token file of `version` with the given attribute
+/// columns (spec §7.1): its match-key columns are that version's.
+pub fn schema_of(version: Version, attributes: &[AttributeSpec]) -> Schema {
+    let keys = matchkey::match_keys(version);
+    let mut fields = Vec::with_capacity(2 + keys.len() + attributes.len());
     fields.push(Field::new(
         RECORD_REF_COLUMN,
         DataType::FixedSizeBinary(TOKEN_LEN as i32),
         false,
     ));
-    for def in MATCH_KEYS {
+    for def in keys {
         fields.push(Field::new(
             matchkey::column_name(def),
             DataType::FixedSizeBinary(TOKEN_LEN as i32),
@@ -206,18 +215,25 @@ impl Manifest {
         serde_json::from_str(text).map_err(|e| ManifestError::Json(e.to_string()))
     }
 
-    /// Checks the manifest against this spec and against the file's schema.
+    /// The spec version the manifest names, if this software reads it.
+    pub fn version(&self) -> Result<Version, ManifestError> {
+        Version::parse(&self.spec_version).ok_or_else(|| ManifestError::SpecVersion {
+            found: self.spec_version.clone(),
+            expected: crate::READABLE_SPEC_VERSIONS,
+        })
+    }
+
+    /// Checks the manifest against the spec version it names and against
+    /// the file's schema.
     pub fn check(&self, file_schema: &Schema) -> Result<(), ManifestError> {
-        if self.spec_version != crate::SPEC_VERSION {
-            return Err(ManifestError::SpecVersion {
-                found: self.spec_version.clone(),
-                expected: crate::SPEC_VERSION,
-            });
-        }
+        let version = self.version()?;
         if self.bloom != BloomParams::v1() {
             return Err(ManifestError::BloomParams);
         }
-        let expected_keys: Vec<&str> = MATCH_KEYS.iter().map(|d| d.name).collect();
+        let expected_keys: Vec<&str> = matchkey::match_keys(version)
+            .iter()
+            .map(|d| d.name)
+            .collect();
         if self.match_keys != expected_keys {
             return Err(ManifestError::MatchKeys);
         }
@@ -225,7 +241,7 @@ impl Manifest {
             check_attribute_name(&attr.name)
                 .map_err(|e| ManifestError::Attribute(e.to_string()))?;
         }
-        let expected = schema(&self.attributes);
+        let expected = schema_of(version, &self.attributes);
         for field in expected.fields() {
             match file_schema.field_with_name(field.name()) {
                 Ok(found) if found.data_type() == field.data_type() => {}
@@ -255,14 +271,14 @@ impl Manifest {
 pub enum ManifestError {
     #[error("the manifest is not valid JSON: {0}")]
     Json(String),
-    #[error("the file was made for spec version `{found}`, this software reads `{expected}`")]
+    #[error("the file was made for spec version `{found}`, this software reads {expected}")]
     SpecVersion {
         found: String,
         expected: &'static str,
     },
     #[error("the file's Bloom-encoding parameters are not those of this spec version")]
     BloomParams,
-    #[error("the file's match keys are not those of this spec version")]
+    #[error("the file's match keys are not those of the spec version it names")]
     MatchKeys,
     #[error("{0}")]
     Attribute(String),
@@ -281,6 +297,7 @@ pub enum ManifestError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matchkey::MATCH_KEYS;
 
     fn manifest(attributes: Vec<AttributeSpec>) -> Manifest {
         Manifest {
@@ -349,6 +366,32 @@ mod tests {
         assert_eq!(
             m.check(&short),
             Err(ManifestError::MissingColumn(RECORD_REF_COLUMN.into()))
+        );
+    }
+
+    #[test]
+    fn a_v1_manifest_checks_against_the_v1_schema_only() {
+        let mut m = manifest(vec![]);
+        m.spec_version = Version::V1.as_str().to_owned();
+        m.match_keys = matchkey::match_keys(Version::V1)
+            .iter()
+            .map(|d| d.name.to_owned())
+            .collect();
+        let v1 = schema_of(Version::V1, &[]);
+        assert_eq!(v1.fields().len(), 1 + 17 + 1);
+        assert_eq!(m.check(&v1), Ok(()));
+        assert_eq!(
+            m.check(&schema(&[])),
+            Err(ManifestError::UndeclaredColumn("mk_first_dob".into()))
+        );
+        // A v1 manifest listing the v2 keys is refused.
+        m.match_keys = MATCH_KEYS.iter().map(|d| d.name.to_owned()).collect();
+        assert_eq!(m.check(&schema(&[])), Err(ManifestError::MatchKeys));
+        // A v2 manifest in a file without the v2 columns is refused.
+        let v2 = manifest(vec![]);
+        assert_eq!(
+            v2.check(&v1),
+            Err(ManifestError::MissingColumn("mk_first_dob".into()))
         );
     }
 

@@ -413,7 +413,7 @@ fn inspect_shows_manifest_counts_and_columns() {
         .stdout;
     for needle in [
         fp.as_str(),
-        "pprl/v1",
+        "pprl/v2",
         "probation",
         "mk_names_dob_postcode",
         "release_date",

@@ -1123,7 +1123,7 @@ fn token_file_cases(base: &[u8]) -> Vec<(String, Vec<u8>)> {
         ("spec_version_old", set("/spec_version", "pprl/v0".into())),
         (
             "spec_version_future",
-            set("/spec_version", "pprl/v2".into()),
+            set("/spec_version", "pprl/v3".into()),
         ),
         (
             "fingerprint_other_key",

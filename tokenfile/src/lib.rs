@@ -32,12 +32,12 @@ use parquet::arrow::arrow_reader::{
 };
 use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{ChunkReader, Length};
-use pprl_specs::SPEC_VERSION;
 use pprl_specs::bloom::BYTES as BLOOM_BYTES;
-use pprl_specs::matchkey::{MATCH_KEY_COUNT, MATCH_KEYS, TOKEN_LEN, column_name};
+use pprl_specs::matchkey::{self, MATCH_KEY_COUNT, MATCH_KEYS, TOKEN_LEN, column_name};
 use pprl_specs::tokenfile::{
     BLOOM_COLUMN, MANIFEST_METADATA_KEY, Manifest, ManifestError, RECORD_REF_COLUMN,
 };
+use pprl_specs::{READABLE_SPEC_VERSIONS, Version};
 
 /// Rows decoded at a time when reading.
 pub const BATCH_ROWS: usize = 65_536;
@@ -102,13 +102,13 @@ pub enum ReadError {
     #[error("the file's manifest cannot be read: {0}")]
     BadManifest(ManifestError),
     /// Made for another spec version.
-    #[error("the file was made for spec version `{found}`; this software reads `{expected}`")]
+    #[error("the file was made for spec version `{found}`; this software reads {expected}")]
     SpecVersion {
         found: String,
         expected: &'static str,
     },
     /// The schema or the manifest's parameters are not the spec's.
-    #[error("the file does not follow {SPEC_VERSION}: {0}")]
+    #[error("the file does not follow the spec version it names: {0}")]
     Structure(ManifestError),
     /// The manifest and the file disagree on the number of rows.
     #[error("the manifest counts {manifest} rows but the file holds {file}")]
@@ -126,6 +126,7 @@ pub struct TokenFile<R: ChunkReader + 'static> {
     input: Shared<R>,
     metadata: ArrowReaderMetadata,
     manifest: Manifest,
+    version: Version,
 }
 
 /// One reader shared by the several Parquet readers that
@@ -189,16 +190,17 @@ impl<R: ChunkReader + 'static> TokenFile<R> {
             .and_then(|e| e.value.clone())
             .ok_or(ReadError::NoManifest)?;
         let manifest = Manifest::from_json(&manifest_json).map_err(ReadError::BadManifest)?;
-        if manifest.spec_version != SPEC_VERSION {
+        let Some(version) = Version::parse(&manifest.spec_version) else {
             return Err(ReadError::SpecVersion {
                 found: manifest.spec_version,
-                expected: SPEC_VERSION,
+                expected: READABLE_SPEC_VERSIONS,
             });
-        }
+        };
         Ok(TokenFile {
             input: Shared(Arc::new(reader)),
             metadata,
             manifest,
+            version,
         })
     }
 
@@ -219,6 +221,11 @@ impl<R: ChunkReader + 'static> TokenFile<R> {
     /// The manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// The spec version the file follows (its manifest's `spec_version`).
+    pub fn version(&self) -> Version {
+        self.version
     }
 
     /// The Parquet metadata (row groups, column chunks, statistics).
@@ -324,12 +331,14 @@ impl<R: ChunkReader + 'static> TokenFile<R> {
         Ok(Batches {
             reader: Guarded(reader),
             attributes,
+            version: self.version,
         })
     }
 }
 
-/// The names of the token columns: `record_ref`, the match keys in spec
-/// order, `bloom`.
+/// The names of the token columns of the current version: `record_ref`, the
+/// match keys in spec order, `bloom`. A file of an earlier version has a
+/// prefix of the match keys.
 pub fn token_column_names() -> Vec<String> {
     std::iter::once(RECORD_REF_COLUMN.to_owned())
         .chain(MATCH_KEYS.iter().map(column_name))
@@ -341,6 +350,7 @@ pub fn token_column_names() -> Vec<String> {
 pub struct Batches {
     reader: Guarded,
     attributes: SchemaRef,
+    version: Version,
 }
 
 impl std::fmt::Debug for Batches {
@@ -361,7 +371,9 @@ impl Batches {
 pub struct TokenBatch {
     /// `record_ref`, never null.
     pub record_ref: FixedSizeBinaryArray,
-    /// One column per match key, in spec order; null where the key is.
+    /// One column per match key of the current version, in spec order; null
+    /// where the key is, and wholly null for the keys a later version than
+    /// the file's appended (spec §1.3).
     pub keys: Vec<FixedSizeBinaryArray>,
     /// The Bloom encodings; null where the record has none.
     pub bloom: FixedSizeBinaryArray,
@@ -389,11 +401,15 @@ impl Iterator for Batches {
             Ok(batch) => batch,
             Err(e) => return Some(Err(e)),
         };
-        Some(split(&batch, &self.attributes))
+        Some(split(&batch, &self.attributes, self.version))
     }
 }
 
-fn split(batch: &RecordBatch, attributes: &SchemaRef) -> Result<TokenBatch, ReadError> {
+fn split(
+    batch: &RecordBatch,
+    attributes: &SchemaRef,
+    version: Version,
+) -> Result<TokenBatch, ReadError> {
     let binary = |name: &str, width: usize| -> Result<FixedSizeBinaryArray, ReadError> {
         batch
             .column_by_name(name)
@@ -406,9 +422,20 @@ fn split(batch: &RecordBatch, attributes: &SchemaRef) -> Result<TokenBatch, Read
     if record_ref.null_count() > 0 {
         return Err(ReadError::NullRecordRef);
     }
+    let carried = matchkey::match_keys(version).len();
     let keys = MATCH_KEYS
         .iter()
-        .map(|def| binary(&column_name(def), TOKEN_LEN))
+        .enumerate()
+        .map(|(i, def)| {
+            if i < carried {
+                binary(&column_name(def), TOKEN_LEN)
+            } else {
+                Ok(FixedSizeBinaryArray::new_null(
+                    TOKEN_LEN as i32,
+                    batch.num_rows(),
+                ))
+            }
+        })
         .collect::<Result<Vec<_>, _>>()?;
     debug_assert_eq!(keys.len(), MATCH_KEY_COUNT);
     let bloom = binary(BLOOM_COLUMN, BLOOM_BYTES)?;

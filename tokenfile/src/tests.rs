@@ -10,7 +10,8 @@ use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
-use pprl_specs::tokenfile::{AttributeSpec, AttributeType, BloomParams, QualityCounts, schema_ref};
+use pprl_specs::SPEC_VERSION;
+use pprl_specs::tokenfile::{AttributeSpec, AttributeType, BloomParams, QualityCounts, schema_of};
 
 use super::*;
 
@@ -44,8 +45,13 @@ fn age() -> AttributeSpec {
 /// A token file of `rows` rows: row `i`'s record reference is `i` in every
 /// byte, key `k` is present on even rows only, the encoding on every row.
 fn file_with(rows: usize, manifest_json: Option<String>, null_ref: bool) -> Bytes {
+    file_of(Version::CURRENT, rows, manifest_json, null_ref)
+}
+
+/// [`file_with`] with the columns of `version`.
+fn file_of(version: Version, rows: usize, manifest_json: Option<String>, null_ref: bool) -> Bytes {
     let attrs = vec![age()];
-    let schema = schema_ref(&attrs);
+    let schema = Arc::new(schema_of(version, &attrs));
     let fixed = |width: usize, present: &dyn Fn(usize) -> bool| -> ArrayRef {
         let values: Vec<Option<Vec<u8>>> = (0..rows)
             .map(|i| present(i).then(|| vec![i as u8; width]))
@@ -59,7 +65,7 @@ fn file_with(rows: usize, manifest_json: Option<String>, null_ref: bool) -> Byte
         )
     };
     let mut columns: Vec<ArrayRef> = vec![fixed(TOKEN_LEN, &|i| !(null_ref && i == 1))];
-    for _ in MATCH_KEYS {
+    for _ in matchkey::match_keys(version) {
         columns.push(fixed(TOKEN_LEN, &|i| i % 2 == 0));
     }
     columns.push(fixed(BLOOM_BYTES, &|_| true));
@@ -125,6 +131,49 @@ fn a_valid_file_opens_checks_counts_and_reads() {
 }
 
 #[test]
+fn a_v1_file_reads_with_the_keys_v2_appended_all_null() {
+    let mut m = manifest(4, vec![age()]);
+    m.spec_version = Version::V1.as_str().to_owned();
+    m.match_keys = matchkey::match_keys(Version::V1)
+        .iter()
+        .map(|d| d.name.to_owned())
+        .collect();
+    let bytes = file_of(Version::V1, 4, Some(m.to_json()), false);
+    let file = TokenFile::open(bytes.clone()).expect("a v1 file opens");
+    assert_eq!(file.version(), Version::V1);
+    file.check_structure().expect("a v1 file follows v1");
+    let names: Vec<String> = file
+        .attribute_fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names, ["age"]);
+    assert_eq!(TokenFile::open(bytes.clone()).unwrap().count_rows(), Ok(4));
+    let b = TokenFile::open(bytes)
+        .unwrap()
+        .batches()
+        .unwrap()
+        .next()
+        .expect("a batch")
+        .expect("it reads");
+    assert_eq!(b.keys.len(), MATCH_KEY_COUNT);
+    let v1 = matchkey::V1_MATCH_KEY_COUNT;
+    assert!(b.keys[v1 - 1].is_valid(0), "the v1 keys are read");
+    for k in v1..MATCH_KEY_COUNT {
+        assert_eq!(b.keys[k].len(), 4);
+        assert_eq!(b.keys[k].null_count(), 4, "key {k} is null in a v1 file");
+    }
+    // A file that names v1 but carries the v2 columns is refused.
+    let mut m = manifest(2, vec![age()]);
+    m.spec_version = Version::V1.as_str().to_owned();
+    let file = TokenFile::open(file_with(2, Some(m.to_json()), false)).unwrap();
+    assert_eq!(
+        file.check_structure(),
+        Err(ReadError::Structure(ManifestError::MatchKeys))
+    );
+}
+
+#[test]
 fn bytes_that_are_not_parquet_are_refused() {
     for bytes in [Bytes::new(), Bytes::from_static(b"record_id,name\n1,Ann\n")] {
         assert!(matches!(
@@ -162,7 +211,7 @@ fn another_spec_version_is_refused_on_open() {
         err,
         ReadError::SpecVersion {
             found: "pprl/v0".to_owned(),
-            expected: SPEC_VERSION
+            expected: READABLE_SPEC_VERSIONS
         }
     );
     assert!(err.to_string().contains("pprl/v0"));
@@ -240,7 +289,7 @@ fn errors_name_the_rule_not_a_value() {
     let shown = ReadError::Structure(ManifestError::MissingColumn("mk_x".to_owned())).to_string();
     assert_eq!(
         shown,
-        format!("the file does not follow {SPEC_VERSION}: column `mk_x` is missing")
+        "the file does not follow the spec version it names: column `mk_x` is missing"
     );
 }
 

@@ -75,9 +75,11 @@ pub struct Blocking {
 /// Match keys that only propose candidate pairs: a pair they alone join is
 /// left to the model (with the Dice similarity as evidence) and never
 /// linked by the cascade, since relatives share them (twins share a family
-/// name, date of birth and sex; a date of birth and a postcode district are
-/// shared by chance in a large population).
-pub const BLOCKING_ONLY_KEYS: [&str; 2] = ["family_dob_sex", "dob_district"];
+/// name, date of birth and sex) and strangers do in a large population (a
+/// date of birth and a postcode district, or a first name; `pprl/v2`'s
+/// `first_dob` and `family_dob`, spec §5.2).
+pub const BLOCKING_ONLY_KEYS: [&str; 4] =
+    ["family_dob_sex", "dob_district", "first_dob", "family_dob"];
 
 /// Proposes candidate pairs. `allowed(a, b)` rejects pairs that can never
 /// link (two records of a one-record-per-person dataset); `use_bloom` adds

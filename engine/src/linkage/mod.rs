@@ -334,15 +334,25 @@ mod tests {
         assert_eq!(linkage.stats.pairs_from_bloom, 1);
     }
 
-    /// A pair that only a blocking key joins (`dob_district`, 16) is a
+    /// A pair that only a blocking key joins (`family_dob_sex`,
+    /// `dob_district`, and `pprl/v2`'s `first_dob` and `family_dob`) is a
     /// candidate for the model, never a link of the cascade.
     #[test]
     fn blocking_keys_propose_pairs_but_the_cascade_does_not_link_on_them() {
-        let dob_district = 16;
-        assert_eq!(MATCH_KEYS[dob_district].name, "dob_district");
+        let blocking: Vec<usize> = candidates::BLOCKING_ONLY_KEYS
+            .iter()
+            .map(|name| MATCH_KEYS.iter().position(|d| d.name == *name).unwrap())
+            .collect();
+        assert_eq!(blocking, [15, 16, 17, 18]);
+        for key in blocking {
+            a_blocking_key_proposes_but_does_not_link(key);
+        }
+    }
+
+    fn a_blocking_key_proposes_but_does_not_link(key: usize) {
         let r = records(
             &[0, 1],
-            &[&[(dob_district, 1)], &[(dob_district, 1)]],
+            &[&[(key, 1)], &[(key, 1)]],
             &[0x21, 0x21],
             [false, false],
         );
@@ -358,7 +368,12 @@ mod tests {
         assert_eq!(blocking.key_pairs, 1, "proposed for the model");
         let frequency = vec![vec![2; r.len()]; MATCH_KEY_COUNT];
         let compared = score::compare(&r, &frequency, &blocking.pairs, &blocking.keyed);
-        assert_eq!(compared[0].rule, Some(dob_district as u8));
+        assert_eq!(compared[0].rule, Some(key as u8));
+        assert!(
+            score::DICE_NAME_KEYS.contains(&(compared[0].name as usize)),
+            "a blocking key's pair is at a Dice level: {:?}",
+            compared[0]
+        );
         assert_ne!(
             compared[0].dice,
             (score::DICE_LEVELS - 1) as u8,

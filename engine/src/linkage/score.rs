@@ -38,7 +38,7 @@ use super::candidates::{Pair, unpack};
 use super::records::Records;
 
 /// The name-based match keys, strongest first.
-pub const NAME_KEYS: [&str; 12] = [
+pub const NAME_KEYS: [&str; 14] = [
     "names_dob_postcode",
     "first_family_dob_sex",
     "first_family_dob",
@@ -50,15 +50,18 @@ pub const NAME_KEYS: [&str; 12] = [
     "first_family_postcode",
     "nickname_dob_district",
     "family_dob_sex",
+    "family_dob",
+    "first_dob",
     "dob_district",
 ];
 /// Levels of the name keys that leave a name in doubt, for which the Dice
 /// similarity counts as evidence too: those with an initial instead of the
 /// given names (`initial_family_dob_sex`, `soundex_initial_dob`), where it
-/// tells a typo or a nickname from a twin, and the blocking keys without a
-/// given name (`family_dob_sex`, `dob_district`), where it tells a record
-/// of the same person from a relative's.
-pub const DICE_NAME_KEYS: [usize; 4] = [6, 7, 10, 11];
+/// tells a typo or a nickname from a twin, and the blocking keys, which
+/// lack a given name or the family name (`family_dob_sex`, `family_dob`,
+/// `first_dob`, `dob_district`), where it tells a record of the same person
+/// from a relative's or a stranger's.
+pub const DICE_NAME_KEYS: [usize; 6] = [6, 7, 10, 11, 12, 13];
 /// Of [`DICE_NAME_KEYS`], the levels of the initial-based name keys.
 const INITIAL_NAME_KEYS: [usize; 2] = [6, 7];
 
@@ -150,7 +153,7 @@ pub fn cap_scale(records: usize) -> f64 {
     (records as f64 / CAP_REFERENCE_RECORDS).max(1.0)
 }
 /// The level of the `dob_district` blocking key.
-const BLOCKING_LEVELS: std::ops::Range<usize> = 11..12;
+const BLOCKING_LEVELS: std::ops::Range<usize> = 13..14;
 /// The cap on the u of `dob_district`'s level where no national numbers
 /// identify it: one key-joined candidate pair of different people in a hundred
 /// sharing a date of birth and a postcode district (in a UK population of
@@ -197,7 +200,7 @@ fn key_index(name: &str) -> usize {
     MATCH_KEYS
         .iter()
         .position(|d| d.name == name)
-        .expect("pprl/v1 defines every key named here")
+        .expect("the spec defines every key named here")
 }
 
 /// Compares every candidate pair. `keyed[i]` says whether a match key
@@ -662,7 +665,7 @@ mod tests {
     /// (With one shared distribution both come out near 0.2 and 0.7.)
     #[test]
     fn dice_evidence_is_learnt_per_group() {
-        let (bloom, blocking) = (NAME_KEYS.len(), 11);
+        let (bloom, blocking) = (NAME_KEYS.len(), 13);
         assert_eq!(NAME_KEYS[blocking], "dob_district");
         let (high, low, lowest) = (0, 6, DICE_BINS.len());
         let mut pairs = Vec::new();
