@@ -112,7 +112,11 @@ pub fn score_pairs(
     } else {
         coincidence::estimate(records, &blocking, &comparisons)
     };
-    let model = Model::fit(&comparisons, records.len());
+    let model = Model::fit_with(
+        &comparisons,
+        records.len(),
+        coincidences.as_ref().map(|c| c.expected.as_slice()),
+    );
     let probabilities: Vec<f64> = if cascade {
         vec![1.0; comparisons.len()]
     } else {

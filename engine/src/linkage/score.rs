@@ -154,7 +154,7 @@ pub fn cap_scale(records: usize) -> f64 {
 }
 /// The levels of the blocking keys `family_dob`, `first_dob` (`pprl/v2`)
 /// and `dob_district`.
-const BLOCKING_LEVELS: std::ops::Range<usize> = 11..14;
+const BLOCKING_LEVELS: std::ops::Range<usize> = 10..14;
 /// The cap on the u of each of [`BLOCKING_LEVELS`] where no national
 /// numbers identify it: one key-joined candidate pair of different people
 /// in a hundred sharing a date of birth and a postcode district, a family
@@ -334,6 +334,14 @@ pub struct Model {
     /// The cap on each name level's u (1 where there is none; see
     /// [`U_FULL_NAME_MAX`]).
     pub u_name_cap: Vec<f64>,
+    /// Per name level, the pairs of different people the pairs within
+    /// datasets say share its key ([`super::coincidence`]), for the
+    /// blocking levels whose u no national numbers identify; 0 elsewhere.
+    /// Such a level's u is held at least at these strangers' share of the
+    /// key-joined non-matches ([`floor_levels`]), whatever its cap.
+    pub u_name_floor_strangers: Vec<f64>,
+    /// Candidate pairs a name key joins (the first stratum).
+    pub key_pairs: f64,
     pub iterations: usize,
     pub converged: bool,
 }
@@ -349,6 +357,18 @@ impl Model {
     /// `records` records (which sets how loose the caps identified by
     /// national numbers are, [`cap_scale`]).
     pub fn fit(comparisons: &[Comparison], records: usize) -> Model {
+        Model::fit_with(comparisons, records, None)
+    }
+
+    /// [`fit`](Self::fit), with the strangers expected at each name level
+    /// (from the pairs within datasets, [`super::coincidence`]) where there
+    /// is an estimate: they hold the u of the blocking levels that national
+    /// numbers do not identify from below (see [`BLOCKING_LEVELS`]).
+    pub fn fit_with(
+        comparisons: &[Comparison],
+        records: usize,
+        strangers: Option<&[f64]>,
+    ) -> Model {
         let scale = cap_scale(records);
         let mut counts = vec![0f64; CELLS];
         let mut freq_sum = [0f64; NAME_LEVELS];
@@ -386,6 +406,19 @@ impl Model {
                 }
             })
             .collect();
+        let u_name_floor_strangers: Vec<f64> = (0..NAME_LEVELS)
+            .map(|level| {
+                let identified =
+                    freq_n[level] > 0.0 && with_numbers[level] >= IDENTIFIED_SHARE * freq_n[level];
+                match strangers {
+                    Some(s) if BLOCKING_LEVELS.contains(&level) && !identified => {
+                        s.get(level).copied().unwrap_or(0.0).max(0.0)
+                    }
+                    _ => 0.0,
+                }
+            })
+            .collect();
+        let key_pairs: f64 = freq_n[..NO_NAME_LEVEL].iter().sum();
         let decreasing = |n: usize, top: f64| -> Vec<f64> {
             let raw: Vec<f64> = (0..n).map(|i| top.powi(i as i32 + 1)).collect();
             let s: f64 = raw.iter().sum();
@@ -416,6 +449,8 @@ impl Model {
                 .map(|(s, n)| if *n > 0.0 { s / n } else { 1.0 })
                 .collect(),
             u_name_cap,
+            u_name_floor_strangers,
+            key_pairs,
             iterations: 0,
             converged: false,
         };
@@ -446,6 +481,15 @@ impl Model {
         normalise(&mut self.m_name);
         normalise(&mut self.u_name);
         cap_levels(&mut self.u_name, &self.u_name_cap);
+        let non_matches = self.key_pairs * (1.0 - self.lambda_by_stratum[0]);
+        if non_matches > 0.0 && self.u_name_floor_strangers.iter().any(|&s| s > 0.0) {
+            let floors: Vec<f64> = self
+                .u_name_floor_strangers
+                .iter()
+                .map(|&s| (s / non_matches).min(MAX_FLOOR))
+                .collect();
+            floor_levels(&mut self.u_name, &floors, &self.u_name_cap);
+        }
         self.m_name[NO_NAME_LEVEL] = 1.0;
         self.u_name[NO_NAME_LEVEL] = 1.0;
         for (m, u) in self.m_dice.iter_mut().zip(&mut self.u_dice) {
@@ -570,6 +614,38 @@ fn cap_levels(u: &mut [f64], caps: &[f64]) {
     if free > 0.0 {
         let scale = (1.0 - capped_mass) / free;
         for i in (0..u.len()).filter(|&i| !capped(i)) {
+            u[i] *= scale;
+        }
+    }
+}
+
+/// The most a floor may hold one level's u at: the key-joined non-matches
+/// are never all at one level.
+const MAX_FLOOR: f64 = 0.9;
+
+/// Raises each level's probability to its floor where it is below, taking
+/// the mass from the levels that are neither capped nor floored, in
+/// proportion (the vector still sums to 1, unless the floors alone exceed
+/// it). A floor overrides a cap: the cap is a prior for when nothing else
+/// says how often strangers share a key, the floor an estimate of it.
+fn floor_levels(u: &mut [f64], floors: &[f64], caps: &[f64]) {
+    assert_eq!(u.len(), floors.len());
+    let mut raised = false;
+    for (v, &f) in u.iter_mut().zip(floors) {
+        if f > *v {
+            *v = f;
+            raised = true;
+        }
+    }
+    if !raised {
+        return;
+    }
+    let fixed = |i: usize| floors[i] > 0.0 || caps[i] < 1.0;
+    let fixed_mass: f64 = (0..u.len()).filter(|&i| fixed(i)).map(|i| u[i]).sum();
+    let free: f64 = (0..u.len()).filter(|&i| !fixed(i)).map(|i| u[i]).sum();
+    if free > 0.0 {
+        let scale = ((1.0 - fixed_mass) / free).max(0.0);
+        for i in (0..u.len()).filter(|&i| !fixed(i)) {
             u[i] *= scale;
         }
     }
