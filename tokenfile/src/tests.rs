@@ -100,18 +100,20 @@ fn valid(rows: usize) -> Bytes {
     )
 }
 
+fn attribute_names(file: &TokenFile<Bytes>) -> Vec<String> {
+    file.attribute_fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
+}
+
 #[test]
 fn a_valid_file_opens_checks_counts_and_reads() {
     let file = TokenFile::open(valid(5)).expect("opens");
     assert_eq!(file.manifest().dataset, "probation");
     assert_eq!(file.footer_rows(), 5);
     file.check_structure().expect("the spec's structure");
-    let names: Vec<String> = file
-        .attribute_fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    assert_eq!(names, ["age"]);
+    assert_eq!(attribute_names(&file), ["age"]);
     assert_eq!(TokenFile::open(valid(5)).unwrap().count_rows(), Ok(5));
     let batches: Vec<TokenBatch> = TokenFile::open(valid(5))
         .unwrap()
@@ -142,12 +144,7 @@ fn a_v1_file_reads_with_the_keys_v2_appended_all_null() {
     let file = TokenFile::open(bytes.clone()).expect("a v1 file opens");
     assert_eq!(file.version(), Version::V1);
     file.check_structure().expect("a v1 file follows v1");
-    let names: Vec<String> = file
-        .attribute_fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    assert_eq!(names, ["age"]);
+    assert_eq!(attribute_names(&file), ["age"]);
     assert_eq!(TokenFile::open(bytes.clone()).unwrap().count_rows(), Ok(4));
     let b = TokenFile::open(bytes)
         .unwrap()

@@ -33,14 +33,15 @@
 //! a `dob_district` token across the datasets, estimated 53,737; 964 a
 //! first name, family name and date of birth, estimated 963.
 //!
-//! The engine uses the estimate as a check from outside the model
+//! The engine uses the estimate twice. As a check from outside the model
 //! ([`precision_bound`], `Stats::strangers_precision`), which the guard
-//! holds a run on, not inside the fit: as a floor on the u of the levels
-//! where the Dice is evidence it lifted 1,000,000 a side without numbers
-//! from F1 0.920 to 0.940 (precision 0.895 → 0.947) but cost recall at
-//! 100,000 (F1 0.959 → 0.942, under the cascade) and at 5,000, where the
-//! Dice does not carry a true pair over the threshold once its key no
-//! longer does (issue 15, session 12).
+//! holds a run on. And inside the fit, as a floor on the u of the blocking
+//! levels that no national numbers identify (`score::Model::fit_with`):
+//! there nothing else says how many strangers share the key, and with
+//! `pprl/v2`'s `first_dob` the answer at 100,000 records a side is most of
+//! the pairs (issue 15, session 14). As a floor on every level where the
+//! Dice is evidence (initials too) it cost recall at 100,000 and at 5,000
+//! (session 12), and is not used there.
 
 use serde::Serialize;
 

@@ -152,8 +152,11 @@ pub const CAP_REFERENCE_RECORDS: f64 = 10_000.0;
 pub fn cap_scale(records: usize) -> f64 {
     (records as f64 / CAP_REFERENCE_RECORDS).max(1.0)
 }
-/// The levels of the blocking keys `family_dob`, `first_dob` (`pprl/v2`)
-/// and `dob_district`.
+/// The levels of the blocking keys: `family_dob_sex`, `family_dob`,
+/// `first_dob` (both `pprl/v2`) and `dob_district`. Where no national
+/// numbers identify a level's u it is capped ([`U_BLOCKING_UNIDENTIFIED_MAX`])
+/// and held up by the strangers the pairs within datasets say share the key
+/// ([`Model::fit_with`]); where numbers identify it, EM learns it freely.
 const BLOCKING_LEVELS: std::ops::Range<usize> = 10..14;
 /// The cap on the u of each of [`BLOCKING_LEVELS`] where no national
 /// numbers identify it: one key-joined candidate pair of different people
@@ -165,10 +168,14 @@ const BLOCKING_LEVELS: std::ops::Range<usize> = 10..14;
 /// it uncapped; the Dice similarity is evidence at these levels as well.
 /// Uncapped, EM put FEBRL 4's `family_dob` pairs (423, 99% true) and
 /// `first_dob` pairs (71, 94% true) at probability 0.001 and F1 fell from
-/// 0.946 to 0.906 (issue 15, session 14). The other blocking key,
-/// `family_dob_sex`, is never capped: same-sex twins share it, and a cap
-/// there linked twins in data without national numbers (e2e `guard`
-/// tests, whose population has twins at one address).
+/// 0.946 to 0.906 (issue 15, session 14). A cap alone is the right size
+/// at 5,000 records a side and far too tight at 100,000, where most pairs
+/// sharing only a first name and a date of birth are strangers (12,509
+/// `first_dob` pairs, 6.4% true, all accepted: precision 0.836): so the
+/// strangers' estimate floors u, and the floor wins over the cap. A cap on
+/// `family_dob_sex` alone once linked twins (e2e `guard` tests, whose
+/// population has twins at one address); with the floor, which counts the
+/// twins within a dataset among the strangers, it does not.
 pub const U_BLOCKING_UNIDENTIFIED_MAX: f64 = 1e-2;
 /// The cap where the data cannot identify u, as a fraction of the loose one.
 const UNIDENTIFIED_CAP_FACTOR: f64 = 0.1;
@@ -550,6 +557,14 @@ impl Model {
         for s in 0..STRATA.len() {
             self.lambda_by_stratum[s] = (matches[s] / total[s].max(1.0)).clamp(1e-6, 1.0 - 1e-6);
         }
+        // The strangers expected at the floored levels are non-matches of
+        // the key-joined stratum: its prior leaves room for them, or a
+        // floor on u (a share of too few non-matches) would mean nothing.
+        let strangers: f64 = self.u_name_floor_strangers.iter().sum();
+        if strangers > 0.0 && self.key_pairs > 0.0 {
+            let most = (1.0 - strangers / self.key_pairs).max(1e-6);
+            self.lambda_by_stratum[0] = self.lambda_by_stratum[0].min(most);
+        }
         self.lambda = (self.lambda_by_stratum[0] * total[0] + self.lambda_by_stratum[1] * total[1])
             / (total[0] + total[1]).max(1.0);
         for (v, missing) in [
@@ -714,6 +729,62 @@ mod tests {
             frequency: 2,
             rule: None,
         }
+    }
+
+    /// Without national numbers, a blocking level's capped u says its pairs
+    /// are matches whatever their number; told that most of them are
+    /// strangers (the within-dataset estimate), the model holds its u up
+    /// and the pairs fall under the threshold, while the strong levels keep
+    /// theirs.
+    #[test]
+    fn the_strangers_estimate_floors_an_unidentified_blocking_level() {
+        let (full, first_dob) = (0, 12);
+        assert_eq!(NAME_KEYS[first_dob], "first_dob");
+        let mut pairs = Vec::new();
+        for i in 0..3000 {
+            pairs.push(c(full, 2, DICE_MISSING)); // same person, full name and dob
+            pairs.push(c(NAME_KEYS.len(), 2, [6, 7, 8][i % 3])); // LSH strangers
+        }
+        for i in 0..1000 {
+            // first_dob: 100 true (high Dice), 900 strangers (middling Dice)
+            pairs.push(c(first_dob, 2, if i < 100 { 1 } else { [3, 4, 5][i % 3] }));
+        }
+        let capped = Model::fit(&pairs, 10_000);
+        assert!(
+            capped.probability(&c(first_dob, 2, 4)) > 0.9,
+            "the cap alone accepts strangers: {}",
+            capped.probability(&c(first_dob, 2, 4))
+        );
+        let mut strangers = vec![0.0; NAME_LEVELS];
+        strangers[first_dob] = 900.0;
+        let floored = Model::fit_with(&pairs, 10_000, Some(&strangers));
+        assert!(
+            floored.probability(&c(first_dob, 2, 4)) < 0.5,
+            "{}",
+            floored.probability(&c(first_dob, 2, 4))
+        );
+        assert!(floored.probability(&c(full, 2, DICE_MISSING)) > 0.99);
+        assert!(floored.u_name[first_dob] >= 0.8 * 900.0 / floored.key_pairs);
+        // Where national numbers identify the level, the estimate is not used.
+        let identified: Vec<Comparison> = pairs
+            .iter()
+            .map(|p| Comparison { numbers: 1, ..*p })
+            .collect();
+        let model = Model::fit_with(&identified, 10_000, Some(&strangers));
+        assert_eq!(model.u_name_floor_strangers[first_dob], 0.0);
+    }
+
+    #[test]
+    fn floors_raise_a_level_and_take_the_mass_from_the_free_ones() {
+        let mut u = vec![0.5, 0.01, 0.49, 0.0];
+        floor_levels(&mut u, &[0.0, 0.2, 0.0, 0.0], &[1.0, 0.01, 1.0, 1.0]);
+        assert!((u[1] - 0.2).abs() < 1e-12, "the floor wins over the cap");
+        assert!((u.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((u[0] / u[2] - 0.5 / 0.49).abs() < 1e-9, "in proportion");
+        // A level already above its floor is left alone.
+        let mut v = vec![0.5, 0.3, 0.2];
+        floor_levels(&mut v, &[0.0, 0.1, 0.0], &[1.0; 3]);
+        assert_eq!(v, [0.5, 0.3, 0.2]);
     }
 
     /// A mixture with known parameters: EM recovers that strong patterns are
