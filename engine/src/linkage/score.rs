@@ -157,7 +157,7 @@ pub fn cap_scale(records: usize) -> f64 {
 /// numbers identify a level's u it is capped ([`U_BLOCKING_UNIDENTIFIED_MAX`])
 /// and held up by the strangers the pairs within datasets say share the key
 /// ([`Model::fit_with`]); where numbers identify it, EM learns it freely.
-const BLOCKING_LEVELS: std::ops::Range<usize> = 10..14;
+pub const BLOCKING_LEVELS: std::ops::Range<usize> = 10..14;
 /// The cap on the u of each of [`BLOCKING_LEVELS`] where no national
 /// numbers identify it: one key-joined candidate pair of different people
 /// in a hundred sharing a date of birth and a postcode district, a family
@@ -345,7 +345,7 @@ pub struct Model {
     /// datasets say share its key ([`super::coincidence`]), for the
     /// blocking levels whose u no national numbers identify; 0 elsewhere.
     /// Such a level's u is held at least at these strangers' share of the
-    /// key-joined non-matches ([`floor_levels`]), whatever its cap.
+    /// key-joined non-matches (see `floor_levels`), whatever its cap.
     pub u_name_floor_strangers: Vec<f64>,
     /// Candidate pairs a name key joins (the first stratum).
     pub key_pairs: f64,
