@@ -66,3 +66,19 @@ impl std::fmt::Display for Version {
 pub const SPEC_VERSION: &str = Version::CURRENT.as_str();
 /// The versions this crate reads, as a reader's error message lists them.
 pub const READABLE_SPEC_VERSIONS: &str = "`pprl/v1` or `pprl/v2`";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readable_versions_message_lists_every_readable_version() {
+        let listed: Vec<String> = Version::READABLE.iter().map(|v| format!("`{v}`")).collect();
+        assert_eq!(READABLE_SPEC_VERSIONS, listed.join(" or "));
+        assert!(Version::READABLE.contains(&Version::CURRENT));
+        for v in Version::READABLE {
+            assert_eq!(Version::parse(v.as_str()), Some(v));
+        }
+        assert_eq!(Version::parse("pprl/v3"), None);
+    }
+}

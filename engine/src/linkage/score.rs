@@ -389,10 +389,14 @@ impl Model {
                 with_numbers[c.name as usize] += 1.0;
             }
         }
+        // Whether national numbers identify each level's u (see
+        // [`U_FULL_NAME_MAX`]): the caps and the floors both turn on it.
+        let identified: Vec<bool> = (0..NAME_LEVELS)
+            .map(|l| freq_n[l] > 0.0 && with_numbers[l] >= IDENTIFIED_SHARE * freq_n[l])
+            .collect();
         let u_name_cap: Vec<f64> = (0..NAME_LEVELS)
             .map(|level| {
-                let identified =
-                    freq_n[level] > 0.0 && with_numbers[level] >= IDENTIFIED_SHARE * freq_n[level];
+                let identified = identified[level];
                 let loose = if FULL_NAME_LEVELS.contains(&level) {
                     U_FULL_NAME_MAX
                 } else if PARTIAL_NAME_LEVELS.contains(&level) {
@@ -414,15 +418,11 @@ impl Model {
             })
             .collect();
         let u_name_floor_strangers: Vec<f64> = (0..NAME_LEVELS)
-            .map(|level| {
-                let identified =
-                    freq_n[level] > 0.0 && with_numbers[level] >= IDENTIFIED_SHARE * freq_n[level];
-                match strangers {
-                    Some(s) if BLOCKING_LEVELS.contains(&level) && !identified => {
-                        s.get(level).copied().unwrap_or(0.0).max(0.0)
-                    }
-                    _ => 0.0,
+            .map(|level| match strangers {
+                Some(s) if BLOCKING_LEVELS.contains(&level) && !identified[level] => {
+                    s.get(level).copied().unwrap_or(0.0).max(0.0)
                 }
+                _ => 0.0,
             })
             .collect();
         let key_pairs: f64 = freq_n[..NO_NAME_LEVEL].iter().sum();
